@@ -1,0 +1,28 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'artifacts/', 'cache/', 'types/', 'coverage/', 'scripts/ensure-edr.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBigInt: true }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // CLIs, scripts and benchmarks talk to a terminal.
+    files: ['scripts/**', '**/cli.ts', '**/cli/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // node:test's describe/it return promises that the runner awaits.
+    files: ['**/*.test.ts', 'test/**'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
+);
