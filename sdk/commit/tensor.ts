@@ -110,9 +110,18 @@ export function tensorRoot(tensor: Tensor): Hex {
 
 export function tensorRootBytes(tensor: Tensor): Uint8Array {
   checkTensor(tensor);
-  const leaves = hashLeaves(tensorBytes(tensor.data));
-  const n = leaves.length / HASH_BYTES;
-  return tensorRootFromDataRoot(tensor.shape, reduceToRoot(leaves, n, 0, merkleDepth(n)));
+  const bytes = tensorBytes(tensor.data);
+  return tensorRootFromDataRoot(tensor.shape, subtreeRoot(bytes, merkleDepth(leafCount(tensor.data.length))));
+}
+
+/**
+ * Root of the subtree of height `height` whose leaves are `bytes` (zero padded to whole leaves
+ * and then to 2^height leaves). With height = depth of the whole tensor this is its data root;
+ * RootHasher uses smaller heights for aligned chunks hashed in parallel.
+ */
+export function subtreeRoot(bytes: Uint8Array, height: number): Uint8Array {
+  const leaves = hashLeaves(bytes);
+  return reduceToRoot(leaves, leaves.length / HASH_BYTES, 0, height);
 }
 
 /**

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hexToBytes, type Hex } from 'viem';
+import { EncodingError, SpecError } from '../errors.ts';
+import { sha256Hex } from '../commit/sha256.ts';
+import { checkpointCount, cidOfSpecHash, decodeJobSpec, encodeJobSpec, parseJobSpec, recordBytes, specCid, specHash, type JobSpecInput } from './job-spec.ts';
+
+export const exampleSpec = (): JobSpecInput => ({
+  version: 1,
+  model: { layers: [784, 128, 10], activation: 'relu', loss: 'softmax-xent', initSeed: `0x${'11'.repeat(32)}` },
+  optimizer: { kind: 'sgd-momentum', learningRate: 0.05, momentum: 0.9 },
+  training: { steps: 1000, checkpointInterval: 50, batchSize: 64 },
+  data: {
+    root: `0x${'22'.repeat(32)}`,
+    cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
+    recordCount: 10_000,
+    featureEncoding: 'u8-unit',
+    labelEncoding: 'class-u8',
+    seed: `0x${'33'.repeat(32)}`,
+  },
+  dtype: 'fp32',
+  graphRoot: `0x${'44'.repeat(32)}`,
+});
+
+describe('job spec', () => {
+  it('encodes canonically, decodes back, and hashes to its raw CID', () => {
+    const spec = parseJobSpec(exampleSpec());
+    const bytes = encodeJobSpec(spec);
+    const back = decodeJobSpec(bytes);
+    assert.equal(encodeJobSpec(back), bytes);
+    assert.equal(specHash(spec), sha256Hex(hexToBytes(bytes)));
+    assert.equal(specCid(spec), cidOfSpecHash(specHash(spec)));
+    assert.match(specCid(spec), /^bafkrei/);
+    assert.equal(back.optimizer.learningRate, Math.fround(0.05));
+  });
+
+  it('every field changes the hash', () => {
+    const base = specHash(parseJobSpec(exampleSpec()));
+    const variants: ((s: JobSpecInput) => void)[] = [
+      (s) => { s.model.layers = [784, 64, 10]; },
+      (s) => { s.model.activation = 'tanh'; },
+      (s) => { s.optimizer.learningRate = 0.01; },
+      (s) => { s.optimizer.momentum = 0.5; },
+      (s) => { s.training.steps = 2000; },
+      (s) => { s.training.batchSize = 32; },
+      (s) => { s.data.seed = `0x${'55'.repeat(32)}`; },
+      (s) => { s.graphRoot = `0x${'66'.repeat(32)}`; },
+    ];
+    for (const change of variants) {
+      const s = exampleSpec();
+      change(s);
+      assert.notEqual(specHash(parseJobSpec(s)), base);
+    }
+  });
+
+  it('derives record size and checkpoint count', () => {
+    const spec = parseJobSpec(exampleSpec());
+    assert.equal(recordBytes(spec), 785);
+    assert.equal(checkpointCount(spec), 21);
+  });
+
+  it('names every bad field in one error', () => {
+    const s = exampleSpec() as unknown as Record<string, Record<string, unknown>>;
+    (s.training as Record<string, unknown>).steps = 1001;
+    (s.optimizer as Record<string, unknown>).learningRate = -1;
+    (s.data as Record<string, unknown>).cid = 'not-a-cid';
+    (s.model as Record<string, unknown>).initSeed = '0x1234';
+    try {
+      parseJobSpec(s);
+      assert.fail('expected a SpecError');
+    } catch (err) {
+      assert.ok(err instanceof SpecError);
+      const paths = err.issues.map((i) => i.path).sort();
+      assert.deepEqual(paths, ['data.cid', 'model.initSeed', 'optimizer.learningRate', 'training.steps']);
+      assert.match(err.message, /model\.initSeed: must be 32 bytes/);
+    }
+  });
+
+  it('checks fields against each other', () => {
+    const s = exampleSpec();
+    s.training.steps = 1001;
+    assert.throws(() => parseJobSpec(s), /training\.steps: must be a multiple of checkpointInterval \(50\)/);
+    const m = exampleSpec();
+    m.model.loss = 'mse';
+    assert.throws(() => parseJobSpec(m), /data\.labelEncoding: mse needs f32 targets/);
+    assert.throws(() => parseJobSpec({ ...exampleSpec(), extra: 1 }), SpecError);
+  });
+
+  it('rejects bytes that are not a canonical spec', () => {
+    assert.throws(() => decodeJobSpec('0x1234'), EncodingError);
+    const bytes = encodeJobSpec(parseJobSpec(exampleSpec()));
+    assert.throws(() => decodeJobSpec(`${bytes}00` as Hex), /canonical/);
+  });
+});
