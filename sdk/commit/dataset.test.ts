@@ -46,7 +46,7 @@ describe('batch selection', () => {
 
   it('covers records about uniformly', () => {
     const counts = new Array<number>(10).fill(0);
-    for (let step = 0n; step < 100n; step++) for (const i of batchIndices(SEED, step, 100, 10n)) counts[Number(i)]! += 1;
+    for (let step = 0n; step < 100n; step++) for (const i of batchIndices(SEED, step, 100, 10n)) counts[Number(i)] = (counts[Number(i)] ?? 0) + 1;
     // 10,000 draws over 10 records: each expects 1000, sd ~30.
     assert.ok(counts.every((c) => c > 850 && c < 1150), `counts ${counts.join(',')}`);
   });

@@ -56,7 +56,7 @@ describe('merkle', () => {
       if (proof.siblings.length > 0) {
         const sibs = [...proof.siblings];
         const i = bit % sibs.length;
-        sibs[i] = bytesToHex(flipped) as Hex;
+        sibs[i] = bytesToHex(flipped);
         if (sibs[i] !== proof.siblings[i]) assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: sibs }), 'changed sibling');
         assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: proof.siblings.slice(1) }), 'missing sibling');
         assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: [...proof.siblings, proof.siblings[0] as Hex] }), 'extra sibling');

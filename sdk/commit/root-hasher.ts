@@ -111,7 +111,7 @@ export function createRootHasher(options: RootHasherOptions = {}): RootHasher {
     }
     const roots = await Promise.all(jobs);
     const nodes = new Uint8Array(roots.length * HASH_BYTES);
-    roots.forEach((r, i) => nodes.set(r, i * HASH_BYTES));
+    roots.forEach((r, i) => { nodes.set(r, i * HASH_BYTES); });
     return reduceToRoot(nodes, roots.length, height, depth);
   };
 
