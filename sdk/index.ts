@@ -8,3 +8,5 @@ export * from './commit/root-hasher.ts';
 export * from './commit/codec.ts';
 export * from './commit/dataset.ts';
 export * from './spec/job-spec.ts';
+export * from './spec/example-spec.ts';
+export * from './data/mnist.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex } from 'viem';
 import { batchRecordIndex, MerkleTree, merkleRoot, parseJobSpec, specCid, specHash, stateRoot, tensorRoot, ZERO_HASHES } from './index.ts';
-import { exampleSpec } from './spec/job-spec.test.ts';
+import { exampleSpec } from './spec/example-spec.ts';
 
 describe('protocol vectors (docs/PROTOCOL.md §2.8)', () => {
   const leaves = new Uint8Array(96);
