@@ -62,7 +62,8 @@ describe('exact element checks (§4)', () => {
       for (const [x, w] of pairs) forward = f(forward + f(x * w));
       let backward = 0;
       for (const [x, w] of [...pairs].reverse()) backward = f(backward + x * w); // fused multiply-add: one rounding
-      const pairwise = (lo: number, hi: number): number => (hi - lo === 1 ? f(pairs[lo]![0] * pairs[lo]![1]) : f(pairwise(lo, (lo + hi) >> 1) + pairwise((lo + hi) >> 1, hi)));
+      const product = (i: number): number => f((pairs[i]?.[0] ?? 0) * (pairs[i]?.[1] ?? 0));
+      const pairwise = (lo: number, hi: number): number => (hi - lo === 1 ? product(lo) : f(pairwise(lo, (lo + hi) >> 1) + pairwise((lo + hi) >> 1, hi)));
       for (const y of [forward, backward, pairwise(0, pairs.length)]) assert.ok(checkElement(OpKind.MATMUL, [], a, b, bits(y)));
     }), { numRuns: 200 });
   });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { ContractReturnType } from '@nomicfoundation/hardhat-viem/types';
 import { network } from 'hardhat';
 import { bytesToHex, decodeAbiParameters, hexToBytes, type Hex } from 'viem';
 import {
@@ -31,7 +32,7 @@ const concat = (xs: Uint8Array[]): Uint8Array => Uint8Array.from(xs.flatMap((x) 
 const asWords = (b: Uint8Array): Hex[] => Array.from({ length: b.length / 32 }, (_, i) => bytesToHex(b.subarray(i * 32, i * 32 + 32)));
 
 describe('commitments: TypeScript and Solidity agree', () => {
-  let harness: Awaited<ReturnType<typeof viem.deployContract<'CommitmentHarness'>>>;
+  let harness: ContractReturnType<'CommitmentHarness'>;
   before(async () => {
     harness = await viem.deployContract('CommitmentHarness');
   });

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IJobMarket} from "../interfaces/IJobMarket.sol";
+import {JobId} from "../types/JobId.sol";
+import {LibTime, Timestamp} from "../types/Time.sol";
+
+/// @title LibJob
+/// @notice The job state machine. Acts on one `JobStore`; every transition checks the stored
+///         status (forward-only, see `IJobMarket.JobStatus`), the clock and the job's own roles
+///         (submitter, solver), writes the new state and returns the job. It moves no tokens
+///         and emits nothing: the market does both.
+library LibJob {
+    /// @notice All job state of a market.
+    /// @param lastJobId Id of the most recent job; ids start at 1.
+    /// @param jobs Job records.
+    /// @param roots Checkpoint state roots keyed by `rootKey(jobId, index)`; zero means "not committed".
+    struct JobStore {
+        uint64 lastJobId;
+        mapping(JobId => IJobMarket.Job) jobs;
+        mapping(uint256 key => bytes32 root) roots;
+    }
+
+    /// @notice The largest number of disputes that may be open on one job at once.
+    uint16 internal constant MAX_OPEN_DISPUTES = type(uint16).max;
+
+    // ------------------------------------------------------------------ transitions
+
+    /// @notice None -> Open. Parameters are validated by the caller.
+    function create(JobStore storage s, IJobMarket.PostJobParams calldata p, address submitter)
+        internal
+        returns (JobId id)
+    {
+        uint64 next = s.lastJobId + 1;
+        s.lastJobId = next;
+        id = JobId.wrap(next);
+        IJobMarket.Job storage job = s.jobs[id];
+        job.status = IJobMarket.JobStatus.Open;
+        job.checkpointCount = p.checkpointCount;
+        job.submitter = submitter;
+        job.claimDeadline = p.claimDeadline;
+        job.trainingDuration = p.trainingDuration;
+        job.token = p.token;
+        job.challengeWindow = p.challengeWindow;
+        job.payment = p.payment;
+        job.solverStake = p.solverStake;
+        job.specHash = p.specHash;
+    }
+
+    /// @notice Open -> Cancelled, by the submitter.
+    function cancel(JobStore storage s, JobId id, address caller) internal returns (IJobMarket.Job storage job) {
+        job = s.jobs[id];
+        expectStatus(job, id, IJobMarket.JobStatus.Open);
+        if (caller != job.submitter) revert IJobMarket.JobCallerNotSubmitter(id, caller);
+        job.status = IJobMarket.JobStatus.Cancelled;
+    }
+
+    /// @notice Open -> Claimed, at or before the claim deadline; fixes the training deadline.
+    function claim(JobStore storage s, JobId id, address solver) internal returns (IJobMarket.Job storage job) {
+        job = s.jobs[id];
+        expectStatus(job, id, IJobMarket.JobStatus.Open);
+        Timestamp now_ = LibTime.now_();
+        if (now_ > job.claimDeadline) revert IJobMarket.JobClaimDeadlinePassed(id, job.claimDeadline, now_);
+        job.solver = solver;
+        job.status = IJobMarket.JobStatus.Claimed;
+        job.trainingDeadline = now_.plus(job.trainingDuration);
+    }
+
+    /// @notice Records checkpoint `index` < checkpointCount of a Claimed job, in order, by its solver,
+    ///         at or before the training deadline.
+    function commit(JobStore storage s, JobId id, address caller, uint32 index, bytes32 stateRoot) internal {
+        IJobMarket.Job storage job = s.jobs[id];
+        uint32 count = _checkSolverCanCommit(job, id, caller, stateRoot);
+        if (index >= count) revert IJobMarket.JobCheckpointIndexOutOfRange(id, index, count);
+        uint256 key = rootKey(id, index);
+        // SAFETY: index > 0 here, so key - 1 = rootKey(id, index - 1) and index - 1 cannot underflow.
+        unchecked {
+            if (index != 0 && s.roots[key - 1] == 0) revert IJobMarket.JobCheckpointMissing(id, index - 1);
+        }
+        if (s.roots[key] != 0) revert IJobMarket.JobCheckpointAlreadyCommitted(id, index);
+        s.roots[key] = stateRoot;
+    }
+
+    /// @notice Claimed -> Submitted: records the final checkpoint (index checkpointCount) once every
+    ///         earlier one is committed; starts the challenge window.
+    /// @return job The job.
+    /// @return index The final checkpoint's index.
+    function submit(JobStore storage s, JobId id, address caller, bytes32 stateRoot)
+        internal
+        returns (IJobMarket.Job storage job, uint32 index)
+    {
+        job = s.jobs[id];
+        index = _checkSolverCanCommit(job, id, caller, stateRoot);
+        uint256 key = rootKey(id, index);
+        // SAFETY: checkpointCount >= 1 is enforced at post, so index - 1 and key - 1 cannot underflow.
+        unchecked {
+            if (s.roots[key - 1] == 0) revert IJobMarket.JobCheckpointMissing(id, index - 1);
+        }
+        s.roots[key] = stateRoot;
+        job.status = IJobMarket.JobStatus.Submitted;
+        job.challengeDeadline = LibTime.now_().plus(job.challengeWindow);
+    }
+
+    /// @notice Submitted -> Finalized, after the challenge window, with no dispute open.
+    function finalize(JobStore storage s, JobId id) internal returns (IJobMarket.Job storage job) {
+        job = s.jobs[id];
+        expectStatus(job, id, IJobMarket.JobStatus.Submitted);
+        Timestamp now_ = LibTime.now_();
+        if (now_ <= job.challengeDeadline) revert IJobMarket.JobChallengeWindowOpen(id, job.challengeDeadline, now_);
+        if (job.openDisputes != 0) revert IJobMarket.JobDisputesOpen(id, job.openDisputes);
+        job.status = IJobMarket.JobStatus.Finalized;
+    }
+
+    /// @notice Claimed -> Expired, after the training deadline, with no dispute open.
+    function expire(JobStore storage s, JobId id) internal returns (IJobMarket.Job storage job) {
+        job = s.jobs[id];
+        expectStatus(job, id, IJobMarket.JobStatus.Claimed);
+        Timestamp now_ = LibTime.now_();
+        if (now_ <= job.trainingDeadline) {
+            revert IJobMarket.JobTrainingDeadlineNotPassed(id, job.trainingDeadline, now_);
+        }
+        if (job.openDisputes != 0) revert IJobMarket.JobDisputesOpen(id, job.openDisputes);
+        job.status = IJobMarket.JobStatus.Expired;
+    }
+
+    /// @notice Counts one more open dispute: Claimed at or before the training deadline, or
+    ///         Submitted at or before the challenge deadline.
+    /// @return open Disputes open after this one.
+    function openDispute(JobStore storage s, JobId id) internal returns (uint16 open) {
+        IJobMarket.Job storage job = s.jobs[id];
+        IJobMarket.JobStatus status = job.status;
+        Timestamp now_ = LibTime.now_();
+        if (status == IJobMarket.JobStatus.Claimed) {
+            if (now_ > job.trainingDeadline) {
+                revert IJobMarket.JobTrainingDeadlinePassed(id, job.trainingDeadline, now_);
+            }
+        } else if (status == IJobMarket.JobStatus.Submitted) {
+            if (now_ > job.challengeDeadline) {
+                revert IJobMarket.JobChallengeWindowClosed(id, job.challengeDeadline, now_);
+            }
+        } else {
+            revert IJobMarket.JobNotDisputable(id, status);
+        }
+        open = job.openDisputes;
+        if (open == MAX_OPEN_DISPUTES) revert IJobMarket.JobTooManyDisputes(id);
+        open += 1;
+        job.openDisputes = open;
+    }
+
+    /// @notice Counts one dispute fewer, in any status.
+    /// @return open Disputes still open.
+    function closeDispute(JobStore storage s, JobId id) internal returns (uint16 open) {
+        IJobMarket.Job storage job = s.jobs[id];
+        open = job.openDisputes;
+        if (open == 0) revert IJobMarket.JobNoOpenDispute(id);
+        open -= 1;
+        job.openDisputes = open;
+    }
+
+    /// @notice Claimed | Submitted -> Slashed, closing one open dispute (the one the challenger won).
+    function slash(JobStore storage s, JobId id) internal returns (IJobMarket.Job storage job) {
+        job = s.jobs[id];
+        IJobMarket.JobStatus status = job.status;
+        if (status != IJobMarket.JobStatus.Claimed && status != IJobMarket.JobStatus.Submitted) {
+            revert IJobMarket.JobNotDisputable(id, status);
+        }
+        uint16 open = job.openDisputes;
+        if (open == 0) revert IJobMarket.JobNoOpenDispute(id);
+        job.openDisputes = open - 1;
+        job.status = IJobMarket.JobStatus.Slashed;
+    }
+
+    // ------------------------------------------------------------------ checks and views
+
+    /// @notice Key of checkpoint `index` of job `id` in `JobStore.roots`: bits [32, 96) hold the
+    ///         job id, bits [0, 32) the index, so `rootKey(id, i) - 1 == rootKey(id, i - 1)`.
+    ///         One flat mapping costs one keccak per access instead of two.
+    function rootKey(JobId id, uint32 index) internal pure returns (uint256) {
+        return (uint256(JobId.unwrap(id)) << 32) | index;
+    }
+
+    /// @notice State root of checkpoint `index` of job `id`; zero when not committed.
+    function rootOf(JobStore storage s, JobId id, uint32 index) internal view returns (bytes32) {
+        return s.roots[rootKey(id, index)];
+    }
+
+    /// @notice Reverts with `JobUnexpectedStatus` unless the job's stored status is `expected`.
+    function expectStatus(IJobMarket.Job storage job, JobId id, IJobMarket.JobStatus expected) internal view {
+        IJobMarket.JobStatus current = job.status;
+        if (current != expected) revert IJobMarket.JobUnexpectedStatus(id, current, expected);
+    }
+
+    /// @notice Whether `finalize` would succeed now.
+    function isFinalizable(JobStore storage s, JobId id) internal view returns (bool) {
+        IJobMarket.Job storage job = s.jobs[id];
+        return job.status == IJobMarket.JobStatus.Submitted && LibTime.now_() > job.challengeDeadline
+            && job.openDisputes == 0;
+    }
+
+    /// @notice Whether `expire` would succeed now.
+    function isExpirable(JobStore storage s, JobId id) internal view returns (bool) {
+        IJobMarket.Job storage job = s.jobs[id];
+        return job.status == IJobMarket.JobStatus.Claimed && LibTime.now_() > job.trainingDeadline
+            && job.openDisputes == 0;
+    }
+
+    /// @notice Whether `openDispute` would succeed now.
+    function isDisputable(JobStore storage s, JobId id) internal view returns (bool) {
+        IJobMarket.Job storage job = s.jobs[id];
+        Timestamp now_ = LibTime.now_();
+        if (job.openDisputes == MAX_OPEN_DISPUTES) return false;
+        if (job.status == IJobMarket.JobStatus.Claimed) return now_ <= job.trainingDeadline;
+        if (job.status == IJobMarket.JobStatus.Submitted) return now_ <= job.challengeDeadline;
+        return false;
+    }
+
+    /// @dev Checks shared by `commit` and `submit`; reads only the job's first slot.
+    /// @return count The job's checkpointCount.
+    function _checkSolverCanCommit(IJobMarket.Job storage job, JobId id, address caller, bytes32 stateRoot)
+        private
+        view
+        returns (uint32 count)
+    {
+        expectStatus(job, id, IJobMarket.JobStatus.Claimed);
+        if (caller != job.solver) revert IJobMarket.JobCallerNotSolver(id, caller);
+        Timestamp now_ = LibTime.now_();
+        if (now_ > job.trainingDeadline) revert IJobMarket.JobTrainingDeadlinePassed(id, job.trainingDeadline, now_);
+        if (stateRoot == 0) revert IJobMarket.JobStateRootZero(id);
+        count = job.checkpointCount;
+    }
+}

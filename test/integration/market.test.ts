@@ -1,0 +1,303 @@
+/**
+ * The market through viem against a real node (the in-process Hardhat network): the happy path
+ * and every failure path a user would hit, with on-chain custom errors checked by name.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { network } from 'hardhat';
+import type { Hex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getContract, keccak256, parseEventLogs, toHex } from 'viem';
+import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../../sdk/abi/index.ts';
+
+const DAY = 86_400;
+const PAYMENT = 1_000n * 10n ** 18n;
+const STAKE = 50n * 10n ** 18n;
+const MIN_STAKE = 10n ** 18n;
+const STATUS = { Open: 1, Claimed: 2, Submitted: 3, Finalized: 4, Slashed: 5, Cancelled: 6, Expired: 7 } as const;
+
+/** Every custom error a market call can surface, including those bubbled up from the vault. */
+const errorsAbi = [...jobMarketAbi, ...stakingVaultAbi].filter((item) => item.type === 'error');
+
+/** Name of the custom error in a rejected write, whether viem decoded it or only the node reported its data. */
+function revertName(error: unknown): string | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (reverted instanceof ContractFunctionRevertedError && reverted.data !== undefined) return reverted.data.errorName;
+  const data = /return data: (0x[0-9a-fA-F]+)/.exec(error.message)?.[1];
+  if (data === undefined) return undefined;
+  return decodeErrorResult({ abi: errorsAbi, data: data as Hex }).errorName;
+}
+
+/** Awaits a write that must revert with the custom error `name`. */
+async function expectRevert(write: Promise<unknown>, name: string): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    const got = revertName(error);
+    if (got === undefined) throw error;
+    assert.equal(got, name);
+    return;
+  }
+  assert.fail(`expected a revert with ${name}`);
+}
+
+function cid(tag: string): Hex {
+  return `0x01701220${keccak256(toHex(tag)).slice(2)}`;
+}
+
+function stateRoot(tag: string): Hex {
+  return keccak256(toHex(`root:${tag}`));
+}
+
+describe('JobMarket over viem', async () => {
+  const { viem } = await network.create();
+  const publicClient = await viem.getPublicClient();
+  const testClient = await viem.getTestClient();
+  const wallets = await viem.getWalletClients();
+  const wallet = (i: number) => {
+    const w = wallets[i];
+    if (w === undefined) throw new Error(`the network has no account ${i}`);
+    return w;
+  };
+  const [deployer, submitter, solver, other, game, treasury] = [0, 1, 2, 3, 4, 5].map(wallet) as [
+    ReturnType<typeof wallet>, ReturnType<typeof wallet>, ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>, ReturnType<typeof wallet>, ReturnType<typeof wallet>,
+  ];
+
+  // Contracts are typed from the generated sdk/abi, the same ABIs the SDK uses.
+  const client = { public: publicClient, wallet: deployer };
+  const tokenAddress = (await viem.deployContract('TestToken', ['Test', 'TST', 18])).address;
+  const token = getContract({ address: tokenAddress, abi: testTokenAbi, client });
+  const vaultAddress = (await viem.deployContract('StakingVault', [token.address, 7 * DAY])).address;
+  const vault = getContract({ address: vaultAddress, abi: stakingVaultAbi, client });
+  const marketAddress = (await viem.deployContract('JobMarket', [
+    vault.address,
+    {
+      treasury: treasury.account.address,
+      challengerBps: 5_000,
+      submitterBps: 3_000,
+      expirySubmitterBps: 5_000,
+      minSolverStake: MIN_STAKE,
+      minChallengeWindow: DAY,
+    },
+    [token.address],
+    deployer.account.address,
+  ])).address;
+  const market = getContract({ address: marketAddress, abi: jobMarketAbi, client });
+  await vault.write.setMarket([market.address]);
+  await market.write.setDisputeGame([game.account.address]);
+
+  const asSubmitter = { account: submitter.account };
+  const asSolver = { account: solver.account };
+  const asGame = { account: game.account };
+
+  async function mined(hash: Promise<Hex>) {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });
+    assert.equal(receipt.status, 'success');
+    return receipt;
+  }
+
+  async function now(): Promise<number> {
+    return Number((await publicClient.getBlock()).timestamp);
+  }
+
+  async function advance(seconds: number): Promise<void> {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  }
+
+  async function postJob(checkpointCount: number, tag: string): Promise<bigint> {
+    await mined(token.write.mint([submitter.account.address, PAYMENT]));
+    await mined(token.write.approve([market.address, PAYMENT], asSubmitter));
+    await mined(
+      market.write.postJob(
+        [
+          {
+            specHash: keccak256(toHex(`spec:${tag}`)),
+            checkpointCount,
+            token: token.address,
+            payment: PAYMENT,
+            solverStake: STAKE,
+            claimDeadline: (await now()) + 3_600,
+            trainingDuration: DAY,
+            challengeWindow: DAY,
+          },
+        ],
+        asSubmitter,
+      ),
+    );
+    return market.read.lastJobId();
+  }
+
+  async function claimed(checkpointCount: number, tag: string): Promise<bigint> {
+    const id = await postJob(checkpointCount, tag);
+    await mined(market.write.claimJob([id], asSolver));
+    return id;
+  }
+
+  async function submitted(checkpointCount: number, tag: string): Promise<bigint> {
+    const id = await claimed(checkpointCount, tag);
+    for (let i = 0; i < checkpointCount; i++) {
+      await mined(market.write.commitCheckpoint([id, i, stateRoot(`${tag}:${i}`), cid(`${tag}:${i}`)], asSolver));
+    }
+    await mined(market.write.submitFinal([id, stateRoot(`${tag}:final`), cid(`${tag}:final`)], asSolver));
+    return id;
+  }
+
+  async function status(id: bigint): Promise<number> {
+    return (await market.read.getJob([id])).status;
+  }
+
+  before(async () => {
+    // The solver stakes enough for several jobs at once.
+    await mined(token.write.mint([solver.account.address, STAKE * 10n]));
+    await mined(token.write.approve([vault.address, STAKE * 10n], asSolver));
+    await mined(vault.write.stake([STAKE * 10n], asSolver));
+  });
+
+  it('runs the happy path: post, claim, commit, submit, finalize, withdraw', async () => {
+    const id = await postJob(3, 'happy');
+    assert.equal(await status(id), STATUS.Open);
+    assert.equal(await token.read.balanceOf([market.address]) >= PAYMENT, true);
+
+    await mined(market.write.claimJob([id], asSolver));
+    assert.equal(await status(id), STATUS.Claimed);
+    assert.equal((await vault.read.stakeOf([solver.account.address])).locked, STAKE);
+
+    const commitReceipts = [];
+    for (let i = 0; i < 3; i++) {
+      commitReceipts.push(
+        await mined(market.write.commitCheckpoint([id, i, stateRoot(`happy:${i}`), cid(`happy:${i}`)], asSolver)),
+      );
+    }
+    const final = await mined(market.write.submitFinal([id, stateRoot('happy:final'), cid('happy:final')], asSolver));
+    assert.equal(await status(id), STATUS.Submitted);
+
+    // The CID lives only in the logs; the SDK rebuilds the checkpoint list from them.
+    const logs = parseEventLogs({
+      abi: jobMarketAbi,
+      eventName: 'CheckpointCommitted',
+      logs: [...commitReceipts, final].flatMap((r) => r.logs),
+    });
+    assert.deepEqual(
+      logs.map((l) => [l.args.index, l.args.cid]),
+      [0, 1, 2, 3].map((i) => [i, cid(`happy:${i === 3 ? 'final' : String(i)}`)]),
+    );
+    assert.equal(await market.read.checkpointRoot([id, 3]), stateRoot('happy:final'));
+
+    assert.equal(await market.read.isFinalizable([id]), false);
+    await expectRevert(market.write.finalize([id]), 'JobChallengeWindowOpen');
+    await advance(DAY + 1);
+    assert.equal(await market.read.isFinalizable([id]), true);
+    await mined(market.write.finalize([id], { account: other.account }));
+    assert.equal(await status(id), STATUS.Finalized);
+    assert.equal((await vault.read.stakeOf([solver.account.address])).locked, 0n);
+
+    const before = await token.read.balanceOf([solver.account.address]);
+    await mined(market.write.withdraw([token.address], asSolver));
+    assert.equal(await token.read.balanceOf([solver.account.address]), before + PAYMENT);
+    await expectRevert(market.write.withdraw([token.address], asSolver), 'JobMarketNothingToWithdraw');
+    await expectRevert(market.write.finalize([id]), 'JobUnexpectedStatus');
+  });
+
+  it('cancels an unclaimed job and refunds the submitter', async () => {
+    const id = await postJob(2, 'cancel');
+    await expectRevert(market.write.cancelJob([id], asSolver), 'JobCallerNotSubmitter');
+    await mined(market.write.cancelJob([id], asSubmitter));
+    assert.equal(await status(id), STATUS.Cancelled);
+    await expectRevert(market.write.claimJob([id], asSolver), 'JobUnexpectedStatus');
+    assert.equal(await market.read.creditOf([submitter.account.address, token.address]), PAYMENT);
+    await mined(market.write.withdraw([token.address], asSubmitter));
+    assert.equal(await market.read.creditOf([submitter.account.address, token.address]), 0n);
+  });
+
+  it('rejects bad posts, late claims and wrong callers', async () => {
+    await expectRevert(
+      market.write.postJob(
+        [
+          {
+            specHash: keccak256(toHex('x')),
+            checkpointCount: 2,
+            token: other.account.address,
+            payment: PAYMENT,
+            solverStake: STAKE,
+            claimDeadline: (await now()) + 3_600,
+            trainingDuration: DAY,
+            challengeWindow: DAY,
+          },
+        ],
+        asSubmitter,
+      ),
+      'JobMarketTokenNotAllowed',
+    );
+    const id = await postJob(2, 'late');
+    await advance(3_601);
+    await expectRevert(market.write.claimJob([id], asSolver), 'JobClaimDeadlinePassed');
+    const id2 = await claimed(2, 'callers');
+    await expectRevert(market.write.commitCheckpoint([id2, 0, stateRoot('a'), cid('a')], asSubmitter), 'JobCallerNotSolver');
+    await expectRevert(market.write.commitCheckpoint([id2, 1, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointMissing');
+    await expectRevert(market.write.submitFinal([id2, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointMissing');
+    await expectRevert(market.write.openDispute([id2], asSolver), 'JobMarketCallerNotDisputeGame');
+    await expectRevert(market.write.slash([id2, other.account.address], asSolver), 'JobMarketCallerNotDisputeGame');
+  });
+
+  it('expires a job whose solver missed the deadline: refund and slash', async () => {
+    const id = await claimed(2, 'expire');
+    await mined(market.write.commitCheckpoint([id, 0, stateRoot('e0'), cid('e0')], asSolver));
+    await expectRevert(market.write.expire([id]), 'JobTrainingDeadlineNotPassed');
+    const creditBefore = await market.read.creditOf([submitter.account.address, token.address]);
+    const stakeBefore = (await vault.read.stakeOf([solver.account.address])).staked;
+    await advance(DAY + 1);
+    await expectRevert(market.write.commitCheckpoint([id, 1, stateRoot('e1'), cid('e1')], asSolver), 'JobTrainingDeadlinePassed');
+    assert.equal(await market.read.isExpirable([id]), true);
+    await mined(market.write.expire([id], { account: other.account }));
+    assert.equal(await status(id), STATUS.Expired);
+    assert.equal(
+      await market.read.creditOf([submitter.account.address, token.address]),
+      creditBefore + PAYMENT + STAKE / 2n,
+    );
+    assert.equal((await vault.read.stakeOf([solver.account.address])).staked, stakeBefore - STAKE);
+  });
+
+  it('lets the dispute game hold finalize, then slash with the split', async () => {
+    const id = await submitted(2, 'dispute');
+    await mined(market.write.openDispute([id], asGame));
+    await advance(DAY + 1);
+    await expectRevert(market.write.finalize([id]), 'JobDisputesOpen');
+    const challenger = other.account.address;
+    await mined(market.write.slash([id, challenger], asGame));
+    assert.equal(await status(id), STATUS.Slashed);
+    assert.equal(await market.read.creditOf([challenger, token.address]), STAKE / 2n);
+    await expectRevert(market.write.slash([id, challenger], asGame), 'JobNotDisputable');
+    const before = await token.read.balanceOf([challenger]);
+    await mined(market.write.withdraw([token.address], { account: other.account }));
+    assert.equal(await token.read.balanceOf([challenger]), before + STAKE / 2n);
+  });
+
+  it('finalizes after a dispute the solver won', async () => {
+    const id = await submitted(1, 'won');
+    await mined(market.write.openDispute([id], asGame));
+    await mined(market.write.closeDispute([id, true], asGame));
+    await advance(DAY + 1);
+    await expectRevert(market.write.openDispute([id], asGame), 'JobChallengeWindowClosed');
+    await mined(market.write.finalize([id]));
+    assert.equal(await status(id), STATUS.Finalized);
+  });
+
+  it('keeps locked stake locked and releases unstaked stake after the delay', async () => {
+    const id = await claimed(1, 'stake');
+    const account = await vault.read.stakeOf([solver.account.address]);
+    const free = await vault.read.freeStakeOf([solver.account.address]);
+    assert.equal(free, account.staked - account.locked - account.pendingUnstake);
+    await expectRevert(vault.write.requestUnstake([free + 1n], asSolver), 'StakingInsufficientFree');
+    await mined(vault.write.requestUnstake([free], asSolver));
+    await expectRevert(vault.write.withdrawStake(asSolver), 'StakingUnstakeNotReady');
+    await advance(7 * DAY);
+    const before = await token.read.balanceOf([solver.account.address]);
+    await mined(vault.write.withdrawStake(asSolver));
+    assert.equal(await token.read.balanceOf([solver.account.address]), before + free);
+    assert.equal((await vault.read.stakeOf([solver.account.address])).locked >= STAKE, true);
+    await expectRevert(vault.write.slash([solver.account.address, 1n, other.account.address], asGame), 'StakingUnauthorized');
+    assert.equal(await status(id), STATUS.Claimed);
+  });
+});
