@@ -2,7 +2,6 @@
  * The data-load ops (LOAD_X, LOAD_Y) of step j: the batch slots' records (§2.5) decoded into
  * fp32 inputs and targets (§2.4). Plain JavaScript: each value is one correctly rounded division.
  */
-import type { Hex } from 'viem';
 import { batchIndices } from '../commit/dataset.ts';
 import { DatasetError } from '../errors.ts';
 import { recordBytes, type JobSpec } from '../spec/job-spec.ts';
