@@ -90,3 +90,13 @@ export function toTf(tf: TF, state: readonly Tensor[]): tfjs.Tensor[] {
 export async function fromTf(state: readonly tfjs.Tensor[]): Promise<Tensor[]> {
   return Promise.all(state.map(async (t) => ({ shape: t.shape, data: (await t.data()) as Float32Array })));
 }
+
+/**
+ * The input tensors of `op` in a traced step, for checking its output: the batch tensor for the
+ * data loads, else the state and trace tensors its inputs reference.
+ */
+export function opInputs(op: OpDesc, state: readonly Float32Array[], trace: readonly Float32Array[], batch: Batch): Float32Array[] {
+  if (op.kind === OpKind.LOAD_X) return [batch.x];
+  if (op.kind === OpKind.LOAD_Y) return [batch.y];
+  return op.inputs.map((input) => (input.space === Space.STATE ? state[input.index] : trace[input.index]) as Float32Array);
+}

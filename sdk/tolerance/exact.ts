@@ -308,12 +308,12 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
     if (den.n === 0n) return yClass !== 'finite'; // Rule 2
     if (yClass === 'nan') return false;
     if (yClass === 'inf') {
-      // |a/b| (1 + u) + σ >= Ω  <=>  |a| + u|a| + σ|b| >= Ω|b|
+      // |a/b| (1 + γ_2) + σ >= Ω  <=>  (roughly) |a| + 2u|a| + σ|b| >= Ω|b|, favourable
       const quotientNegative = (num.n < 0n) !== (den.n < 0n);
       return num.n !== 0n && quotientNegative === isNegative(y) && atLeastOmegaTimes(abs(num), abs(den));
     }
-    // |y - a/b| <= u|a/b| + σ  <=>  |a - y b| <= u|a| + σ|b|
-    return decideClaim(claim([num, neg(mul(decode(y), den))], ZERO, U, mul(SIGMA, abs(den)), { boundTerms: [num] }));
+    // |y - a/b| <= γ_2|a/b| + σ  <=>  |a - y b| <= γ_2|a| + σ|b|   (γ_2: a division may be a * (1/b))
+    return decideClaim(claim([num, neg(mul(decode(y), den))], ZERO, gamma(2), mul(SIGMA, abs(den)), { boundTerms: [num] }));
   }
 
   if (yClass === 'nan') return false; // Rule 3
@@ -324,9 +324,9 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
   return decideClaim(cl); // Rule 5
 }
 
-/** |a|(1 + u) + σ|b| >= Ω|b| for DIV_ROW's rule 4, favourable at the scale. */
+/** |a|(1 + 2u) + σ|b| >= Ω|b| for DIV_ROW's rule 4 (γ_2 < 2u(1 + 2^-22): favourable at the scale). */
 function atLeastOmegaTimes(absA: Dy, absB: Dy): boolean {
-  const lhs = claim([absA, mul(absA, small(1n, -24)), mul(SIGMA, absB)], ZERO, EXACT, ZERO);
+  const lhs = claim([absA, mul(absA, small(1n, -23)), mul(SIGMA, absB)], ZERO, EXACT, ZERO);
   const omegaB = mul(OMEGA, absB);
   const at = atScale(lhs, [omegaB]);
   if (at === null) return false;

@@ -1,0 +1,166 @@
+// Honest training on two tfjs backends, judged by the tolerance rule (docs/PROTOCOL.md §4):
+// every element of every op of every step is within its bound on both backends, although the
+// backends disagree in the bits; and every output moved just past its bound is rejected.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type * as tfjs from '@tensorflow/tfjs';
+import {
+  buildGraph,
+  checkElement,
+  checkOutput,
+  elementReads,
+  exampleSpec,
+  executeStep,
+  fp32Bits,
+  fp32FromBits,
+  initialState,
+  loadBatch,
+  loadMnist,
+  OP_KIND_NAMES,
+  OpKind,
+  opInputs,
+  parseJobSpec,
+  stateRoot,
+  toTf,
+  useBackend,
+  type BackendName,
+  type Graph,
+  type JobSpec,
+} from '../../sdk/index.ts';
+
+const mnist = loadMnist();
+
+function specFor(activation: 'relu' | 'tanh' | 'sigmoid'): JobSpec {
+  const input = exampleSpec();
+  input.model.activation = activation;
+  input.data.recordCount = mnist.count;
+  input.training.batchSize = 32;
+  return parseJobSpec(input);
+}
+
+interface RunReport {
+  steps: number;
+  elements: number;
+  violations: number;
+  worstRatio: number;
+  finalRoot: string;
+}
+
+/** Train `steps` steps on `backend`, checking every op output of every step; `onStep` sees each trace. */
+async function trainAndCheck(
+  backend: BackendName,
+  spec: JobSpec,
+  graph: Graph,
+  steps: number,
+  onStep?: (step: number, state: Float32Array[], trace: Float32Array[]) => void,
+): Promise<RunReport> {
+  const tf = await useBackend(backend);
+  let state: tfjs.Tensor[] = toTf(tf, initialState(spec));
+  const report: RunReport = { steps, elements: 0, violations: 0, worstRatio: 0, finalRoot: '' };
+  for (let step = 0; step < steps; step++) {
+    const batch = loadBatch(spec, mnist.records, step);
+    const before = state.map((t) => t.dataSync() as Float32Array);
+    const { state: next, trace } = executeStep(tf, graph, state, batch, { trace: true });
+    assert.ok(trace);
+    graph.ops.forEach((op, i) => {
+      const result = checkOutput(op, opInputs(op, before, trace, batch), trace[i] as Float32Array);
+      report.elements += result.elements;
+      report.worstRatio = Math.max(report.worstRatio, result.worstRatio);
+      for (const v of result.violations) {
+        report.violations++;
+        assert.fail(`${backend} step ${step} op ${op.name} element ${v}: ${trace[i]?.[v]} breaks its bound`);
+      }
+    });
+    onStep?.(step, before, trace);
+    for (const t of state) t.dispose();
+    state = next;
+  }
+  report.finalRoot = stateRoot(state.map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array })));
+  for (const t of state) t.dispose();
+  return report;
+}
+
+/** fp32 bits `steps` ulps away along the ordered line of floats. */
+function stepBits(bits: number, steps: number): number {
+  const order = bits >>> 31 ? -(bits & 0x7fffffff) : bits;
+  const moved = order + steps;
+  return moved < 0 ? (0x80000000 | -moved) >>> 0 : moved;
+}
+
+describe('honest training on cpu and wasm passes the tolerance rule', () => {
+  const spec = specFor('relu');
+  const graph = buildGraph(spec);
+  const reports = new Map<BackendName, RunReport>();
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: 200 steps of the MNIST MLP, every element of every op within its bound`, async () => {
+      const report = await trainAndCheck(backend, spec, graph, 200);
+      reports.set(backend, report);
+      assert.equal(report.violations, 0);
+      assert.ok(report.elements > 200 * 100_000, `only ${report.elements} elements checked`);
+      assert.ok(report.worstRatio <= 1, `worst |y - x| / B = ${report.worstRatio}`);
+    });
+  }
+
+  it('the two backends disagree in the bits, so no hash could compare them', () => {
+    const cpu = reports.get('cpu');
+    const wasm = reports.get('wasm');
+    assert.ok(cpu && wasm);
+    assert.notEqual(cpu.finalRoot, wasm.finalRoot);
+  });
+
+  it('re-running the same steps on the same backend reproduces every bit', async () => {
+    const a = await trainAndCheck('wasm', spec, graph, 5);
+    const b = await trainAndCheck('wasm', spec, graph, 5);
+    assert.equal(a.finalRoot, b.finalRoot);
+  });
+});
+
+describe('outputs moved just past the bound are rejected', () => {
+  for (const activation of ['relu', 'tanh', 'sigmoid'] as const) {
+    it(`${activation} graph: for sampled elements of every op, the last valid neighbour and the first invalid one`, async () => {
+      const spec = specFor(activation);
+      const graph = buildGraph(spec);
+      const kindsSeen = new Set<number>();
+      let probes = 0;
+      await trainAndCheck('wasm', spec, graph, 3, (step, state, trace) => {
+        if (step !== 2) return;
+        const batch = loadBatch(spec, mnist.records, step);
+        graph.ops.forEach((op, i) => {
+          if (op.kind === OpKind.LOAD_X || op.kind === OpKind.LOAD_Y) return;
+          const out = trace[i] as Float32Array;
+          const inputs = opInputs(op, state, trace, batch);
+          for (const index of [0, Math.floor(out.length / 2), out.length - 1]) {
+            const reads = elementReads(op, inputs, index);
+            const honest = fp32Bits(out[index] as number);
+            assert.ok(checkElement(op.kind, op.params, reads.a, reads.b, honest), `${op.name}[${index}] honest output rejected`);
+            for (const direction of [1, -1]) {
+              // Walk outward until the exact rule rejects; the float64 screen must agree at the edge.
+              let inside = honest;
+              let steps = 1;
+              while (checkElement(op.kind, op.params, reads.a, reads.b, stepBits(honest, direction * steps))) {
+                inside = stepBits(honest, direction * steps);
+                steps = steps < 64 ? steps + 1 : steps * 2;
+                assert.ok(steps < 2 ** 31, `${op.name}: no bound found`);
+              }
+              const outside = stepBits(inside, direction);
+              const lo = checkElement(op.kind, op.params, reads.a, reads.b, outside);
+              if (lo) continue; // the doubling walk skipped past a narrower edge; the next probe covers it
+              // The float64 screen agrees at the edge up to its own error (~2^-29 of B).
+              const copy = out.slice();
+              copy[index] = fp32FromBits(outside);
+              assert.ok(checkOutput(op, inputs, copy, { margin: -(2 ** -26) }).violations.includes(index), `${op.name}[${index}]: float64 screen missed an invalid output`);
+              copy[index] = fp32FromBits(inside);
+              assert.ok(!checkOutput(op, inputs, copy, { margin: 2 ** -26 }).violations.includes(index), `${op.name}[${index}]: float64 screen flagged a valid output`);
+              kindsSeen.add(op.kind);
+              probes++;
+            }
+          }
+        });
+      });
+      const expected = graph.ops.filter((o) => o.kind > OpKind.LOAD_Y).map((o) => o.kind);
+      for (const kind of expected) assert.ok(kindsSeen.has(kind), `no probe reached ${OP_KIND_NAMES[kind]}`);
+      assert.ok(probes > 50);
+    });
+  }
+});
