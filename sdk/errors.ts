@@ -8,7 +8,13 @@ export type VeritrainErrorCode =
   | 'ENCODING_INVALID'
   | 'PROOF_INVALID'
   | 'DATASET_INVALID'
-  | 'PLATFORM_UNSUPPORTED';
+  | 'PLATFORM_UNSUPPORTED'
+  | 'CONTENT_INVALID'
+  | 'CONTENT_TOO_LARGE'
+  | 'CONTENT_UNAVAILABLE'
+  | 'STORAGE_FAILED'
+  | 'MESSAGE_INVALID'
+  | 'PEER_FAILED';
 
 /**
  * The one base error of Veritrain. `code` says what failed, `message` says it to a person,
@@ -68,5 +74,27 @@ export class DatasetError extends VeritrainError {
   override name = 'DatasetError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('DATASET_INVALID', message, { details });
+  }
+}
+
+/**
+ * Content fetched by CID is not what the caller expected (hash or root mismatch, undecodable), is
+ * larger than the caller's bound, or could not be had in time.
+ */
+export class ContentError extends VeritrainError {
+  override name = 'ContentError';
+  constructor(code: 'CONTENT_INVALID' | 'CONTENT_TOO_LARGE' | 'CONTENT_UNAVAILABLE' | 'STORAGE_FAILED', message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A p2p message or response failed its schema, size bound or signature (`MESSAGE_INVALID`), or the
+ * remote peer failed or refused a request (`PEER_FAILED`).
+ */
+export class P2PError extends VeritrainError {
+  override name = 'P2PError';
+  constructor(code: 'MESSAGE_INVALID' | 'PEER_FAILED', message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super(code, message, options);
   }
 }
