@@ -29,3 +29,7 @@ export * from './engine/backend.ts';
 export * from './engine/batch.ts';
 export * from './engine/executor.ts';
 export * from './tolerance/reads.ts';
+export * from './graph/complete.ts';
+export * from './engine/checkpoints.ts';
+export * from './engine/trainer.ts';
+export * from './engine/evaluate.ts';
