@@ -21,6 +21,8 @@ const TARGETS: readonly Target[] = [
   { source: 'contracts/JobMarket.sol', contract: 'JobMarket', file: 'jobMarket.ts', name: 'jobMarketAbi' },
   { source: 'contracts/StakingVault.sol', contract: 'StakingVault', file: 'stakingVault.ts', name: 'stakingVaultAbi' },
   { source: 'contracts/dev/TestToken.sol', contract: 'TestToken', file: 'testToken.ts', name: 'testTokenAbi' },
+  { source: 'contracts/DisputeGame.sol', contract: 'DisputeGame', file: 'disputeGame.ts', name: 'disputeGameAbi' },
+  { source: 'contracts/ElementJudge.sol', contract: 'ElementJudge', file: 'elementJudge.ts', name: 'elementJudgeAbi' },
 ];
 
 const check = process.argv.includes('--check');

@@ -2,3 +2,5 @@
 export { jobMarketAbi } from './jobMarket.ts';
 export { stakingVaultAbi } from './stakingVault.ts';
 export { testTokenAbi } from './testToken.ts';
+export { disputeGameAbi } from './disputeGame.ts';
+export { elementJudgeAbi } from './elementJudge.ts';

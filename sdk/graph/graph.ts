@@ -67,6 +67,8 @@ export interface Graph {
   readonly state: readonly StateTensorInfo[];
   /** graphRoot (§3.1). */
   readonly root: Hex;
+  /** MerkleRoot over the op leaves, which graphRoot commits to with the counts. */
+  readonly opsRoot: Hex;
 }
 
 export const OP_DESC_ABI = [
@@ -100,10 +102,21 @@ export function opLeaf(op: OpDesc): Uint8Array {
   return sha256(hexToBytes(encodeOpDesc(op)));
 }
 
-export function graphRootOf(ops: readonly OpDesc[]): Hex {
+/** MerkleRoot over the op leaves, in graph order. */
+export function opsRootOf(ops: readonly OpDesc[]): Hex {
   const leaves = new Uint8Array(ops.length * 32);
   ops.forEach((op, i) => { leaves.set(opLeaf(op), i * 32); });
   return bytesToHex(merkleRoot(leaves));
+}
+
+/** graphRoot = H(opCount (u32) || stateCount (u32) || opsRoot): the counts are committed too (§3.1). */
+export function graphRootOf(ops: readonly OpDesc[], stateCount: number): Hex {
+  const buf = new Uint8Array(40);
+  const view = new DataView(buf.buffer);
+  view.setUint32(0, ops.length);
+  view.setUint32(4, stateCount);
+  buf.set(hexToBytes(opsRootOf(ops)), 8);
+  return bytesToHex(sha256(buf));
 }
 
 /** The parts of a spec the graph depends on. */
@@ -180,5 +193,5 @@ export function buildGraph(spec: GraphSpec): Graph {
   const velocities = params.map((p, i) => add(`update.v_${p.name}`, OpKind.SGD_VELOCITY, p.shape, [stateRef(i), grads[i] as OpInput], [mu]));
   params.forEach((p, i) => add(`update.${p.name}`, OpKind.SGD_WEIGHT, p.shape, [paramRef(i), velocities[i] as OpInput], [eta]));
 
-  return { ops, state, root: graphRootOf(ops) };
+  return { ops, state, root: graphRootOf(ops, state.length), opsRoot: opsRootOf(ops) };
 }

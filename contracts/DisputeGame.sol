@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
+import {IElementJudge} from "./interfaces/IElementJudge.sol";
+import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {LibDispute} from "./libraries/LibDispute.sol";
+import {LibMerkle} from "./libraries/LibMerkle.sol";
+import {LibOpCheck} from "./libraries/LibOpCheck.sol";
+import {JobId} from "./types/JobId.sol";
+import {JobSpec} from "./types/JobSpec.sol";
+import {OpDesc} from "./types/OpDesc.sol";
+
+/// @title DisputeGame
+/// @notice Bisection over a checkpoint interval down to one element of one op, judged by the
+///         tolerance rule (docs/PROTOCOL.md §4-§5). Moves are bounded: ceil(log2 k) bisection rounds,
+///         then trace, point and opening; no loop runs over anything a party controls the size of
+///         beyond its own calldata.
+contract DisputeGame is IDisputeGame, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using LibDispute for IDisputeGame.Dispute;
+
+    /// @inheritdoc IDisputeGame
+    uint32 public constant NEXT_STATE = type(uint32).max;
+
+    IJobMarket public immutable market;
+    /// @notice Decides the last move; stateless.
+    IElementJudge public immutable judge;
+    /// @inheritdoc IDisputeGame
+    IERC20 public immutable bondToken;
+    /// @inheritdoc IDisputeGame
+    uint128 public immutable challengeBond;
+    /// @inheritdoc IDisputeGame
+    uint64 public immutable clockBudget;
+
+    mapping(uint256 disputeId => Dispute) private _disputes;
+    /// @dev opCount and stateCount of each dispute's graph, checked against graphRoot at challenge.
+    mapping(uint256 disputeId => uint64) private _counts;
+    mapping(address account => uint256) private _credits;
+    uint256 private _disputeCount;
+    uint256 private _totalCredits;
+
+    constructor(IJobMarket market_, IElementJudge judge_, IERC20 bondToken_, uint128 challengeBond_, uint64 clockBudget_) {
+        market = market_;
+        judge = judge_;
+        bondToken = bondToken_;
+        challengeBond = challengeBond_;
+        clockBudget = clockBudget_;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IDisputeGame
+    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
+        return _disputes[disputeId];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function disputeCount() external view returns (uint256) {
+        return _disputeCount;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function creditOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function mover(uint256 disputeId) external view returns (address who, uint64 left) {
+        Dispute storage d = _disputes[disputeId];
+        if (!LibDispute.live(d.stage)) return (address(0), 0);
+        (uint64 clockLeft, uint64 elapsed) = d.clock(block.timestamp);
+        who = LibDispute.solverToMove(d.stage) ? d.solver : d.challenger;
+        left = elapsed >= clockLeft ? 0 : clockLeft - elapsed;
+    }
+
+    // ------------------------------------------------------------------ moves
+
+    /// @inheritdoc IDisputeGame
+    function challenge(JobId jobId, uint32 interval, JobSpec calldata spec, GraphCommitment calldata graph)
+        external
+        nonReentrant
+        returns (uint256 disputeId)
+    {
+        IJobMarket.Job memory job = market.getJob(jobId);
+        bytes32 hash = spec.specHash();
+        if (hash != job.specHash) revert DisputeSpecMismatch(jobId, job.specHash, hash);
+        _checkGraph(spec, graph);
+        bytes32 loRoot = market.checkpointRoot(jobId, interval);
+        bytes32 hiRoot = interval < job.checkpointCount ? market.checkpointRoot(jobId, interval + 1) : bytes32(0);
+        if (loRoot == bytes32(0) || hiRoot == bytes32(0)) revert DisputeIntervalUncommitted(jobId, interval);
+
+        disputeId = ++_disputeCount;
+        Dispute storage d = _disputes[disputeId];
+        d.jobId = jobId;
+        d.solver = job.solver;
+        d.challenger = msg.sender;
+        d.bond = challengeBond;
+        d.lo = uint64(interval) * spec.checkpointInterval;
+        d.hi = d.lo + spec.checkpointInterval;
+        d.loRoot = loRoot;
+        d.hiRoot = hiRoot;
+        d.solverClock = clockBudget;
+        d.challengerClock = clockBudget;
+        d.lastMoveAt = uint40(block.timestamp);
+        d.stage = d.afterRange();
+        _counts[disputeId] = (uint64(graph.opCount) << 32) | graph.stateCount;
+
+        // Market first: it reverts unless the job is disputable now.
+        market.openDispute(jobId);
+        _pullBond(challengeBond);
+        emit DisputeCreated(disputeId, jobId, msg.sender, interval, d.lo, d.hi, challengeBond);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function postMidpoint(uint256 disputeId, bytes32 stateRoot) external {
+        Dispute storage d = _move(disputeId, Stage.AwaitMidpoint);
+        if (stateRoot == bytes32(0)) revert DisputeRootZero(disputeId);
+        d.midRoot = stateRoot;
+        d.stage = Stage.AwaitChoice;
+        emit MidpointPosted(disputeId, d.midpoint(), stateRoot);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function chooseHalf(uint256 disputeId, bool left) external {
+        Dispute storage d = _move(disputeId, Stage.AwaitChoice);
+        d.choose(left);
+        emit HalfChosen(disputeId, left, d.lo, d.hi);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function postTrace(uint256 disputeId, bytes32 traceRoot) external {
+        Dispute storage d = _move(disputeId, Stage.AwaitTrace);
+        if (traceRoot == bytes32(0)) revert DisputeRootZero(disputeId);
+        d.traceRoot = traceRoot;
+        d.stage = Stage.AwaitPoint;
+        emit TracePosted(disputeId, d.lo, traceRoot);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function point(uint256 disputeId, uint32 op, uint64 element) external {
+        Dispute storage d = _move(disputeId, Stage.AwaitPoint);
+        (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
+        bool valid = op == NEXT_STATE ? element < stateCount : op < opCount;
+        if (!valid) revert DisputePointInvalid(disputeId, op, element);
+        d.pointOp = op;
+        d.pointElement = element;
+        d.stage = Stage.AwaitOpening;
+        emit ElementPointed(disputeId, op, element);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openElement(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        bool valid = _pointOutsideOutput(d, roots, op, opProof)
+            || judge.checkOpElement(roots, op, d.pointOp, opProof, d.pointElement, inputs, output);
+        _resolveOpening(disputeId, d, valid);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openLoad(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.RecordOpening calldata record,
+        LibOpCheck.TensorOpening calldata output
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        bool valid = _pointOutsideOutput(d, roots, op, opProof)
+            || judge.checkLoadElement(roots, op, d.pointOp, opProof, d.pointElement, _dataContext(spec, d.lo), record, output);
+        _resolveOpening(disputeId, d, valid);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openNextState(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        bytes32 tensorRoot,
+        bytes32[] calldata traceProof,
+        bytes32[] calldata stateProof
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        if (d.pointOp != NEXT_STATE) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
+        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        uint256 t = d.pointElement;
+        // The trace's last stateCount outputs are the next state, in state order (§3.1).
+        bool inTrace = LibMerkle.processProof(tensorRoot, roots.opCount - roots.stateCount + t, roots.opCount, traceProof) == d.traceRoot;
+        bool inState = LibMerkle.processProof(tensorRoot, t, roots.stateCount, stateProof) == d.hiRoot;
+        _resolveOpening(disputeId, d, inTrace && inState);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function timeout(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _live(disputeId);
+        (uint64 left, uint64 elapsed) = d.clock(block.timestamp);
+        if (elapsed <= left) revert DisputeClockRunning(disputeId, left, elapsed);
+        if (LibDispute.solverToMove(d.stage)) _challengerWins(disputeId, d);
+        else _solverWins(disputeId, d);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function abandon(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _live(disputeId);
+        IJobMarket.JobStatus status = market.getJob(d.jobId).status;
+        if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) revert DisputeNotAbandonable(disputeId);
+        d.stage = Stage.Abandoned;
+        _credit(d.challenger, d.bond);
+        market.closeDispute(d.jobId, true);
+        emit DisputeResolved(disputeId, d.jobId, Stage.Abandoned);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert DisputeNothingToWithdraw(msg.sender);
+        _credits[msg.sender] = 0;
+        _totalCredits -= amount;
+        emit Withdrawn(msg.sender, amount);
+        bondToken.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _live(uint256 disputeId) private view returns (Dispute storage d) {
+        d = _disputes[disputeId];
+        if (d.stage == Stage.None) revert DisputeUnknown(disputeId);
+        if (!LibDispute.live(d.stage)) revert DisputeUnexpectedStage(disputeId, d.stage, Stage.None);
+    }
+
+    /// @dev Checks the stage and the caller, and charges the mover's clock.
+    function _move(uint256 disputeId, Stage expected) private returns (Dispute storage d) {
+        d = _disputes[disputeId];
+        if (d.stage == Stage.None) revert DisputeUnknown(disputeId);
+        if (d.stage != expected) revert DisputeUnexpectedStage(disputeId, d.stage, expected);
+        address party = LibDispute.solverToMove(expected) ? d.solver : d.challenger;
+        if (msg.sender != party) revert DisputeCallerNotParty(disputeId, msg.sender, party);
+        d.charge(disputeId, block.timestamp);
+    }
+
+    function _countsOf(uint256 disputeId) private view returns (uint32 opCount, uint32 stateCount) {
+        uint64 packed = _counts[disputeId];
+        return (uint32(packed >> 32), uint32(packed));
+    }
+
+    function _checkGraph(JobSpec calldata spec, GraphCommitment calldata graph) private pure {
+        bytes32 graphRoot = sha256(abi.encodePacked(graph.opCount, graph.stateCount, graph.opsRoot));
+        if (graphRoot != spec.graphRoot) revert DisputeGraphMismatch(spec.graphRoot, graphRoot);
+    }
+
+    /// @dev Verifies the spec and the graph commitment and assembles the step's roots.
+    function _stepRoots(Dispute storage d, JobSpec calldata spec, GraphCommitment calldata graph)
+        private
+        view
+        returns (LibOpCheck.StepRoots memory)
+    {
+        bytes32 expected = market.getJob(d.jobId).specHash;
+        bytes32 hash = spec.specHash();
+        if (hash != expected) revert DisputeSpecMismatch(d.jobId, expected, hash);
+        _checkGraph(spec, graph);
+        return LibOpCheck.StepRoots({
+            graphRoot: graph.opsRoot,
+            opCount: graph.opCount,
+            stateRoot: d.loRoot,
+            stateCount: graph.stateCount,
+            traceRoot: d.traceRoot
+        });
+    }
+
+    /// @dev A point past the end of the op's output cannot be opened; it is the challenger's fault.
+    function _pointOutsideOutput(Dispute storage d, LibOpCheck.StepRoots memory roots, OpDesc calldata op, bytes32[] calldata opProof)
+        private
+        view
+        returns (bool)
+    {
+        if (LibMerkle.processProof(op.opLeaf(), d.pointOp, roots.opCount, opProof) != roots.graphRoot) return false;
+        uint256 n = 1;
+        for (uint256 i = 0; i < op.shape.length; ++i) {
+            n *= op.shape[i];
+        }
+        return d.pointElement >= n;
+    }
+
+    function _dataContext(JobSpec calldata spec, uint64 step) private pure returns (LibOpCheck.DataContext memory) {
+        return LibOpCheck.DataContext({
+            datasetRoot: spec.datasetRoot,
+            recordCount: spec.recordCount,
+            dataSeed: spec.dataSeed,
+            step: step,
+            featureCount: spec.layers[0],
+            outputCount: spec.layers[spec.layers.length - 1],
+            featureEncoding: spec.featureEncoding,
+            labelEncoding: spec.labelEncoding
+        });
+    }
+
+    function _resolveOpening(uint256 disputeId, Dispute storage d, bool valid) private {
+        emit ElementOpened(disputeId, d.pointOp, d.pointElement, valid);
+        if (valid) _solverWins(disputeId, d);
+        else _challengerWins(disputeId, d);
+    }
+
+    function _solverWins(uint256 disputeId, Dispute storage d) private {
+        d.stage = Stage.SolverWon;
+        _credit(d.solver, d.bond);
+        market.closeDispute(d.jobId, true);
+        emit DisputeResolved(disputeId, d.jobId, Stage.SolverWon);
+    }
+
+    function _challengerWins(uint256 disputeId, Dispute storage d) private {
+        d.stage = Stage.ChallengerWon;
+        _credit(d.challenger, d.bond);
+        IJobMarket.JobStatus status = market.getJob(d.jobId).status;
+        // Another dispute may have settled the job already; then there is no stake left to take.
+        if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) market.slash(d.jobId, d.challenger);
+        else market.closeDispute(d.jobId, false);
+        emit DisputeResolved(disputeId, d.jobId, Stage.ChallengerWon);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        _credits[account] += amount;
+        _totalCredits += amount;
+        emit Credited(account, amount);
+    }
+
+    /// @dev Pulls the bond and checks the balance moved by exactly that much.
+    function _pullBond(uint256 amount) private {
+        uint256 before = bondToken.balanceOf(address(this));
+        bondToken.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = bondToken.balanceOf(address(this)) - before;
+        if (received != amount) revert DisputeBondTransferMismatch(amount, received);
+    }
+}

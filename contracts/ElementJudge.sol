@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IElementJudge} from "./interfaces/IElementJudge.sol";
+import {LibOpCheck} from "./libraries/LibOpCheck.sol";
+import {OpDesc} from "./types/OpDesc.sol";
+
+/// @title ElementJudge
+/// @notice The deployable face of LibOpCheck: the dispute game calls it for the last move.
+contract ElementJudge is IElementJudge {
+    /// @inheritdoc IElementJudge
+    function checkOpElement(
+        LibOpCheck.StepRoots calldata roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output
+    ) external view returns (bool) {
+        return LibOpCheck.checkOpElement(roots, op, opIndex, opProof, element, inputs, output);
+    }
+
+    /// @inheritdoc IElementJudge
+    function checkLoadElement(
+        LibOpCheck.StepRoots calldata roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        LibOpCheck.DataContext calldata data,
+        LibOpCheck.RecordOpening calldata record,
+        LibOpCheck.TensorOpening calldata output
+    ) external view returns (bool) {
+        return LibOpCheck.checkLoadElement(roots, op, opIndex, opProof, element, data, record, output);
+    }
+}

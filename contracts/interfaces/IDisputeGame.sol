@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {JobId} from "../types/JobId.sol";
+import {JobSpec} from "../types/JobSpec.sol";
+import {OpDesc} from "../types/OpDesc.sol";
+import {LibOpCheck} from "../libraries/LibOpCheck.sol";
+
+/// @title IDisputeGame
+/// @notice The dispute game of docs/PROTOCOL.md §5: a challenger disputes one checkpoint interval,
+///         bisection narrows it to one step, the solver posts that step's op trace, the challenger
+///         names one output element, and the solver must open it within the tolerance rule (§4).
+///         Single claimant, solver proves; chess clocks per side; running out loses.
+interface IDisputeGame {
+    /// @notice Whose move it is, and what move is expected.
+    enum Stage {
+        None,
+        AwaitMidpoint, // solver: post the state root at the midpoint step
+        AwaitChoice, // challenger: pick the half holding an invalid transition
+        AwaitTrace, // solver: post the op-trace root of the single disputed step
+        AwaitPoint, // challenger: name one output element (or one next-state tensor)
+        AwaitOpening, // solver: open it with proofs
+        SolverWon,
+        ChallengerWon,
+        Abandoned
+    }
+
+    /// @notice One dispute. Steps are absolute step numbers of the job; [lo, hi] is the disputed
+    ///         range, whose end states have roots loRoot and hiRoot. Clocks are seconds left.
+    struct Dispute {
+        JobId jobId;
+        Stage stage;
+        uint40 lastMoveAt;
+        uint64 lo;
+        uint64 hi;
+        uint64 solverClock;
+        uint64 challengerClock;
+        address solver;
+        address challenger;
+        uint128 bond;
+        bytes32 loRoot;
+        bytes32 hiRoot;
+        bytes32 midRoot;
+        bytes32 traceRoot;
+        uint32 pointOp;
+        uint64 pointElement;
+    }
+
+    /// @notice The counts and op root that graphRoot commits to: graphRoot = sha256(opCount ||
+    ///         stateCount || opsRoot) with u32 big-endian counts (§3.1).
+    struct GraphCommitment {
+        uint32 opCount;
+        uint32 stateCount;
+        bytes32 opsRoot;
+    }
+
+    /// @notice Marks a point at the next state rather than an op output: pointOp == NEXT_STATE.
+    function NEXT_STATE() external view returns (uint32);
+
+    event DisputeCreated(
+        uint256 indexed disputeId, JobId indexed jobId, address indexed challenger, uint32 interval, uint64 lo, uint64 hi, uint128 bond
+    );
+    event MidpointPosted(uint256 indexed disputeId, uint64 step, bytes32 stateRoot);
+    event HalfChosen(uint256 indexed disputeId, bool left, uint64 lo, uint64 hi);
+    event TracePosted(uint256 indexed disputeId, uint64 step, bytes32 traceRoot);
+    event ElementPointed(uint256 indexed disputeId, uint32 op, uint64 element);
+    event ElementOpened(uint256 indexed disputeId, uint32 op, uint64 element, bool valid);
+    event DisputeResolved(uint256 indexed disputeId, JobId indexed jobId, Stage outcome);
+    event Credited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice No dispute with this id.
+    error DisputeUnknown(uint256 disputeId);
+    /// @notice The dispute expects another move.
+    error DisputeUnexpectedStage(uint256 disputeId, Stage current, Stage expected);
+    /// @notice Only the solver or the challenger of this dispute may make this move.
+    error DisputeCallerNotParty(uint256 disputeId, address caller, address expected);
+    /// @notice The mover's clock ran out; call `timeout` instead.
+    error DisputeClockExpired(uint256 disputeId, uint64 left, uint64 elapsed);
+    /// @notice `timeout` was called while the mover still has time.
+    error DisputeClockRunning(uint256 disputeId, uint64 left, uint64 elapsed);
+    /// @notice The supplied spec does not hash to the job's specHash.
+    error DisputeSpecMismatch(JobId jobId, bytes32 expected, bytes32 actual);
+    /// @notice The graph commitment does not hash to the spec's graphRoot.
+    error DisputeGraphMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The interval has no committed end checkpoints.
+    error DisputeIntervalUncommitted(JobId jobId, uint32 interval);
+    /// @notice A zero root was posted.
+    error DisputeRootZero(uint256 disputeId);
+    /// @notice The point names an op or element outside the graph.
+    error DisputePointInvalid(uint256 disputeId, uint32 op, uint64 element);
+    /// @notice The bond token moved a different amount than asked (fee-on-transfer or lying token).
+    error DisputeBondTransferMismatch(uint256 expected, uint256 actual);
+    /// @notice The dispute is still live and its job was not settled by another dispute.
+    error DisputeNotAbandonable(uint256 disputeId);
+    /// @notice Nothing to withdraw.
+    error DisputeNothingToWithdraw(address account);
+
+    /// @notice The bond token (the staking vault's stake token).
+    function bondToken() external view returns (IERC20);
+    /// @notice Bond a challenger posts; forfeited to the solver if the solver wins.
+    function challengeBond() external view returns (uint128);
+    /// @notice Seconds each side may spend on its moves in one dispute.
+    function clockBudget() external view returns (uint64);
+    function getDispute(uint256 disputeId) external view returns (Dispute memory);
+    function disputeCount() external view returns (uint256);
+    function creditOf(address account) external view returns (uint256);
+    /// @notice The party whose move it is and the seconds its clock has left now (0 when resolved).
+    function mover(uint256 disputeId) external view returns (address who, uint64 left);
+
+    /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with
+    ///         the bond; `spec` must hash to the job's specHash (it fixes k) and `graph` to its
+    ///         graphRoot (it fixes the op and state counts). Opens a market dispute.
+    function challenge(JobId jobId, uint32 interval, JobSpec calldata spec, GraphCommitment calldata graph)
+        external
+        returns (uint256 disputeId);
+    /// @notice Solver: the state root at step (lo + hi) / 2.
+    function postMidpoint(uint256 disputeId, bytes32 stateRoot) external;
+    /// @notice Challenger: `left` keeps [lo, mid], otherwise [mid, hi].
+    function chooseHalf(uint256 disputeId, bool left) external;
+    /// @notice Solver: the op-trace root of step lo (hi = lo + 1).
+    function postTrace(uint256 disputeId, bytes32 traceRoot) external;
+    /// @notice Challenger: the disputed output element, or (op = NEXT_STATE) the next-state tensor
+    ///         `element` that the trace's last ops must reproduce.
+    function point(uint256 disputeId, uint32 op, uint64 element) external;
+    /// @notice Solver: open the pointed element of a compute op. Resolves the dispute.
+    function openElement(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output
+    ) external;
+    /// @notice Solver: open the pointed element of a data-load op. Resolves the dispute.
+    function openLoad(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.RecordOpening calldata record,
+        LibOpCheck.TensorOpening calldata output
+    ) external;
+    /// @notice Solver: show that next-state tensor `pointElement` is the output of op
+    ///         opCount - stateCount + pointElement of the trace. Resolves the dispute.
+    function openNextState(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        bytes32 tensorRoot,
+        bytes32[] calldata traceProof,
+        bytes32[] calldata stateProof
+    ) external;
+    /// @notice Anyone: the side to move ran out of time and loses.
+    function timeout(uint256 disputeId) external;
+    /// @notice Anyone: the job was settled by another dispute (or otherwise left Claimed/Submitted);
+    ///         the bond goes back to the challenger.
+    function abandon(uint256 disputeId) external;
+    /// @notice Pull the caller's credited bonds.
+    function withdraw() external returns (uint256 amount);
+}

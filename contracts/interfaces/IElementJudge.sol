@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {LibOpCheck} from "../libraries/LibOpCheck.sol";
+import {OpDesc} from "../types/OpDesc.sol";
+
+/// @title IElementJudge
+/// @notice Stateless adjudication of one op output element (docs/PROTOCOL.md §4): proves the op
+///         descriptor, the input slices and the output element against the step's roots, then
+///         decides the tolerance rule. Its own deployable so the dispute game stays under the
+///         contract size limit; it holds no state and no funds.
+interface IElementJudge {
+    /// @notice See LibOpCheck.checkOpElement. Reverts with an OpCheck* error on a bad proof.
+    function checkOpElement(
+        LibOpCheck.StepRoots calldata roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output
+    ) external view returns (bool valid);
+
+    /// @notice See LibOpCheck.checkLoadElement. Reverts with an OpCheck* error on a bad proof.
+    function checkLoadElement(
+        LibOpCheck.StepRoots calldata roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        LibOpCheck.DataContext calldata data,
+        LibOpCheck.RecordOpening calldata record,
+        LibOpCheck.TensorOpening calldata output
+    ) external view returns (bool valid);
+}

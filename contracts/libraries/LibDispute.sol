@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
+
+/// @title LibDispute
+/// @notice The state machine of one dispute (docs/PROTOCOL.md §5): stages, bisection positions
+///         and chess clocks. Pure bookkeeping on the storage struct; DisputeGame checks callers,
+///         moves tokens and talks to the market.
+library LibDispute {
+    /// @notice True when it is the solver's move in `stage`.
+    function solverToMove(IDisputeGame.Stage stage) internal pure returns (bool) {
+        return stage == IDisputeGame.Stage.AwaitMidpoint || stage == IDisputeGame.Stage.AwaitTrace
+            || stage == IDisputeGame.Stage.AwaitOpening;
+    }
+
+    /// @notice True while the dispute waits for a move.
+    function live(IDisputeGame.Stage stage) internal pure returns (bool) {
+        return stage != IDisputeGame.Stage.None && uint8(stage) < uint8(IDisputeGame.Stage.SolverWon);
+    }
+
+    /// @notice Seconds the mover has used since the last move, and what its clock has left.
+    function clock(IDisputeGame.Dispute storage d, uint256 timestamp) internal view returns (uint64 left, uint64 elapsed) {
+        elapsed = uint64(timestamp - d.lastMoveAt);
+        left = solverToMove(d.stage) ? d.solverClock : d.challengerClock;
+    }
+
+    /// @notice Charge the mover's clock for the time since the last move; reverts when it ran out.
+    function charge(IDisputeGame.Dispute storage d, uint256 disputeId, uint256 timestamp) internal {
+        (uint64 left, uint64 elapsed) = clock(d, timestamp);
+        if (elapsed > left) revert IDisputeGame.DisputeClockExpired(disputeId, left, elapsed);
+        // SAFETY: elapsed <= left was checked just above.
+        unchecked {
+            if (solverToMove(d.stage)) d.solverClock = left - elapsed;
+            else d.challengerClock = left - elapsed;
+        }
+        d.lastMoveAt = uint40(timestamp);
+    }
+
+    /// @notice The stage that follows once the range is [lo, hi]: one step left means the trace.
+    function afterRange(IDisputeGame.Dispute storage d) internal view returns (IDisputeGame.Stage) {
+        return d.hi - d.lo == 1 ? IDisputeGame.Stage.AwaitTrace : IDisputeGame.Stage.AwaitMidpoint;
+    }
+
+    /// @notice The midpoint step of the current range.
+    function midpoint(IDisputeGame.Dispute storage d) internal view returns (uint64) {
+        return d.lo + (d.hi - d.lo) / 2;
+    }
+
+    /// @notice Keep the left half [lo, mid] or the right half [mid, hi].
+    function choose(IDisputeGame.Dispute storage d, bool left) internal {
+        uint64 mid = midpoint(d);
+        if (left) {
+            d.hi = mid;
+            d.hiRoot = d.midRoot;
+        } else {
+            d.lo = mid;
+            d.loRoot = d.midRoot;
+        }
+        d.midRoot = bytes32(0);
+        d.stage = afterRange(d);
+    }
+}

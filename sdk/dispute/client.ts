@@ -1,0 +1,194 @@
+/**
+ * Game clients for both daemons (docs/PROTOCOL.md §5): read a dispute, compute the next move from
+ * local data, submit it, and watch the clocks. `playSolver` defends with the solver's own
+ * regenerated chain; `playChallenger` prosecutes with the solver's chain as the verifier saw it.
+ */
+import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from 'viem';
+import { disputeGameAbi } from '../abi/index.ts';
+import { DatasetTree } from '../commit/dataset.ts';
+import { stateRoot } from '../commit/state.ts';
+import { batchRecordIndex } from '../commit/dataset.ts';
+import { VeritrainError } from '../errors.ts';
+import { OpKind, type Graph } from '../graph/graph.ts';
+import type { Logger } from '../log.ts';
+import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
+import { decodeAbiParameters } from 'viem';
+import { findFault, type Fault } from './find.ts';
+import { StepProofs, traceRootOf } from './openings.ts';
+import type { StepData, Trajectory } from './trajectory.ts';
+
+/** Stages of IDisputeGame.Stage. */
+export const Stage = {
+  None: 0,
+  AwaitMidpoint: 1,
+  AwaitChoice: 2,
+  AwaitTrace: 3,
+  AwaitPoint: 4,
+  AwaitOpening: 5,
+  SolverWon: 6,
+  ChallengerWon: 7,
+  Abandoned: 8,
+} as const;
+export type StageCode = (typeof Stage)[keyof typeof Stage];
+export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v]) => [v, k])) as Record<StageCode, string>;
+
+export const NEXT_STATE = 0xffff_ffff;
+
+export interface GameClients {
+  readonly publicClient: PublicClient;
+  readonly walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  readonly game: Address;
+}
+
+export type Dispute = Awaited<ReturnType<typeof readDispute>>;
+
+export async function readDispute(clients: Pick<GameClients, 'publicClient' | 'game'>, disputeId: bigint) {
+  return clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'getDispute', args: [disputeId] });
+}
+
+/** The spec as the contracts' JobSpec tuple. */
+export function specTuple(spec: JobSpec) {
+  const [tuple] = decodeAbiParameters(JOB_SPEC_ABI, encodeJobSpec(spec));
+  return tuple;
+}
+
+export const graphCommitment = (graph: Graph) => ({ opCount: graph.ops.length, stateCount: graph.state.length, opsRoot: graph.opsRoot });
+
+/** A move or other write: simulate (decodes reverts), send, wait for the receipt. */
+async function send(clients: GameClients, functionName: string, args: readonly unknown[]): Promise<bigint> {
+  const { request } = await clients.publicClient.simulateContract({
+    address: clients.game,
+    abi: disputeGameAbi,
+    functionName: functionName as 'postMidpoint',
+    args: args as never,
+    account: clients.walletClient.account,
+  });
+  const hash = await clients.walletClient.writeContract(request);
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new VeritrainError('PLATFORM_UNSUPPORTED', `${functionName} reverted`, { details: { hash } });
+  return receipt.gasUsed;
+}
+
+/** Open a dispute on checkpoint interval `interval`; the bond must be approved to the game. */
+export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
+  const before = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
+  const gasUsed = await send(clients, 'challenge', [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph)]);
+  return { disputeId: before + 1n, gasUsed };
+}
+
+export interface MoveRecord {
+  readonly move: string;
+  readonly gasUsed: bigint;
+}
+
+interface PlayOptions {
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  /** Milliseconds between polls of the dispute. */
+  readonly pollMs?: number;
+  readonly onMove?: (m: MoveRecord) => void;
+}
+
+async function play(clients: GameClients, disputeId: bigint, mine: (stage: StageCode) => boolean, move: (d: Dispute) => Promise<MoveRecord>, options: PlayOptions): Promise<StageCode> {
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const d = await readDispute(clients, disputeId);
+    const stage = d.stage as StageCode;
+    if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
+    if (mine(stage)) {
+      const record = await move(d);
+      options.log.info('dispute move', { disputeId, move: record.move, gasUsed: record.gasUsed });
+      options.onMove?.(record);
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  }
+}
+
+export interface SolverPlayOptions extends PlayOptions {
+  readonly graph: Graph;
+  readonly spec: JobSpec;
+  readonly trajectory: Trajectory;
+  readonly dataset: DatasetTree;
+  /** A withholding solver never moves; it loses on time. */
+  readonly silent?: boolean;
+}
+
+/** Defend a dispute to the end with the solver's own chain. Returns the final stage. */
+export async function playSolver(clients: GameClients, disputeId: bigint, o: SolverPlayOptions): Promise<StageCode> {
+  let proofs: StepProofs | undefined;
+  const stepProofs = async (step: number): Promise<StepProofs> => {
+    if (proofs?.step.step !== step) proofs = new StepProofs(o.graph, await o.trajectory.stepAt(step));
+    return proofs;
+  };
+  const solverStages = new Set<number>([Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening]);
+  return play(clients, disputeId, (s) => !o.silent && solverStages.has(s), async (d) => {
+    switch (d.stage as StageCode) {
+      case Stage.AwaitMidpoint: {
+        const mid = Number(d.lo + (d.hi - d.lo) / 2n);
+        return { move: 'postMidpoint', gasUsed: await send(clients, 'postMidpoint', [disputeId, stateRoot(await o.trajectory.stateAt(mid))]) };
+      }
+      case Stage.AwaitTrace: {
+        const p = await stepProofs(Number(d.lo));
+        return { move: 'postTrace', gasUsed: await send(clients, 'postTrace', [disputeId, p.traceRoot]) };
+      }
+      default: {
+        const p = await stepProofs(Number(d.lo));
+        const spec = specTuple(o.spec);
+        const graph = graphCommitment(o.graph);
+        const op = d.pointOp;
+        const element = Number(d.pointElement);
+        if (op === NEXT_STATE) {
+          const n = p.nextState(element);
+          return { move: 'openNextState', gasUsed: await send(clients, 'openNextState', [disputeId, spec, graph, n.tensorRoot, n.traceProof, n.stateProof]) };
+        }
+        const kind = o.graph.ops[op]?.kind;
+        if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
+          const width = o.graph.ops[op]?.shape[1] ?? 1;
+          const index = batchRecordIndex(o.spec.data.seed, d.lo, Math.floor(element / width), BigInt(o.spec.data.recordCount));
+          const l = p.load(op, element, o.dataset, index);
+          return { move: 'openLoad', gasUsed: await send(clients, 'openLoad', [disputeId, spec, graph, l.op, l.opProof, l.record, l.output]) };
+        }
+        const e = p.element(op, element);
+        return { move: 'openElement', gasUsed: await send(clients, 'openElement', [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output]) };
+      }
+    }
+  }, o);
+}
+
+export interface ChallengerPlayOptions extends PlayOptions {
+  readonly graph: Graph;
+  /** The solver's chain as served to the verifier (states and traces of the interval). */
+  readonly solverChain: Trajectory;
+  /** The first step of the interval whose transition the verifier found invalid. */
+  readonly faultyStep: number;
+  /** Override the point (a false challenger in tests); defaults to findFault on the solver's step. */
+  readonly pointAt?: (step: StepData) => Fault;
+}
+
+/** Prosecute a dispute to the end. Returns the final stage. */
+export async function playChallenger(clients: GameClients, disputeId: bigint, o: ChallengerPlayOptions): Promise<StageCode> {
+  const challengerStages = new Set<number>([Stage.AwaitChoice, Stage.AwaitPoint]);
+  return play(clients, disputeId, (s) => challengerStages.has(s), async (d) => {
+    if ((d.stage as StageCode) === Stage.AwaitChoice) {
+      const mid = d.lo + (d.hi - d.lo) / 2n;
+      const served = stateRoot(await o.solverChain.stateAt(Number(mid)));
+      if (served !== d.midRoot) o.log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
+      // Keep the half that holds the invalid transition found in the solver's own chain.
+      const left = BigInt(o.faultyStep) < mid;
+      return { move: 'chooseHalf', gasUsed: await send(clients, 'chooseHalf', [disputeId, left]) };
+    }
+    const step = await o.solverChain.stepAt(Number(d.lo));
+    if (traceRootOf(o.graph, step.trace) !== d.traceRoot) o.log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
+    const fault = o.pointAt?.(step) ?? findFault(o.graph, step) ?? { kind: 'next-state', tensor: 0 };
+    const [op, element] = fault.kind === 'element' ? [fault.op, fault.element] : [NEXT_STATE, fault.tensor];
+    return { move: 'point', gasUsed: await send(clients, 'point', [disputeId, op, BigInt(element)]) };
+  }, o);
+}
+
+/** Anyone: end a dispute whose mover ran out of time. */
+export async function claimTimeout(clients: GameClients, disputeId: bigint): Promise<bigint> {
+  return send(clients, 'timeout', [disputeId]);
+}
+
+export type { Hex };

@@ -1,0 +1,57 @@
+/**
+ * Adversarial transitions: how a cheating solver's chain departs from the canonical graph. For
+ * tests, benchmarks and the demo's cheating solver; an honest node never uses them. Each one
+ * takes effect at the steps `at` selects and behaves honestly elsewhere.
+ */
+import { OpKind } from '../graph/graph.ts';
+import { fp32Bits, fp32FromBits } from '../spec/job-spec.ts';
+import { honestTransition, type Transition } from './trajectory.ts';
+
+export const FRAUD_KINDS = ['skip-steps', 'wrong-lr', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'] as const;
+export type FraudKind = (typeof FRAUD_KINDS)[number];
+
+/**
+ * A transition that cheats at the steps `at` selects. `withhold` trains honestly (its fraud is
+ * refusing to serve data and to defend); `copy-checkpoint` makes every selected step a no-op, so
+ * the interval's end state equals its start when all its steps are selected.
+ */
+export function fraudTransition(kind: FraudKind, at: (step: number) => boolean): Transition {
+  return (tf, graph, state, batch, step, options) => {
+    if (!at(step) || kind === 'withhold') return honestTransition(tf, graph, state, batch, step, options);
+    switch (kind) {
+      case 'skip-steps':
+      case 'copy-checkpoint': {
+        // Claims the step but leaves the state as it was: the trace is honest, the state is not.
+        const honest = honestTransition(tf, graph, state, batch, step, options);
+        for (const t of honest.state) t.dispose();
+        return { ...honest, state: state.map((t) => t.clone()) };
+      }
+      case 'wrong-lr': {
+        const scaled = { ...graph, ops: graph.ops.map((op) => (op.kind === OpKind.SGD_WEIGHT ? { ...op, params: [fp32Bits(fp32FromBits(op.params[0] ?? 0) * 10)] } : op)) };
+        const cheat = honestTransition(tf, scaled, state, batch, step, options);
+        return options.trace ? { ...cheat, trace: cheat.trace ?? [] } : cheat;
+      }
+      case 'wrong-batch': {
+        // Trains on the next step's batch instead (a cheaper pipeline that lost the step index).
+        const shifted = { ...batch, x: batch.x.slice().reverse(), y: batch.y.slice().reverse() };
+        return honestTransition(tf, graph, state, shifted, step, options);
+      }
+      case 'noise': {
+        const honest = honestTransition(tf, graph, state, batch, step, options);
+        const noisy = honest.state.map((t) => tf.tidy(() => tf.add(t, tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', step), 1e-3))));
+        for (const t of honest.state) t.dispose();
+        return { ...honest, state: noisy };
+      }
+      case 'tamper-element': {
+        const honest = honestTransition(tf, graph, state, batch, step, options);
+        const w = honest.state[honest.state.length / 2] as (typeof honest.state)[number];
+        const data = w.dataSync().slice();
+        data[0] = (data[0] ?? 0) + 0.5;
+        const tampered = honest.state.map((t, i) => (i === honest.state.length / 2 ? tf.tensor(data, t.shape) : t.clone()));
+        for (const t of honest.state) t.dispose();
+        return { ...honest, state: tampered };
+      }
+    }
+  };
+}
+

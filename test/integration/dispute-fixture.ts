@@ -1,0 +1,113 @@
+// A real chain with the market, vault, judge and dispute game, and a real MNIST job trained by
+// scripted solvers: shared by the dispute tests and the dispute benchmark's test twin.
+import { network } from 'hardhat';
+import {
+  buildGraph,
+  completeSpec,
+  createTrajectory,
+  datasetRoot,
+  DatasetTree,
+  exampleSpec,
+  fraudTransition,
+  initialState,
+  loadMnist,
+  MNIST_RECORD_BYTES,
+  splitMnist,
+  stateRoot,
+  useBackend,
+  type FraudKind,
+  type Graph,
+  type JobSpec,
+  type Trajectory,
+} from '../../sdk/index.ts';
+import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
+
+export const BOND = 10n ** 18n;
+export const STAKE = 5n * 10n ** 18n;
+export const CLOCK = 3600n;
+
+export async function createWorld(options: { layers?: number[]; batchSize?: number; k?: number; intervals?: number } = {}) {
+  const { viem } = await network.create();
+  const publicClient = await viem.getPublicClient();
+  const testClient = await viem.getTestClient();
+  const increaseTime = async (seconds: number): Promise<void> => {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  };
+  const [deployer, submitter, solver, challenger] = await viem.getWalletClients();
+  if (!deployer || !submitter || !solver || !challenger) throw new Error('need four accounts');
+
+  const token = await viem.deployContract('TestToken', ['Veritrain Test Token', 'VTT', 18]);
+  const vault = await viem.deployContract('StakingVault', [token.address, 86_400]);
+  const market = await viem.deployContract('JobMarket', [
+    vault.address,
+    { treasury: deployer.account.address, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: 10n ** 18n, minChallengeWindow: 3600 },
+    [token.address],
+    deployer.account.address,
+  ]);
+  await vault.write.setMarket([market.address]);
+  const judge = await viem.deployContract('ElementJudge');
+  const game = await viem.deployContract('DisputeGame', [market.address, judge.address, token.address, BOND, CLOCK]);
+  await market.write.setDisputeGame([game.address]);
+  for (const w of [submitter, solver, challenger]) {
+    await token.write.mint([w.account.address, 1000n * 10n ** 18n]);
+    const t = await viem.getContractAt('TestToken', token.address, { client: { wallet: w } });
+    await t.write.approve([market.address, 2n ** 255n]);
+    await t.write.approve([vault.address, 2n ** 255n]);
+    await t.write.approve([game.address, 2n ** 255n]);
+  }
+  const asSolver = await viem.getContractAt('JobMarket', market.address, { client: { wallet: solver } });
+  const asSubmitter = await viem.getContractAt('JobMarket', market.address, { client: { wallet: submitter } });
+  const solverVault = await viem.getContractAt('StakingVault', vault.address, { client: { wallet: solver } });
+  await solverVault.write.stake([STAKE * 100n]);
+
+  const { train } = splitMnist(loadMnist(), 1000);
+  const { graphRoot: _unused, ...input } = exampleSpec();
+  input.model.layers = options.layers ?? [784, 32, 10];
+  input.data.recordCount = train.count;
+  input.data.root = datasetRoot(train.records, MNIST_RECORD_BYTES);
+  const k = options.k ?? 8;
+  input.training = { steps: k * (options.intervals ?? 2), checkpointInterval: k, batchSize: options.batchSize ?? 16 };
+  const spec: JobSpec = completeSpec(input);
+  const graph: Graph = buildGraph(spec);
+  const dataset = new DatasetTree(train.records, MNIST_RECORD_BYTES);
+  const tf = await useBackend('wasm');
+  const initial = initialState(spec);
+
+  /** Posts the job, claims it as the solver and commits every checkpoint of `chain`. */
+  async function runJob(chain: Trajectory): Promise<bigint> {
+    const now = (await publicClient.getBlock()).timestamp;
+    await asSubmitter.write.postJob([{
+      specHash: specHash(spec),
+      checkpointCount: checkpointCount(spec) - 1,
+      token: token.address,
+      payment: 10n ** 18n,
+      solverStake: STAKE,
+      claimDeadline: Number(now + 3600n),
+      trainingDuration: 86_400,
+      challengeWindow: 3600,
+    }]);
+    const jobId = await market.read.lastJobId();
+    await asSolver.write.claimJob([jobId]);
+    const last = checkpointCount(spec) - 1;
+    for (let i = 0; i < last; i++) await asSolver.write.commitCheckpoint([jobId, i, stateRoot(await chain.stateAt(i * k)), '0x01']);
+    await asSolver.write.submitFinal([jobId, stateRoot(await chain.stateAt(last * k)), '0x01']);
+    return jobId;
+  }
+
+  function chain(fraud?: { kind: FraudKind; at: (step: number) => boolean }): Trajectory {
+    return createTrajectory({
+      tf,
+      graph,
+      spec,
+      records: train.records,
+      start: 0,
+      end: spec.training.steps,
+      startState: initial,
+      ...(fraud === undefined ? {} : { transition: fraudTransition(fraud.kind, fraud.at) }),
+    });
+  }
+
+  const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
+  return { viem, increaseTime, publicClient, token, vault, market, game, judge, spec, graph, dataset, tf, k, solver, challenger, submitter, runJob, chain, clients };
+}

@@ -1,0 +1,90 @@
+// Whole disputes on a real chain over real trained MNIST steps: scripted honest and cheating
+// actors play every move; the honest side wins every time.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  claimTimeout,
+  FRAUD_KINDS,
+  playChallenger,
+  playSolver,
+  readDispute,
+  silentLogger,
+  Stage,
+  challenge,
+  type FraudKind,
+  type MoveRecord,
+} from '../../sdk/index.ts';
+import { BOND, CLOCK, createWorld } from './dispute-fixture.ts';
+
+const world = await createWorld();
+const { k } = world;
+const solverClients = world.clients(world.solver);
+const challengerClients = world.clients(world.challenger);
+const FAULTY_STEP = k + 3; // inside interval 1
+
+async function dispute(opts: { fraud?: FraudKind; falseChallenge?: boolean; silentSolver?: boolean }) {
+  const solverChain = world.chain(opts.fraud === undefined ? undefined : { kind: opts.fraud, at: (s) => (opts.fraud === 'copy-checkpoint' ? s >= k && s < 2 * k : s === FAULTY_STEP) });
+  const jobId = await world.runJob(solverChain);
+  const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+  const moves: MoveRecord[] = [];
+  const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
+  const [solverEnd, challengerEnd] = await Promise.all([
+    playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset, silent: opts.silentSolver === true }),
+    opts.silentSolver === true
+      ? (async () => {
+          // The withholding solver never moves: run out its clock, then anyone ends the game.
+          await world.increaseTime(Number(CLOCK) + 1);
+          await claimTimeout(challengerClients, disputeId);
+          return (await readDispute(challengerClients, disputeId)).stage;
+        })()
+      : playChallenger(challengerClients, disputeId, {
+          ...common,
+          graph: world.graph,
+          solverChain,
+          faultyStep: FAULTY_STEP,
+          // A false challenger points at an arbitrary element of an honest step.
+          ...(opts.falseChallenge === true ? { pointAt: () => ({ kind: 'element' as const, op: 2, element: 5 }) } : {}),
+        }),
+  ]);
+  assert.equal(solverEnd, challengerEnd);
+  const job = await world.market.read.getJob([jobId]);
+  return { stage: solverEnd, job, moves, disputeId };
+}
+
+describe('dispute game on real trained steps', () => {
+  it('an honest solver defeats a false challenger and takes its bond', async () => {
+    const before = await world.game.read.creditOf([world.solver.account.address]);
+    const { stage, job, moves } = await dispute({ falseChallenge: true });
+    assert.equal(stage, Stage.SolverWon);
+    assert.equal(job.status, 3, 'job stays Submitted');
+    assert.equal(job.openDisputes, 0);
+    assert.equal((await world.game.read.creditOf([world.solver.account.address])) - before, BOND);
+    const perSide = Math.ceil(Math.log2(k)) + 3;
+    assert.ok(moves.filter((m) => m.move !== 'chooseHalf' && m.move !== 'point').length <= perSide);
+    assert.ok(moves.filter((m) => m.move === 'chooseHalf' || m.move === 'point').length <= perSide);
+  });
+
+  for (const fraud of FRAUD_KINDS) {
+    it(`a cheating solver (${fraud}) loses to an honest challenger and is slashed`, async () => {
+      const before = await world.market.read.creditOf([world.challenger.account.address, world.token.address]);
+      const { stage, job } = await dispute({ fraud, silentSolver: fraud === 'withhold' });
+      assert.equal(stage, Stage.ChallengerWon);
+      assert.equal(job.status, 5, 'job Slashed');
+      const reward = (await world.market.read.creditOf([world.challenger.account.address, world.token.address])) - before;
+      assert.ok(reward > 0n, 'challenger rewarded from the stake');
+    });
+  }
+
+  it('a challenger that stops moving loses on time', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const common = { log: silentLogger, pollMs: 20 };
+    const solverPlays = playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    // Wait for the solver's first midpoint, then let the challenger's clock run out.
+    while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
+    await world.increaseTime(Number(CLOCK) + 1);
+    await claimTimeout(solverClients, disputeId);
+    assert.equal(await solverPlays, Stage.SolverWon);
+  });
+});
