@@ -14,8 +14,8 @@
 import type { Account, Address, Chain, PublicClient, Transport, WalletClient } from 'viem';
 import { createPublicClient, createWalletClient, defineChain, http, isAddress, isHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { MarketParameters } from './deploy-lib.ts';
-import { deploy, writeDeployment } from './deploy-lib.ts';
+import type { MarketParameters } from '../sdk/chain/deploy.ts';
+import { deploy, writeDeployment } from '../sdk/chain/deploy.ts';
 
 interface Clients {
   readonly publicClient: PublicClient;

@@ -14,7 +14,15 @@ export type VeritrainErrorCode =
   | 'CONTENT_UNAVAILABLE'
   | 'STORAGE_FAILED'
   | 'MESSAGE_INVALID'
-  | 'PEER_FAILED';
+  | 'PEER_FAILED'
+  | 'CHAIN_REVERTED'
+  | 'CHAIN_TIMEOUT'
+  | 'CHAIN_RPC_FAILED'
+  | 'CHAIN_MISMATCH'
+  | 'JOB_NOT_FOUND'
+  | 'CONFIG_INVALID'
+  | 'KEYSTORE_INVALID'
+  | 'SIGNER_INVALID';
 
 /**
  * The one base error of Veritrain. `code` says what failed, `message` says it to a person,
@@ -95,6 +103,54 @@ export class ContentError extends VeritrainError {
 export class P2PError extends VeritrainError {
   override name = 'P2PError';
   constructor(code: 'MESSAGE_INVALID' | 'PEER_FAILED', message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A chain interaction failed. `CHAIN_REVERTED`: the contract reverted; `errorName` and `args` hold
+ * the decoded custom error (e.g. `JobUnexpectedStatus`) and the message says it in words.
+ * `CHAIN_TIMEOUT`: a transaction was not mined or confirmed in time. `CHAIN_RPC_FAILED`: the node
+ * kept failing (after retries) or answered nonsense. `CHAIN_MISMATCH`: the node is on another chain
+ * than the deployment. `JOB_NOT_FOUND`: no job has that id.
+ */
+export class ChainError extends VeritrainError {
+  override name = 'ChainError';
+  /** Name of the decoded custom error, when the chain reverted with one. */
+  readonly errorName: string | undefined;
+  /** Its decoded arguments, in ABI order. */
+  readonly args: readonly unknown[];
+  /** The transaction, when one was sent. */
+  readonly txHash: `0x${string}` | undefined;
+
+  constructor(
+    code: 'CHAIN_REVERTED' | 'CHAIN_TIMEOUT' | 'CHAIN_RPC_FAILED' | 'CHAIN_MISMATCH' | 'JOB_NOT_FOUND',
+    message: string,
+    options: { details?: ErrorDetails; cause?: unknown; errorName?: string | undefined; args?: readonly unknown[]; txHash?: `0x${string}` | undefined } = {},
+  ) {
+    super(code, message, { details: { ...options.details, ...(options.errorName === undefined ? {} : { errorName: options.errorName }), ...(options.txHash === undefined ? {} : { txHash: options.txHash }) }, cause: options.cause });
+    this.errorName = options.errorName;
+    this.args = options.args ?? [];
+    this.txHash = options.txHash;
+  }
+}
+
+/** A configuration input (deployment file, CLI option, environment variable) is missing or malformed. */
+export class ConfigError extends VeritrainError {
+  override name = 'ConfigError';
+  constructor(message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+/**
+ * A key could not be had: `KEYSTORE_INVALID` for a keystore file that is malformed or a wrong
+ * password, `SIGNER_INVALID` for a signer of an unsupported kind or a malformed private key.
+ * Messages never contain key material.
+ */
+export class KeyError extends VeritrainError {
+  override name = 'KeyError';
+  constructor(code: 'KEYSTORE_INVALID' | 'SIGNER_INVALID', message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
     super(code, message, options);
   }
 }

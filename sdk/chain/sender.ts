@@ -1,0 +1,241 @@
+/**
+ * The transaction sender every role uses: one nonce sequence per account (assigned and broadcast
+ * under a lock, so concurrent sends never collide; recovered from the node's pending nonce at
+ * start and after any failed broadcast, so it survives restarts and transactions sent elsewhere),
+ * gas estimated with headroom (the estimate also simulates the call, so reverts are decoded before
+ * anything is signed), transient RPC failures retried with backoff (reverts never are), and the
+ * receipt awaited to N confirmations under a timeout. A reverted transaction surfaces as ChainError
+ * CHAIN_REVERTED with the custom error decoded by name.
+ */
+import type { Abi, Address, ContractFunctionArgs, ContractFunctionName, Hex, PublicClient, TransactionReceipt } from 'viem';
+import { encodeFunctionData, keccak256 } from 'viem';
+import { ChainError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { decodeRevert } from './revert.ts';
+import { sleep, withRetry, type RetryOptions } from './retry.ts';
+import type { ChainSigner, PreparedTransaction } from './signer.ts';
+
+export interface TxSenderOptions {
+  readonly publicClient: PublicClient;
+  readonly signer: ChainSigner;
+  readonly chainId: number;
+  readonly logger?: Logger | undefined;
+  /** Blocks that must include and follow a transaction before it counts (default 1: mined). */
+  readonly confirmations?: number | undefined;
+  /** Gas limit = estimate × this / 10,000 (default 12,000: 20% headroom). */
+  readonly gasHeadroomBps?: number | undefined;
+  /** How long to wait for the receipt and its confirmations (default 120 s). */
+  readonly receiptTimeoutMs?: number | undefined;
+  /** Delay between receipt polls (default 1 s; the first poll is immediate). */
+  readonly pollingIntervalMs?: number | undefined;
+  readonly retry?: RetryOptions | undefined;
+}
+
+export interface SendTransactionParameters {
+  readonly to: Address;
+  readonly data: Hex;
+  readonly value?: bigint | undefined;
+  /** A gas limit to use instead of the estimate (the call is still simulated). */
+  readonly gas?: bigint | undefined;
+  /** Label for logs and error messages ("postJob"). */
+  readonly action?: string | undefined;
+  /** Extra ABI errors to decode reverts with. */
+  readonly abi?: Abi | undefined;
+  readonly confirmations?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** Called when the transaction is broadcast, before it is mined (for progress). */
+  readonly onBroadcast?: ((hash: Hex) => void) | undefined;
+}
+
+export interface SendTransactionReturnType {
+  readonly hash: Hex;
+  readonly nonce: number;
+  readonly receipt: TransactionReceipt;
+}
+
+export type WriteContractParameters<abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable' | 'payable'>> = {
+  readonly address: Address;
+  readonly abi: abi;
+  readonly functionName: name;
+  readonly args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', name>;
+} & Omit<SendTransactionParameters, 'to' | 'data' | 'abi' | 'action'>;
+
+export interface TxSender {
+  readonly address: Address;
+  /** Simulates, signs, broadcasts and waits for a transaction. */
+  send(params: SendTransactionParameters): Promise<SendTransactionReturnType>;
+  /** `send` for a typed contract call; reverts are decoded with the contract's ABI as well. */
+  writeContract<const abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable' | 'payable'>>(params: WriteContractParameters<abi, name>): Promise<SendTransactionReturnType>;
+  /** Waits for a transaction's receipt and confirmations (e.g. one sent before a restart). */
+  waitForReceipt(hash: Hex, options?: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined }): Promise<TransactionReceipt>;
+  /** Forgets the local nonce; the next send reads the node's pending nonce. */
+  resync(): void;
+}
+
+const NONCE_TOO_LOW = /nonce too low|nonce has already been used|already known|known transaction|replacement transaction underpriced|nonce.*(?:lower|expired)|NONCE_EXPIRED/i;
+
+function messageOf(err: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let cur: unknown = err; typeof cur === 'object' && cur !== null && !seen.has(cur); cur = (cur as { cause?: unknown }).cause) {
+    seen.add(cur);
+    const m = (cur as { message?: unknown; details?: unknown });
+    if (typeof m.message === 'string') parts.push(m.message);
+    if (typeof m.details === 'string') parts.push(m.details);
+  }
+  return parts.join(' | ');
+}
+
+/**
+ * Creates the sender for one account. Make one per account per process and share it: the nonce
+ * lock lives in it.
+ *
+ * @example
+ * ```ts
+ * const sender = createTxSender({ publicClient, signer: await toChainSigner(account), chainId: 31337 });
+ * const { receipt } = await sender.writeContract({
+ *   address: market, abi: jobMarketAbi, functionName: 'cancelJob', args: [3n], signal: AbortSignal.timeout(60_000),
+ * });
+ * ```
+ */
+export function createTxSender(options: TxSenderOptions): TxSender {
+  const { publicClient, signer, chainId } = options;
+  const log = (options.logger ?? silentLogger).child({ component: 'tx-sender', account: signer.address });
+  const confirmationsDefault = options.confirmations ?? 1;
+  const headroom = BigInt(options.gasHeadroomBps ?? 12_000);
+  const receiptTimeoutMs = options.receiptTimeoutMs ?? 120_000;
+  const pollMs = options.pollingIntervalMs ?? 1_000;
+  const retry = options.retry ?? {};
+  let nextNonce: number | undefined;
+  let lock: Promise<unknown> = Promise.resolve();
+
+  const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => withRetry(fn, { ...retry, signal, action });
+
+  async function fees(signal: AbortSignal | undefined): Promise<Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'>> {
+    try {
+      const f = await rpc('estimateFeesPerGas', () => publicClient.estimateFeesPerGas({ type: 'eip1559', chain: null }), signal);
+      return { maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas };
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (err instanceof ChainError) throw err;
+      // Chains without EIP-1559 (no baseFeePerGas): legacy pricing.
+      return { gasPrice: await rpc('getGasPrice', () => publicClient.getGasPrice(), signal) };
+    }
+  }
+
+  /** Runs `fn` after every earlier holder of the nonce lock is done. */
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = lock.then(fn, fn);
+    lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async function broadcast(tx: PreparedTransaction, signal: AbortSignal | undefined): Promise<Hex> {
+    if (signer.signTransaction !== undefined) {
+      const raw = await signer.signTransaction(tx);
+      const hash = keccak256(raw);
+      try {
+        return await rpc('sendRawTransaction', () => publicClient.sendRawTransaction({ serializedTransaction: raw }), signal);
+      } catch (err) {
+        // A retried broadcast that the node already holds is a success.
+        if (/already known|known transaction|already imported/i.test(messageOf(err))) return hash;
+        throw err;
+      }
+    }
+    if (signer.sendTransaction === undefined) throw new ChainError('CHAIN_RPC_FAILED', 'the signer can neither sign nor send transactions');
+    const send = signer.sendTransaction;
+    return rpc('sendTransaction', () => send(tx), signal);
+  }
+
+  async function waitForReceipt(hash: Hex, opts: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined } = {}): Promise<TransactionReceipt> {
+    const confirmations = opts.confirmations ?? confirmationsDefault;
+    const timeout = AbortSignal.timeout(receiptTimeoutMs);
+    const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
+    try {
+      for (;;) {
+        const receipt = await withRetry(() => publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
+          if ((err as { name?: unknown }).name === 'TransactionReceiptNotFoundError') return undefined;
+          throw err;
+        }), { ...retry, signal, action: 'getTransactionReceipt' });
+        if (receipt !== undefined) {
+          const head = await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal, action: 'getBlockNumber' });
+          if (head - receipt.blockNumber + 1n >= BigInt(confirmations)) {
+            if (receipt.status === 'reverted') throw await revertOfMined(hash, receipt, opts);
+            return receipt;
+          }
+        }
+        await sleep(pollMs, signal);
+      }
+    } catch (err) {
+      if (opts.signal?.aborted === true) throw opts.signal.reason as Error;
+      if (timeout.aborted) {
+        throw new ChainError('CHAIN_TIMEOUT', `${opts.action ?? 'transaction'} ${hash} was not ${confirmations > 1 ? `confirmed ${confirmations} times` : 'mined'} within ${Math.round(receiptTimeoutMs / 1000)} s; it may still be mined later`, { txHash: hash, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Replays a mined, reverted transaction at its block to recover the revert reason. */
+  async function revertOfMined(hash: Hex, receipt: TransactionReceipt, opts: { action?: string | undefined; abi?: Abi | undefined }): Promise<ChainError> {
+    try {
+      const tx = await publicClient.getTransaction({ hash });
+      await publicClient.call({ account: tx.from, to: tx.to ?? undefined, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: receipt.blockNumber - 1n });
+    } catch (err) {
+      const decoded = decodeRevert(err, { abi: opts.abi, action: opts.action, txHash: hash });
+      if (decoded !== undefined) return decoded;
+    }
+    return new ChainError('CHAIN_REVERTED', `${opts.action ?? 'transaction'} ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`, { txHash: hash });
+  }
+
+  async function send(params: SendTransactionParameters): Promise<SendTransactionReturnType> {
+    const { signal } = params;
+    const action = params.action ?? 'transaction';
+    const value = params.value ?? 0n;
+    const request = { account: signer.address, to: params.to, data: params.data, value };
+    let gas: bigint;
+    try {
+      const estimate = await rpc(`${action} (estimateGas)`, () => publicClient.estimateGas(request), signal);
+      gas = params.gas ?? (estimate * headroom) / 10_000n;
+    } catch (err) {
+      throw decodeRevert(err, { abi: params.abi, action }) ?? err;
+    }
+    const feeFields = await fees(signal);
+
+    const { hash, nonce } = await exclusive(async () => {
+      for (let attempt = 0; ; attempt++) {
+        signal?.throwIfAborted();
+        nextNonce ??= await rpc('getTransactionCount', () => publicClient.getTransactionCount({ address: signer.address, blockTag: 'pending' }), signal);
+        const tx: PreparedTransaction = { chainId, to: params.to, data: params.data, value, nonce: nextNonce, gas, ...feeFields };
+        try {
+          const h = await broadcast(tx, signal);
+          nextNonce = tx.nonce + 1;
+          return { hash: h, nonce: tx.nonce };
+        } catch (err) {
+          nextNonce = undefined; // re-read the pending nonce next time
+          if (attempt < 3 && NONCE_TOO_LOW.test(messageOf(err)) && !/already known/i.test(messageOf(err))) {
+            log.warn('nonce out of date; resyncing', { nonce: tx.nonce, action });
+            continue;
+          }
+          throw decodeRevert(err, { abi: params.abi, action }) ?? err;
+        }
+      }
+    });
+    log.info('transaction sent', { action, hash, nonce, gas });
+    params.onBroadcast?.(hash);
+    const receipt = await waitForReceipt(hash, { confirmations: params.confirmations, signal, action, abi: params.abi });
+    log.info('transaction mined', { action, hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed });
+    return { hash, nonce, receipt };
+  }
+
+  return {
+    address: signer.address,
+    send,
+    writeContract(params) {
+      const { address, abi, functionName, args, ...rest } = params;
+      const data = encodeFunctionData({ abi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+      return send({ ...rest, to: address, data, abi, action: functionName });
+    },
+    waitForReceipt,
+    resync() { nextNonce = undefined; },
+  };
+}
