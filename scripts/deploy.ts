@@ -8,7 +8,7 @@
  *
  * Optional env: STAKE_TOKEN, PAYMENT_TOKENS (comma-separated), TREASURY, OWNER, and parameter
  * overrides UNSTAKE_DELAY, CHALLENGER_BPS, SUBMITTER_BPS, EXPIRY_SUBMITTER_BPS, MIN_SOLVER_STAKE,
- * MIN_CHALLENGE_WINDOW. Off development chains (31337, 1337) STAKE_TOKEN is required; on them a
+ * MIN_CHALLENGE_WINDOW, CHALLENGE_BOND, CLOCK_BUDGET. Off development chains (31337, 1337) STAKE_TOKEN is required; on them a
  * mintable TestToken is deployed when it is absent.
  */
 import type { Account, Address, Chain, PublicClient, Transport, WalletClient } from 'viem';
@@ -39,7 +39,7 @@ function envNumber(name: string): number | undefined {
 
 function parameterOverrides(): Partial<MarketParameters> {
   const out: { -readonly [K in keyof MarketParameters]?: MarketParameters[K] } = {};
-  const set = (key: Exclude<keyof MarketParameters, 'minSolverStake'>, env: string): void => {
+  const set = (key: Exclude<keyof MarketParameters, 'minSolverStake' | 'challengeBond'>, env: string): void => {
     const v = envNumber(env);
     if (v !== undefined) out[key] = v;
   };
@@ -48,8 +48,11 @@ function parameterOverrides(): Partial<MarketParameters> {
   set('submitterBps', 'SUBMITTER_BPS');
   set('expirySubmitterBps', 'EXPIRY_SUBMITTER_BPS');
   set('minChallengeWindow', 'MIN_CHALLENGE_WINDOW');
+  set('clockBudget', 'CLOCK_BUDGET');
   const stake = process.env.MIN_SOLVER_STAKE;
   if (stake !== undefined && stake !== '') out.minSolverStake = BigInt(stake);
+  const bond = process.env.CHALLENGE_BOND;
+  if (bond !== undefined && bond !== '') out.challengeBond = BigInt(bond);
   return out;
 }
 

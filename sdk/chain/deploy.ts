@@ -1,5 +1,5 @@
 /**
- * Deploys the Veritrain market (StakingVault + JobMarket, and a mintable TestToken on development
+ * Deploys Veritrain (StakingVault, JobMarket, ElementJudge, DisputeGame, and a mintable TestToken on development
  * chains) over any viem client pair, and writes `deployments/<chainId>.json`, which
  * `loadDeployment` (sdk/chain/deployment.ts) reads back. `scripts/deploy.ts` is the CLI over it;
  * `scripts/bench/gas.ts` and the integration tests call it directly.
@@ -30,6 +30,8 @@ export const DEFAULT_PARAMETERS: MarketParameters = {
   expirySubmitterBps: 5_000,
   minSolverStake: 10n ** 18n,
   minChallengeWindow: DAY,
+  challengeBond: 10n ** 18n,
+  clockBudget: DAY,
 };
 
 export interface DeployOptions {
@@ -142,9 +144,35 @@ export async function deploy(options: DeployOptions): Promise<Deployment> {
   if (wire.status !== 'success') throw new ChainError('CHAIN_REVERTED', `StakingVault.setMarket failed in transaction ${wireHash}`, { txHash: wireHash });
   log(`wired StakingVault.market = ${market}`);
 
+  const judgeArt = await readArtifact('contracts/ElementJudge.sol', 'ElementJudge', options.artifactsDir);
+  const judge = await send('ElementJudge', judgeArt, []);
+  const gameArt = await readArtifact('contracts/DisputeGame.sol', 'DisputeGame', options.artifactsDir);
+  const game = await send('DisputeGame', gameArt, [market, judge, stakeToken, params.challengeBond, params.clockBudget]);
+  if (checkedAddress(owner) === checkedAddress(deployer)) {
+    const gameHash = await walletClient.writeContract({
+      address: market,
+      abi: marketArt.abi,
+      functionName: 'setDisputeGame',
+      args: [game],
+      account: walletClient.account,
+      chain: walletClient.chain,
+    });
+    const wired = await publicClient.waitForTransactionReceipt({ hash: gameHash });
+    if (wired.status !== 'success') throw new ChainError('CHAIN_REVERTED', `JobMarket.setDisputeGame failed in transaction ${gameHash}`, { txHash: gameHash });
+    log(`wired JobMarket.disputeGame = ${game}`);
+  } else {
+    log(`the market's owner ${owner} must call JobMarket.setDisputeGame(${game})`);
+  }
+
   return {
     chainId,
-    contracts: { JobMarket: { address: market, abi: marketArt.abi }, StakingVault: { address: vault, abi: vaultArt.abi }, ...contracts },
+    contracts: {
+      JobMarket: { address: market, abi: marketArt.abi },
+      StakingVault: { address: vault, abi: vaultArt.abi },
+      DisputeGame: { address: game, abi: gameArt.abi },
+      ElementJudge: { address: judge, abi: judgeArt.abi },
+      ...contracts,
+    },
     ...(token === undefined ? {} : { token }),
     stakeToken: checkedAddress(stakeToken),
     paymentTokens,

@@ -27,6 +27,10 @@ export interface MarketParameters {
   readonly minSolverStake: bigint;
   /** Lower bound on a job's challenge window. */
   readonly minChallengeWindow: number;
+  /** Bond a challenger posts in the stake token (docs/PROTOCOL.md §6.9). */
+  readonly challengeBond: bigint;
+  /** Seconds each side of a dispute may spend on its moves. */
+  readonly clockBudget: number;
 }
 
 export interface DeployedContract {
@@ -41,6 +45,8 @@ export interface Deployment {
   readonly contracts: {
     readonly JobMarket: DeployedContract;
     readonly StakingVault: DeployedContract;
+    readonly DisputeGame: DeployedContract;
+    readonly ElementJudge: DeployedContract;
     readonly TestToken?: DeployedContract | undefined;
   };
   /** The mintable TestToken (stake and payment token) on development chains. */
@@ -61,7 +67,7 @@ const bps = z.number().int().min(0).max(10_000);
 
 const deploymentSchema = z.object({
   chainId: z.number().int().positive(),
-  contracts: z.object({ JobMarket: contract, StakingVault: contract, TestToken: contract.optional() }),
+  contracts: z.object({ JobMarket: contract, StakingVault: contract, DisputeGame: contract, ElementJudge: contract, TestToken: contract.optional() }),
   token: address.optional(),
   stakeToken: address,
   paymentTokens: z.array(address),
@@ -74,6 +80,8 @@ const deploymentSchema = z.object({
     expirySubmitterBps: bps,
     minSolverStake: z.union([z.string().regex(/^\d+$/, 'must be a decimal integer'), z.number().int().nonnegative()]).transform((v) => BigInt(v)),
     minChallengeWindow: uint,
+    challengeBond: z.union([z.string().regex(/^\d+$/, 'must be a decimal integer'), z.number().int().nonnegative()]).transform((v) => BigInt(v)),
+    clockBudget: uint,
   }),
   deployedAt: uint,
 });
@@ -98,6 +106,8 @@ export function parseDeployment(value: unknown, source = 'deployment'): Deployme
     contracts: {
       JobMarket: { address: d.contracts.JobMarket.address, abi: d.contracts.JobMarket.abi as Abi | undefined },
       StakingVault: { address: d.contracts.StakingVault.address, abi: d.contracts.StakingVault.abi as Abi | undefined },
+      DisputeGame: { address: d.contracts.DisputeGame.address, abi: d.contracts.DisputeGame.abi as Abi | undefined },
+      ElementJudge: { address: d.contracts.ElementJudge.address, abi: d.contracts.ElementJudge.abi as Abi | undefined },
       ...(d.contracts.TestToken === undefined ? {} : { TestToken: { address: d.contracts.TestToken.address, abi: d.contracts.TestToken.abi as Abi | undefined } }),
     },
   };

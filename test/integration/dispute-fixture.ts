@@ -4,6 +4,7 @@ import { network } from 'hardhat';
 import {
   buildGraph,
   completeSpec,
+  deploy,
   createTrajectory,
   datasetRoot,
   DatasetTree,
@@ -37,18 +38,15 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   const [deployer, submitter, solver, challenger] = await viem.getWalletClients();
   if (!deployer || !submitter || !solver || !challenger) throw new Error('need four accounts');
 
-  const token = await viem.deployContract('TestToken', ['Veritrain Test Token', 'VTT', 18]);
-  const vault = await viem.deployContract('StakingVault', [token.address, 86_400]);
-  const market = await viem.deployContract('JobMarket', [
-    vault.address,
-    { treasury: deployer.account.address, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: 10n ** 18n, minChallengeWindow: 3600 },
-    [token.address],
-    deployer.account.address,
-  ]);
-  await vault.write.setMarket([market.address]);
-  const judge = await viem.deployContract('ElementJudge');
-  const game = await viem.deployContract('DisputeGame', [market.address, judge.address, token.address, BOND, CLOCK]);
-  await market.write.setDisputeGame([game.address]);
+  const deployment = await deploy({
+    publicClient,
+    walletClient: deployer,
+    parameters: { minChallengeWindow: 3600, challengeBond: BOND, clockBudget: Number(CLOCK), unstakeDelay: 86_400 },
+  });
+  const token = await viem.getContractAt('TestToken', deployment.stakeToken);
+  const vault = await viem.getContractAt('StakingVault', deployment.contracts.StakingVault.address);
+  const market = await viem.getContractAt('JobMarket', deployment.contracts.JobMarket.address);
+  const game = await viem.getContractAt('DisputeGame', deployment.contracts.DisputeGame.address);
   for (const w of [submitter, solver, challenger]) {
     await token.write.mint([w.account.address, 1000n * 10n ** 18n]);
     const t = await viem.getContractAt('TestToken', token.address, { client: { wallet: w } });
@@ -109,5 +107,5 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   }
 
   const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
-  return { viem, increaseTime, publicClient, token, vault, market, game, judge, spec, graph, dataset, tf, k, solver, challenger, submitter, runJob, chain, clients };
+  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, solver, challenger, submitter, runJob, chain, clients };
 }
