@@ -1,0 +1,181 @@
+/**
+ * Gas of ONE disputed element check through the proof-carrying entry point
+ * (LibOpCheck.checkOpElement via OpCheckHarness.checkOpElementTx): a transaction's gasUsed on the
+ * in-process Hardhat network (prague: EIP-7623 calldata floor included), with real openings built
+ * by the SDK: the op descriptor against graphRoot, every input range against its tensor root and
+ * that root against the state root or the op trace root, the output element against the trace.
+ *
+ * Graphs are the canonical MLP graphs (sdk buildGraph) of layers [K, 128, 10], batch 64, relu,
+ * softmax-cross-entropy; tensor data are dense random fp32 (no zero bytes: the calldata worst case).
+ * Run: `node scripts/bench/opcheck.ts` (or `npm run bench:opcheck`). The last line is one JSON object.
+ */
+import { network } from 'hardhat';
+import { bytesToHex, type Hex } from 'viem';
+import {
+  buildGraph,
+  checkElement,
+  elementReads,
+  exampleSpec,
+  fp32Bits,
+  fp32FromBits,
+  MerkleTree,
+  opLeaf,
+  OpKind,
+  OP_KIND_NAMES,
+  parseJobSpec,
+  TensorTree,
+  type OpDesc,
+  type OpKindCode,
+  type Tensor,
+} from '../../sdk/index.ts';
+
+const { viem } = await network.create();
+const publicClient = await viem.getPublicClient();
+const harness = await viem.deployContract('OpCheckProofHarness');
+
+let seed = 12345;
+const rnd = (): number => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+/** Dense values in ±[0.01, 1): every byte of the encoding is (almost always) nonzero. */
+const dense = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rnd() < 0.5 ? -1 : 1) * (0.01 + 0.99 * rnd()));
+const randomRoot = (): Uint8Array => Uint8Array.from({ length: 32 }, () => Math.floor(rnd() * 256));
+const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** The float64 result of the op on the element's reads, rounded once (an honest y). */
+function honestY(op: OpDesc, a: Uint32Array, b: Uint32Array): number {
+  const v = (x: number | undefined): number => fp32FromBits(x ?? 0);
+  const c = v(op.params[0]);
+  switch (op.kind) {
+    case OpKind.MATMUL: return fp32Bits(Array.from(a).reduce((s, x, i) => s + v(x) * v(b[i]), 0));
+    case OpKind.ROW_SUM: return fp32Bits(Array.from(a).reduce((s, x) => s + v(x), 0));
+    case OpKind.ROW_MAX: return fp32Bits(Math.max(...Array.from(a, v)));
+    case OpKind.BIAS_ADD: return fp32Bits(v(a[0]) + v(b[0]));
+    case OpKind.SUB_ROW: return fp32Bits(v(a[0]) - v(b[0]));
+    case OpKind.DIV_ROW: return fp32Bits(v(a[0]) / v(b[0]));
+    case OpKind.EXP: return fp32Bits(Math.exp(v(a[0])));
+    case OpKind.RELU: return fp32Bits(Math.max(v(a[0]), 0));
+    case OpKind.SCALED_DIFF: return fp32Bits((v(a[0]) - v(b[0])) * c);
+    case OpKind.SGD_VELOCITY: return fp32Bits(c * v(a[0]) + v(b[0]));
+    case OpKind.SGD_WEIGHT: return fp32Bits(v(a[0]) - c * v(b[0]));
+    default: throw new RangeError(`no honest model for kind ${op.kind}`);
+  }
+}
+
+interface Measured {
+  gas: bigint;
+  calldataBytes: number;
+  /** EIP-7623 tokens: zero bytes + 4 × nonzero bytes. */
+  tokens: number;
+  /** Gas used inside LibOpCheck.checkOpElement (proofs and verdict; no calldata, no ABI decoding). */
+  inner: bigint;
+  valid: boolean;
+}
+
+/** Gas of checking element `element` of the first op of `kind` (after `skip` such ops) in the graph of [K, 128, 10]. */
+async function measure(k: number, kind: OpKindCode, element: number, skip = 0): Promise<Measured> {
+  const input = exampleSpec();
+  const spec = parseJobSpec({ ...input, model: { ...input.model, layers: [k, 128, 10] } });
+  const graph = buildGraph(spec);
+  const indices = graph.ops.flatMap((o, i) => (o.kind === kind ? [i] : []));
+  const opIndex = indices[skip];
+  if (opIndex === undefined) throw new RangeError(`no op of kind ${kind}`);
+  const op = graph.ops[opIndex] as OpDesc;
+
+  // Real tensors for the op's inputs and output; random roots for every other state tensor and op output.
+  const stateRoots = graph.state.map(() => randomRoot());
+  const traceRoots = graph.ops.map(() => randomRoot());
+  const inputTrees = op.inputs.map((inp) => {
+    const data = dense(count(inp.shape));
+    if (op.kind === OpKind.DIV_ROW && inp === op.inputs[1]) data.forEach((x, i) => { data[i] = Math.abs(x) + 1; });
+    const tree = new TensorTree({ shape: inp.shape, data } satisfies Tensor);
+    (inp.space === 0 ? stateRoots : traceRoots)[inp.index] = Buffer.from(tree.root.slice(2), 'hex');
+    return tree;
+  });
+  const reads = elementReads(op, inputTrees.map((t) => t.tensor.data), element);
+  const out = dense(count(op.shape));
+  out[element] = fp32FromBits(honestY(op, reads.a, reads.b));
+  const outTree = new TensorTree({ shape: op.shape, data: out });
+  traceRoots[opIndex] = Buffer.from(outTree.root.slice(2), 'hex');
+
+  const join = (xs: Uint8Array[]): Uint8Array => Uint8Array.from(xs.flatMap((x) => [...x]));
+  const stateTree = new MerkleTree(join(stateRoots));
+  const traceTree = new MerkleTree(join(traceRoots));
+  const graphTree = new MerkleTree(join(graph.ops.map(opLeaf)));
+
+  const cols = op.shape[op.shape.length - 1] as number;
+  const rangeOf = (j: number): [number, number] => {
+    const inShape = op.inputs[j]?.shape ?? [];
+    switch (op.kind) {
+      case OpKind.MATMUL: return [(j === 0 ? Math.floor(element / cols) : element % cols) * (inShape[1] as number), inShape[1] as number];
+      case OpKind.ROW_MAX: case OpKind.ROW_SUM: return [element * (inShape[1] as number), inShape[1] as number];
+      case OpKind.BIAS_ADD: return [j === 0 ? element : element % cols, 1];
+      case OpKind.SUB_ROW: case OpKind.DIV_ROW: return [j === 0 ? element : Math.floor(element / cols), 1];
+      case OpKind.TRANSPOSE: return [(element % cols) * (op.shape[0] as number) + Math.floor(element / cols), 1];
+      default: return [element, 1];
+    }
+  };
+  const inputs = op.inputs.map((inp, j) => {
+    const o = (inputTrees[j] as TensorTree).open(...rangeOf(j));
+    const container = inp.space === 0 ? stateTree : traceTree;
+    return { leaves: bytesToHex(o.leaves), leafProof: [...o.proof.siblings], rootProof: [...container.rangeProof(inp.index, 1).siblings] };
+  });
+  const oo = outTree.open(element, 1);
+  const output = { leaves: bytesToHex(oo.leaves), leafProof: [...oo.proof.siblings], rootProof: [...traceTree.rangeProof(opIndex, 1).siblings] };
+  const roots = { graphRoot: graphTree.root, opCount: BigInt(graph.ops.length), stateRoot: stateTree.root, stateCount: BigInt(graph.state.length), traceRoot: traceTree.root };
+  const desc = { kind: op.kind, shape: [...op.shape], inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })), params: [...op.params] };
+  const args = [roots, desc, BigInt(opIndex), [...graphTree.rangeProof(opIndex, 1).siblings], BigInt(element), inputs, output] as const;
+
+  const [valid, inner] = await harness.read.checkOpElementGas(args);
+  const expected = checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element]));
+  if (valid !== expected) throw new Error(`chain and sdk disagree on ${OP_KIND_NAMES[op.kind]}`);
+  const hash: Hex = await harness.write.checkOpElementTx(args);
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new Error('check reverted');
+  const tx = await publicClient.getTransaction({ hash });
+  const bytes = Buffer.from(tx.input.slice(2), 'hex');
+  const zeros = bytes.filter((x) => x === 0).length;
+  return { gas: receipt.gasUsed, inner, calldataBytes: bytes.length, tokens: zeros + 4 * (bytes.length - zeros), valid };
+}
+
+const rows: [string, Measured][] = [];
+async function run(name: string, k: number, kind: OpKindCode, element: number, skip = 0): Promise<bigint> {
+  const m = await measure(k, kind, element, skip);
+  rows.push([name, m]);
+  // Prague (EIP-7623) charges max(21000 + 4·tokens + execution, 21000 + 10·tokens) with
+  // tokens = zero bytes + 4·nonzero bytes; the second term dominates for leaf-heavy calldata.
+  const floor = 21_000 + 10 * m.tokens;
+  const standard = 21_000 + 4 * m.tokens;
+  const bound = Number(m.gas) === floor ? 'calldata floor' : 'execution';
+  console.log(`${name.padEnd(26)} gas ${m.gas.toString().padStart(9)} (${bound})  calldata ${String(m.calldataBytes).padStart(6)} B: ` +
+    `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${m.inner.toString().padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`);
+  return m.gas;
+}
+
+const E_MM = 17 * 128 + 77; // element (17, 77) of [64, 128]
+const matmul_k128 = await run('matmul K=128', 128, OpKind.MATMUL, E_MM);
+const matmul_k784 = await run('matmul K=784', 784, OpKind.MATMUL, E_MM);
+const matmul_k1024 = await run('matmul K=1024', 1024, OpKind.MATMUL, E_MM);
+const bias_add = await run('bias_add [64,128]', 784, OpKind.BIAS_ADD, E_MM);
+const relu = await run('relu [64,128]', 784, OpKind.RELU, E_MM);
+const xent: [string, bigint][] = [];
+for (const [name, kind] of [['row_max', OpKind.ROW_MAX], ['sub_row', OpKind.SUB_ROW], ['exp', OpKind.EXP], ['row_sum', OpKind.ROW_SUM], ['div_row', OpKind.DIV_ROW], ['scaled_diff', OpKind.SCALED_DIFF]] as const) {
+  const e = kind === OpKind.ROW_MAX || kind === OpKind.ROW_SUM ? 17 : 17 * 10 + 3;
+  xent.push([name, await run(`softmax_xent.${name}`, 784, kind, e)]);
+}
+const worstXent = xent.reduce((w, x) => (x[1] > w[1] ? x : w));
+const velocity = await run('sgd_velocity Wt1 [128,784]', 784, OpKind.SGD_VELOCITY, 77 * 784 + 300);
+const weight = await run('sgd_weight Wt1 [128,784]', 784, OpKind.SGD_WEIGHT, 77 * 784 + 300);
+console.log(`softmax_xent worst op: ${worstXent[0]}; sgd worst: ${velocity >= weight ? 'sgd_velocity' : 'sgd_weight'}`);
+console.log(JSON.stringify({
+  bench: 'opcheck',
+  matmul_k128: Number(matmul_k128),
+  matmul_k784: Number(matmul_k784),
+  matmul_k1024: Number(matmul_k1024),
+  bias_add: Number(bias_add),
+  relu: Number(relu),
+  softmax_xent: Number(worstXent[1]),
+  softmax_xent_op: worstXent[0],
+  sgd_momentum: Number(velocity >= weight ? velocity : weight),
+}));
