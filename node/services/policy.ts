@@ -1,0 +1,54 @@
+/**
+ * Which jobs to claim: a pure function of the job as the chain has it, its spec, the node's free
+ * stake, the chain's time and the operator's policy, so it is unit-tested without a chain.
+ */
+import { getAddress, type Address } from 'viem';
+import type { BackendName, JobRecord, JobSpec } from '../../sdk/index.ts';
+
+export interface ClaimPolicy {
+  readonly autoClaim: boolean;
+  readonly minPricePerStep: bigint;
+  readonly maxParameters: number;
+  readonly tokens: readonly string[];
+  readonly flopsPerSecond?: number | undefined;
+  readonly deadlineSafety: number;
+}
+
+/** Rough sustained training throughput per backend (FLOP/s) when the operator set none. */
+export const BACKEND_FLOPS: Readonly<Record<BackendName, number>> = { cpu: 2e9, wasm: 5e9, tensorflow: 5e10, webgpu: 5e10 };
+
+export type ClaimDecision = { readonly claim: true } | { readonly claim: false; readonly reason: string; readonly final: boolean };
+
+export function parameterCount(spec: Pick<JobSpec, 'model'>): number {
+  const l = spec.model.layers;
+  let n = 0;
+  for (let i = 1; i < l.length; i++) n += (l[i - 1] as number) * (l[i] as number) + (l[i] as number);
+  return n;
+}
+
+/** FLOPs of one step: matmuls, 2·B·in·out forward and twice that backward. */
+export function flopsPerStep(spec: Pick<JobSpec, 'model' | 'training'>): number {
+  const l = spec.model.layers;
+  let macs = 0;
+  for (let i = 1; i < l.length; i++) macs += (l[i - 1] as number) * (l[i] as number);
+  return 6 * spec.training.batchSize * macs;
+}
+
+export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: bigint; chainTime: number; policy: ClaimPolicy; backend: BackendName; me: Address }): ClaimDecision {
+  const { job, spec, policy } = input;
+  if (job.status !== 'Open') return { claim: false, reason: `job is ${job.status}`, final: true };
+  if (input.chainTime > job.claimDeadline) return { claim: false, reason: 'claim deadline passed', final: true };
+  if (getAddress(job.submitter) === getAddress(input.me)) return { claim: false, reason: 'posted by this node\'s own account', final: true };
+  if (policy.tokens.length > 0 && !policy.tokens.some((t) => getAddress(t) === getAddress(job.token))) return { claim: false, reason: `payment token ${job.token} is not in policy.tokens`, final: true };
+  const price = job.payment / BigInt(spec.training.steps);
+  if (price < policy.minPricePerStep) return { claim: false, reason: `pays ${price} per step, policy.minPricePerStep is ${policy.minPricePerStep}`, final: true };
+  const params = parameterCount(spec);
+  if (params > policy.maxParameters) return { claim: false, reason: `model has ${params} parameters, policy.maxParameters is ${policy.maxParameters}`, final: true };
+  const seconds = (flopsPerStep(spec) * spec.training.steps) / (policy.flopsPerSecond ?? BACKEND_FLOPS[input.backend]);
+  if (seconds > job.trainingDuration * policy.deadlineSafety) {
+    return { claim: false, reason: `training needs about ${Math.ceil(seconds)} s on ${input.backend}, more than ${policy.deadlineSafety} of the ${job.trainingDuration} s allowed`, final: true };
+  }
+  if (input.freeStake < job.solverStake) return { claim: false, reason: `needs ${job.solverStake} free stake, has ${input.freeStake} (stake more with \`veritrain-solver stake\`)`, final: false };
+  if (!policy.autoClaim) return { claim: false, reason: 'policy.autoClaim is off', final: false };
+  return { claim: true };
+}

@@ -1,0 +1,113 @@
+/**
+ * A job's local workspace: its spec, dataset and checkpoints on disk (`<dataDir>/jobs/<id>/`), and
+ * the solver's own chain of states regenerated from a checkpoint on demand. Training, the states
+ * server and the dispute defender all read the same workspace, so what is served and defended is
+ * bit-for-bit what was committed (with the same backend and, in the demo's cheating mode, the same
+ * dishonest transition).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Hex } from 'viem';
+import {
+  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, fraudTransition, recordBytes,
+  useBackend, VeritrainError, type BackendName, type CheckpointStore, type FraudKind, type Graph, type JobSpec, type Trajectory, type Transition,
+} from '../../sdk/index.ts';
+
+export interface FraudConfig {
+  readonly kind: 'none' | FraudKind;
+  readonly interval: number;
+}
+
+export interface JobWorkspace {
+  readonly jobId: bigint;
+  readonly spec: JobSpec;
+  readonly graph: Graph;
+  readonly records: Uint8Array;
+  readonly checkpoints: CheckpointStore;
+  readonly k: number;
+  /** Index of the final checkpoint (N/k). */
+  readonly lastIndex: number;
+  /** The transition this node trains with (honest unless the demo's cheating mode is on). */
+  readonly transition: Transition | undefined;
+  dataset(): DatasetTree;
+  /** The node's chain over checkpoint interval `interval`, from its stored checkpoint (cached). */
+  trajectory(interval: number): Promise<Trajectory>;
+  tf(): Promise<typeof tfjs>;
+}
+
+/** The steps the cheating mode fakes: the middle step of the configured interval, or all of it for copy-checkpoint. */
+export function fraudSteps(fraud: FraudConfig, k: number): ((step: number) => boolean) | undefined {
+  if (fraud.kind === 'none') return undefined;
+  const start = fraud.interval * k;
+  if (fraud.kind === 'copy-checkpoint') return (step) => step >= start && step < start + k;
+  const at = start + Math.floor(k / 2);
+  return (step) => step === at;
+}
+
+export const jobDir = (dataDir: string, jobId: bigint): string => path.join(dataDir, 'jobs', jobId.toString());
+
+async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** Saves the verified dataset next to the job, so a restart does not fetch it again. */
+export async function saveDataset(dataDir: string, jobId: bigint, records: Uint8Array): Promise<void> {
+  const dir = jobDir(dataDir, jobId);
+  await mkdir(dir, { recursive: true });
+  await writeAtomic(path.join(dir, 'dataset.bin'), records);
+}
+
+/** Reads the saved dataset, checked against the spec's root; undefined when absent or corrupt. */
+export async function readSavedDataset(dataDir: string, jobId: bigint, spec: JobSpec): Promise<Uint8Array | undefined> {
+  try {
+    const records = new Uint8Array(await readFile(path.join(jobDir(dataDir, jobId), 'dataset.bin')));
+    return datasetRoot(records, recordBytes(spec)) === spec.data.root.toLowerCase() ? records : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createWorkspace(options: { dataDir: string; jobId: bigint; specHex: Hex; records: Uint8Array; backend: BackendName; fraud: FraudConfig }): JobWorkspace {
+  const spec = decodeJobSpec(options.specHex);
+  const graph = buildGraph(spec);
+  const k = spec.training.checkpointInterval;
+  const checkpoints = createDirCheckpointStore(path.join(jobDir(options.dataDir, options.jobId), 'checkpoints'));
+  const at = fraudSteps(options.fraud, k);
+  const transition = at === undefined ? undefined : fraudTransition(options.fraud.kind as FraudKind, at);
+  let dataset: DatasetTree | undefined;
+  const cache = new Map<number, Promise<Trajectory>>();
+  const tf = () => useBackend(options.backend);
+  return {
+    jobId: options.jobId,
+    spec,
+    graph,
+    records: options.records,
+    checkpoints,
+    k,
+    lastIndex: spec.training.steps / k,
+    transition,
+    dataset: () => (dataset ??= new DatasetTree(options.records, recordBytes(spec))),
+    tf,
+    trajectory(interval) {
+      let t = cache.get(interval);
+      if (t === undefined) {
+        t = (async () => {
+          const file = await checkpoints.file(interval);
+          if (file === undefined) throw new VeritrainError('CONTENT_UNAVAILABLE', `checkpoint ${interval} of job ${options.jobId} is not stored on this node`, { details: { jobId: options.jobId.toString(), interval } });
+          return createTrajectory({
+            tf: await tf(), graph, spec, records: options.records, start: interval * k, end: (interval + 1) * k, startState: decodeState(file),
+            ...(transition === undefined ? {} : { transition }),
+          });
+        })();
+        t.catch(() => { cache.delete(interval); });
+        // Keep a few intervals: each holds up to k + 1 states.
+        if (cache.size >= 4) cache.delete(cache.keys().next().value as number);
+        cache.set(interval, t);
+      }
+      return t;
+    },
+  };
+}

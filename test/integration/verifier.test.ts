@@ -1,0 +1,114 @@
+// The verifier daemon against scripted solvers on a real chain: it screens every sampled interval
+// on its own backend, judges flagged ones exactly from the solver's served data, challenges only
+// provable fraud (or withheld data), plays the dispute to the end, and withdraws its reward. An
+// honest solver on another backend is never challenged.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { erc20Abi } from 'viem';
+import { FRAUD_KINDS, readJob, Stage } from '../../sdk/index.ts';
+import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
+
+type World = Awaited<ReturnType<typeof createVerifierWorld>>;
+let w: World;
+before(async () => { w = await createVerifierWorld(); });
+after(async () => { await w.close(); });
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, step: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await step();
+    await sleep(20);
+  }
+}
+
+describe('verifier daemon', () => {
+  it('never challenges an honest solver that trained on another backend (cpu solver, wasm verifier)', async () => {
+    const { jobId } = await w.solverJob({ backend: 'cpu' });
+    const v = await w.verifier({ backend: 'wasm', config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    try {
+      await until('both intervals screened', () => { const rows = v.daemon.db.intervals(jobId); return rows.length === 2 && rows.every((r) => r.state !== 'sampled'); }, () => v.daemon.tick());
+      const rows = v.daemon.db.intervals(jobId);
+      assert.deepEqual(rows.map((r) => r.state), ['passed', 'passed']);
+      for (const r of rows) assert.ok((r.distance ?? 1) > 0 && (r.distance ?? 1) < 1e-5, `honest cross-backend drift ${r.distance}`);
+      assert.equal(v.daemon.db.disputes(jobId).length, 0);
+      const report = v.daemon.report(jobId);
+      assert.ok(report !== undefined);
+      assert.equal(report.checked, 2);
+      assert.equal(report.computeFraction, 1, 'budget 1: every interval re-executed once');
+      assert.ok(Math.abs(report.detection - (1 - 0.9 ** 2)) < 1e-12);
+      assert.equal(report.disputes.length, 0);
+    } finally {
+      await v.stop();
+    }
+  });
+
+  for (const fraud of FRAUD_KINDS) {
+    it(`catches a cheating solver (${fraud}), wins the dispute, gets it slashed and withdraws its reward`, async () => {
+      const { jobId, chain, withhold } = await w.solverJob({ fraud });
+      const defence = new AbortController();
+      const defending = w.defend(jobId, chain, withhold, defence.signal);
+      const v = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+      const me = v.chain.signer.address;
+      const balance = () => w.world.publicClient.readContract({ address: w.world.token.address, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
+      const before = await balance();
+      try {
+        await until('a dispute opened', () => v.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null), () => v.daemon.tick());
+        const [honestInterval, faked] = v.daemon.db.intervals(jobId);
+        assert.equal(honestInterval?.state, 'passed', 'the honest interval passes the screen');
+        assert.equal(faked?.state, 'challenged');
+        if (withhold) assert.equal(faked.fault_step, null, 'nothing served: challenged for withholding');
+        else assert.equal(faked.fault_step, fraud === 'copy-checkpoint' ? w.k : w.k + 3, 'the exact check found the faked step');
+        if (withhold) {
+          // The solver never moves: once its clock is out, the verifier ends the game on time.
+          await w.world.increaseTime(Number(CLOCK) + 1);
+        }
+        await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+        const dispute = v.daemon.db.disputes(jobId)[0];
+        assert.equal(dispute?.outcome, 'won');
+        const game = await w.world.game.read.getDispute([BigInt(dispute.dispute_id ?? 0)]);
+        assert.equal(game.stage, Stage.ChallengerWon);
+        // Reward: challengerBps (50%) of the stake; the bond came back. Both withdrawn.
+        assert.equal((await balance()) - before, STAKE / 2n);
+        assert.equal(await w.world.market.read.creditOf([me, w.world.token.address]), 0n);
+        assert.equal(await w.world.game.read.creditOf([me]), 0n);
+        const report = v.daemon.report(jobId);
+        assert.ok(report !== undefined);
+        assert.deepEqual(report.disputes.map((d) => d.outcome), ['won']);
+        assert.equal(report.checked, 2);
+      } finally {
+        defence.abort();
+        await defending;
+        await v.stop();
+      }
+    });
+  }
+
+  it('resumes an open dispute after a restart and still wins it', async () => {
+    const { jobId, chain } = await w.solverJob({ fraud: 'wrong-lr' });
+    const defence = new AbortController();
+    const defending = w.defend(jobId, chain, false, defence.signal);
+    const first = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    const dataDir = first.dataDir;
+    try {
+      await until('a dispute opened', () => first.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null), () => first.daemon.tick());
+      // Stop right after the challenge, mid-game, and start a new daemon on the same data.
+      const disputeId = BigInt(first.daemon.db.disputes(jobId)[0]?.dispute_id ?? 0);
+      await first.stop();
+      const stopped = await w.world.game.read.getDispute([disputeId]);
+      assert.ok(stopped.stage < Stage.SolverWon, `the game was still running when the verifier stopped (stage ${stopped.stage})`);
+      const second = await w.verifier({ dataDir, config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+      try {
+        await until('the job settled', async () => (await readJob(second.chain, jobId)).status === 'Slashed' && second.daemon.db.job(jobId)?.done === 1, () => second.daemon.tick(), 90_000);
+        assert.deepEqual(second.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      defence.abort();
+      await defending;
+    }
+  });
+});

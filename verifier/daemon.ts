@@ -1,0 +1,169 @@
+/**
+ * The verifier daemon's composition root. `createVerifierDaemon` wires the services over injected
+ * components (chain client and game wallet, content store, p2p node, clock, randomness, logger), so
+ * tests run it in-process against a real chain; `startVerifierFromConfig` builds those components
+ * from the configuration for the CLI.
+ *
+ * Start order: database -> tfjs backend -> peer gossip (solver peer ids) -> resume disputes ->
+ * poll loop. Stop is the reverse; every piece of state is in the database, so kill -9 at any point
+ * loses nothing that the next start cannot rebuild from it and the chain.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createWalletClient, http, type Account, type Chain, type Transport, type WalletClient } from 'viem';
+import {
+  createChainClient,
+  createHeliaStore,
+  createJsonLogger,
+  createKuboStore,
+  createMetricsRegistry,
+  createP2PNode,
+  jobMarketAbi,
+  loadAccount,
+  marketAddress,
+  pollLoop,
+  requireWallet,
+  startMetricsServer,
+  systemClock,
+  useBackend,
+  type BackendName,
+  type Clock,
+  type ContentStore,
+  type GameClients,
+  type Logger,
+  type MetricsRegistry,
+  type P2PNode,
+  type WalletChainClient,
+} from '../sdk/index.ts';
+import type { VerifierConfig } from './config.ts';
+import type { JobReport } from './core/report.ts';
+import type { RandomBytes } from './core/sampling.ts';
+import { createSolverData } from './services/data.ts';
+import { openVerifierDb, type VerifierDb } from './services/db.ts';
+import { createDisputeManager, type DisputeManager } from './services/disputes.ts';
+import { createVerification, type Verification } from './services/verification.ts';
+
+export interface VerifierComponents {
+  readonly chain: WalletChainClient;
+  /** A viem wallet client of the same account, for the game moves (sdk playChallenger). */
+  readonly walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  readonly content: ContentStore;
+  /** Started by its owner (the store may share its libp2p). */
+  readonly p2p: P2PNode;
+  readonly logger: Logger;
+  readonly clock?: Clock | undefined;
+  readonly random?: RandomBytes | undefined;
+  readonly metrics?: MetricsRegistry | undefined;
+}
+
+export interface VerifierDaemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** One pass of the loop (tests drive the daemon with it instead of the timer). */
+  tick(): Promise<void>;
+  report(jobId: bigint): JobReport | undefined;
+  readonly db: VerifierDb;
+  readonly disputes: DisputeManager;
+  readonly verification: Verification;
+}
+
+export async function createVerifierDaemon(config: VerifierConfig, components: VerifierComponents, options: { loop?: boolean } = {}): Promise<VerifierDaemon> {
+  const log = components.logger.child({ component: 'verifier' });
+  const clock = components.clock ?? systemClock;
+  const random = components.random ?? { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
+  const metrics = components.metrics ?? createMetricsRegistry({ prefix: 'veritrain_verifier_' });
+  const checked = metrics.gauge('intervals', 'Sampled intervals by state', ['state']);
+  const disputesGauge = metrics.gauge('disputes', 'Disputes by outcome', ['outcome']);
+
+  const db = await openVerifierDb(path.join(config.dataDir, 'verifier.db'));
+  const market = marketAddress(components.chain);
+  const game = await components.chain.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' });
+  const gameClients: GameClients = { publicClient: components.chain.publicClient, walletClient: components.walletClient, game };
+  const tf = await useBackend(config.backend);
+
+  const data = createSolverData({
+    content: components.content, p2p: components.p2p, db, logger: components.logger, market, dataDir: config.dataDir,
+    fetchTimeoutMs: config.disputes.fetchTimeoutMs, fetchAttempts: config.disputes.fetchAttempts, solverPeers: config.p2p.solverPeers,
+  });
+  const disputes = createDisputeManager({
+    chain: components.chain, game: gameClients, db, logger: components.logger, clock, pollMs: config.disputes.pollMs,
+    chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
+  });
+  const verification: Verification = createVerification({ chain: components.chain, content: components.content, db, data, disputes, tf, random, logger: components.logger, config });
+
+  checked.onCollect((g) => {
+    g.reset();
+    const rows = db.store.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM intervals GROUP BY state');
+    for (const r of rows) g.set(r.n, { state: r.state });
+  });
+  disputesGauge.onCollect((g) => {
+    g.reset();
+    for (const r of db.store.all<{ outcome: string | null; n: number }>('SELECT outcome, COUNT(*) AS n FROM disputes GROUP BY outcome')) g.set(r.n, { outcome: r.outcome ?? 'open' });
+  });
+
+  let controller: AbortController | undefined;
+  let loop: Promise<void> | undefined;
+  let unsubscribe: (() => void) | undefined;
+
+  return {
+    db,
+    disputes,
+    verification,
+    report: (jobId) => verification.report(jobId),
+    tick: () => verification.tick(controller?.signal ?? new AbortController().signal),
+    async start() {
+      controller = new AbortController();
+      const signal = controller.signal;
+      // Learn solver peers from signed checkpoint gossip: `from` is the solver's chain address.
+      unsubscribe = components.p2p.onCheckpoint((m) => {
+        if (db.peer(m.from) !== m.peer) {
+          db.setPeer(m.from, m.peer);
+          log.debug('solver peer learned', { solver: m.from, peer: m.peer });
+        }
+      });
+      await disputes.resume((jobId) => verification.job(jobId, signal), signal);
+      if (options.loop !== false) loop = pollLoop((s) => verification.tick(s), { name: 'verification tick', intervalMs: config.jobs.pollMs, signal, clock, log });
+      log.info('verifier started', { account: components.chain.signer.address, market, game, backend: config.backend, budget: config.sampling.budget, threshold: config.screen.threshold });
+    },
+    async stop() {
+      controller?.abort(new DOMException('verifier stopping', 'AbortError'));
+      unsubscribe?.();
+      await loop;
+      await disputes.settled();
+      db.close();
+      log.info('verifier stopped');
+    },
+  };
+}
+
+/** Everything `run` needs, built from the config; returns a stop function. */
+export async function startVerifierFromConfig(config: VerifierConfig, io: { env: Readonly<Record<string, string | undefined>>; signal: AbortSignal; logger?: Logger | undefined }): Promise<{ daemon: VerifierDaemon; stop: () => Promise<void> }> {
+  const logger = io.logger ?? createJsonLogger({ level: config.log.level });
+  const account = await loadAccount({ keystore: config.key.keystore, env: io.env, signal: io.signal });
+  const chain = requireWallet(await createChainClient({
+    rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
+    logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, signal: io.signal,
+  }), 'the verifier');
+  const walletClient = createWalletClient({ account, transport: http(config.chain.rpcUrl) });
+  const p2p = createP2PNode({ account, chainId: chain.chainId, market: marketAddress(chain), directory: config.dataDir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger });
+  await p2p.start();
+  const content: ContentStore = config.storage.kind === 'kubo'
+    ? createKuboStore({ url: config.storage.kuboUrl ?? 'http://127.0.0.1:5001' })
+    : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger });
+  await content.start();
+  const metrics = createMetricsRegistry({ prefix: 'veritrain_verifier_' });
+  const server = config.metrics.port === null ? undefined : await startMetricsServer({ registry: metrics, port: config.metrics.port });
+  const daemon = await createVerifierDaemon(config, { chain, walletClient, content, p2p, logger, metrics });
+  await daemon.start();
+  return {
+    daemon,
+    async stop() {
+      await daemon.stop();
+      await server?.close();
+      await content.stop();
+      await p2p.stop();
+    },
+  };
+}
+
+export type { BackendName };
