@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['node_modules/', 'artifacts/', 'cache/', 'types/', 'coverage/', 'scripts/ensure-edr.cjs'] },
+export default defineConfig(
+  { ignores: ['node_modules/', 'artifacts/', 'cache/', 'types/', 'coverage/', '.veritrain/', 'bench-results/', 'scripts/ensure-edr.cjs'] },
   js.configs.recommended,
-  ...tseslint.configs.strictTypeChecked,
+  tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: path.dirname(fileURLToPath(import.meta.url)) },
