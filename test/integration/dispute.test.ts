@@ -11,8 +11,13 @@ import {
   silentLogger,
   Stage,
   challenge,
+  stateRoot,
+  useBackend,
   type FraudKind,
   type MoveRecord,
+  type StepData,
+  type Tensor,
+  type Trajectory,
 } from '../../sdk/index.ts';
 import { BOND, CLOCK, createWorld } from './dispute-fixture.ts';
 
@@ -74,6 +79,33 @@ describe('dispute game on real trained steps', () => {
       assert.ok(reward > 0n, 'challenger rewarded from the stake');
     });
   }
+
+  it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    // The challenger's view of the interval, recomputed on the cpu backend: other bits everywhere.
+    await useBackend('cpu');
+    const cpuChain = world.chain();
+    const steps = new Map<number, StepData>();
+    for (let s = k; s < 2 * k; s++) steps.set(s, await cpuChain.stepAt(s));
+    const states = new Map<number, Tensor[]>();
+    for (let s = k; s <= 2 * k; s++) states.set(s, await cpuChain.stateAt(s));
+    await useBackend('wasm');
+    const challengerView: Trajectory = {
+      start: k,
+      end: 2 * k,
+      stateAt: (s) => Promise.resolve(states.get(s) ?? []),
+      stepAt: (s) => Promise.resolve(steps.get(s) as StepData),
+    };
+    assert.notEqual(stateRoot(await challengerView.stateAt(2 * k)), stateRoot(await solverChain.stateAt(2 * k)), 'backends agree bit for bit; the test proves nothing');
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const common = { log: silentLogger, pollMs: 20 };
+    const [end] = await Promise.all([
+      playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: challengerView, faultyStep: FAULTY_STEP }),
+    ]);
+    assert.equal(end, Stage.SolverWon);
+  });
 
   it('a challenger that stops moving loses on time', async () => {
     const solverChain = world.chain();
