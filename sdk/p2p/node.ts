@@ -11,7 +11,7 @@
 import { bootstrap } from '@libp2p/bootstrap';
 import { gossipsub, TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score';
-import { identify } from '@libp2p/identify';
+import { identify, identifyPush } from '@libp2p/identify';
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
 import { tcp } from '@libp2p/tcp';
@@ -100,7 +100,7 @@ export interface P2PNode {
   peers(): string[];
 }
 
-type Services = { pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>> };
+type Services = { pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>>; identifyPush: ReturnType<ReturnType<typeof identifyPush>> };
 
 export function createP2PNode(options: P2PNodeOptions): P2PNode {
   const log = (options.logger ?? silentLogger).child({ component: 'p2p' });
@@ -201,6 +201,9 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
         peerDiscovery: options.bootstrap !== undefined && options.bootstrap.length > 0 ? [bootstrap({ list: [...options.bootstrap], timeout: 100 })] : [],
         services: {
           identify: identify(),
+          // Protocols registered after a peer connected (Helia's bitswap starts after this node) are
+          // pushed to it; without this, a peer that connected first never learns we speak bitswap.
+          identifyPush: identifyPush(),
           pubsub: gossipsub({
             allowPublishToZeroTopicPeers: true,
             maxInboundDataLength: limits.maxRpcBytes,

@@ -11,6 +11,7 @@
  */
 import { erc20Abi, parseEventLogs, type Account, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import {
+  ChainError,
   disputeGameAbi,
   graphCommitment,
   jobMarketAbi,
@@ -111,8 +112,15 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
       const [who, left] = await pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
       if (who.toLowerCase() !== me.toLowerCase() && left === 0n) {
         log.info('the solver ran out of time; ending the dispute', { disputeId, jobId });
-        await send('timeout', jobId, { address: o.game.game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
-        return;
+        try {
+          await send('timeout', jobId, { address: o.game.game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
+          return;
+        } catch (err) {
+          // `mover` reports 0 left when elapsed == budget, `timeout` needs elapsed > budget: a
+          // transaction mined in the same second reverts. Keep watching; the next second it goes through.
+          if (!(err instanceof ChainError && err.errorName === 'DisputeClockRunning')) throw err;
+          log.info('the clock has not quite run out on chain yet; retrying', { disputeId, jobId });
+        }
       }
       await o.clock.sleep(o.pollMs, signal);
     }

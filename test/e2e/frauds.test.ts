@@ -1,0 +1,141 @@
+/**
+ * Every fraud kind end to end with real, separate processes on one shared devnet: one cheating
+ * solver daemon per kind (node/cli.ts in its demo cheating mode), the verifier daemon
+ * (verifier/cli.ts), and the submitter process posting one MNIST job per kind. The verifier
+ * re-executes every interval, judges the flagged one exactly from the solver's served data,
+ * challenges, plays the dispute to its end, and every cheater is slashed.
+ *
+ * wrong-lr is told by story.test.ts. `withhold` trains honestly and then refuses to serve and to
+ * defend: only a verifier that asks for the data catches it, so a second verifier in exact mode
+ * follows that job, challenges the withheld interval, and wins when the solver's chess clock runs out.
+ *
+ * Routing: cheater i claims job i only, by its own policy: job i pays (i + 1) VTT and has hidden
+ * width 10 + 2i; cheater i takes jobs paying at least job i's price per step (minPricePerStep) with
+ * at most job i's parameter count (maxParameters).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseEther, parseEventLogs } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { createChainClient, disputeGameAbi, jobMarketAbi, readJob, Stage, type ChainClient, type FraudKind } from '../../sdk/index.ts';
+import { DEVNET_PARAMETERS } from '../../sdk/devnet/chain.ts';
+import { startDevnet, type Devnet } from '../../sdk/devnet/devnet.ts';
+import { devKey } from '../../sdk/devnet/keys.ts';
+import type { DevnetJobPlan } from '../../sdk/devnet/plan.ts';
+import type { ChildLine } from '../../sdk/devnet/process.ts';
+
+const KINDS: readonly FraudKind[] = ['skip-steps', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'];
+const STEPS = 64;
+const K = 16;
+const CLOCK = 30;
+const STAKE = parseEther('10');
+const params = (hidden: number): number => 784 * hidden + hidden + hidden * 10 + 10;
+
+// Development accounts: #0 deployer, #1 submitter, #2 the exact-mode verifier, #3 the verifier, #4.. the cheaters.
+const keys = { submitter: devKey(1), exact: devKey(2), verifier: devKey(3) };
+const cheaterKey = (i: number): `0x${string}` => devKey(4 + i);
+
+let runDir: string;
+let devnet: Devnet;
+let client: ChainClient;
+const logs = new Map<string, ChildLine[]>();
+const jobOf = new Map<FraudKind, bigint>();
+
+before(async () => {
+  runDir = await mkdtemp(path.join(tmpdir(), 'veritrain-e2e-frauds-'));
+  devnet = await startDevnet({
+    runDir, deployerKey: devKey(0), parameters: { ...DEVNET_PARAMETERS, clockBudget: CLOCK },
+    fund: [keys.submitter, keys.exact, keys.verifier, ...KINDS.map((_, i) => cheaterKey(i))].map((k) => privateKeyToAccount(k).address),
+    onChildLine: (line, role) => { const l = logs.get(role) ?? []; l.push(line); logs.set(role, l); },
+  });
+  client = await createChainClient({ publicClient: devnet.chain.publicClient, deploymentsDir: devnet.chain.deploymentsDir });
+  const jobs: DevnetJobPlan[] = KINDS.map((kind, i) => ({
+    name: kind, layers: [784, 10 + 2 * i, 10], steps: STEPS, checkpointInterval: K, batchSize: 32,
+    payment: parseEther(String(i + 1)).toString(), solverStake: STAKE.toString(), challengeWindow: 150, trainingDuration: 900, download: false,
+  }));
+  // Job ids follow the posting order on this fresh chain; withhold is last.
+  KINDS.forEach((kind, i) => { jobOf.set(kind, BigInt(i + 1)); });
+  const withholdJob = (jobOf.get('withhold') as bigint).toString();
+  const plans = await Promise.all([
+    devnet.plan('submitter', 'submitter'), devnet.plan('verifier', 'verifier'), devnet.plan('verifier-exact', 'verifier'),
+    ...KINDS.map((kind) => devnet.plan(`cheater-${kind}`, 'solver')),
+  ]);
+  const [pSubmitter, pVerifier, pExact, ...pCheaters] = plans as [typeof plans[0], typeof plans[0], typeof plans[0], ...typeof plans];
+  const solverPeers = Object.fromEntries(KINDS.map((_, i) => [privateKeyToAccount(cheaterKey(i)).address.toLowerCase(), (pCheaters[i] as typeof plans[0]).multiaddr]));
+  const verifierConfig = (mode: 'screen' | 'exact', only: string[]) => ({
+    sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
+    screen: { mode },
+    disputes: { challengeWithheld: true, fetchTimeoutMs: 15_000, fetchAttempts: 2, pollMs: 250 },
+    jobs: { only, pollMs: 500 },
+  });
+  await Promise.all([
+    devnet.startVerifier(pVerifier, { key: keys.verifier, solverPeers, config: verifierConfig('screen', KINDS.filter((k) => k !== 'withhold').map((k) => (jobOf.get(k) as bigint).toString())) }),
+    devnet.startVerifier(pExact, { key: keys.exact, solverPeers, config: verifierConfig('exact', [withholdJob]) }),
+    ...KINDS.map((kind, i) => devnet.startSolver(pCheaters[i] as typeof plans[0], {
+      key: cheaterKey(i), stake: '10',
+      policy: { minPricePerStep: (parseEther(String(i + 1)) / BigInt(STEPS)).toString(), maxParameters: params(10 + 2 * i) },
+      fraud: { kind, interval: 1 },
+    })),
+    devnet.startSubmitter(pSubmitter, { key: keys.submitter, jobs }),
+  ]);
+});
+
+after(async () => {
+  await devnet.stop();
+  // VERITRAIN_E2E_KEEP=1 keeps the run directory (every process's log is there).
+  if (process.env.VERITRAIN_E2E_KEEP === undefined) await rm(runDir, { recursive: true, force: true });
+  else process.stderr.write(`kept ${runDir}\n`);
+});
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await check())) {
+    for (const p of devnet.processes) if (p.child.exitCode !== null) throw new Error(`${p.role} exited:\n${p.tail()}`);
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('every fraud kind, end to end with separate processes', () => {
+  for (const [i, kind] of KINDS.entries()) {
+    it(`${kind}: the cheater claims its job, is caught, loses the dispute and its stake`, async () => {
+      const jobId = jobOf.get(kind) as bigint;
+      const cheater = privateKeyToAccount(cheaterKey(i)).address;
+      await until(`job ${jobId} (${kind}) slashed`, async () => (await readJob(client, jobId)).status === 'Slashed', 240_000);
+      const job = await readJob(client, jobId);
+      assert.equal(job.solver, cheater, 'claimed by the cheater its policy routes it to');
+      const market = devnet.chain.deployment.contracts.JobMarket.address;
+      const game = devnet.chain.deployment.contracts.DisputeGame.address;
+      const marketLogs = await devnet.chain.publicClient.getLogs({ address: market, fromBlock: 0n });
+      const [slash] = parseEventLogs({ abi: jobMarketAbi, eventName: 'JobSlashed', logs: marketLogs }).filter((e) => e.args.jobId === jobId);
+      assert.equal(slash?.args.solver, cheater);
+      assert.equal(slash.args.stake, STAKE);
+      const gameLogs = await devnet.chain.publicClient.getLogs({ address: game, fromBlock: 0n });
+      const [created] = parseEventLogs({ abi: disputeGameAbi, eventName: 'DisputeCreated', logs: gameLogs }).filter((e) => e.args.jobId === jobId);
+      assert.ok(created !== undefined, 'a dispute was opened');
+      const verifierRole = kind === 'withhold' ? 'verifier-exact' : 'verifier';
+      assert.equal(created.args.challenger, privateKeyToAccount(kind === 'withhold' ? keys.exact : keys.verifier).address);
+      assert.equal(slash.args.challenger, created.args.challenger);
+      const [resolved] = parseEventLogs({ abi: disputeGameAbi, eventName: 'DisputeResolved', logs: gameLogs }).filter((e) => e.args.disputeId === created.args.disputeId);
+      assert.equal(resolved?.args.outcome, Stage.ChallengerWon);
+      const vlogs = logs.get(verifierRole) ?? [];
+      if (kind === 'withhold') {
+        assert.ok(vlogs.some((l) => l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString()), 'the data was withheld');
+        assert.ok(vlogs.some((l) => l.msg === 'the solver ran out of time; ending the dispute'), 'won on time');
+      } else {
+        // The fraud was found in the solver's own served data at the faked step, and judged on chain.
+        const found = vlogs.find((l) => l.msg === 'invalid transition found in the solver\'s own data' && l.jobId === jobId.toString());
+        assert.ok(found !== undefined, `the exact check found the fault: ${JSON.stringify(vlogs.filter((l) => l.jobId === jobId.toString()).map((l) => l.msg))}`);
+        assert.equal(found.interval, 1);
+        const opened = parseEventLogs({ abi: disputeGameAbi, eventName: 'ElementOpened', logs: gameLogs }).filter((e) => e.args.disputeId === created.args.disputeId);
+        const stateJudged = (await devnet.chain.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'getDispute', args: [created.args.disputeId] })).stage === Stage.ChallengerWon;
+        assert.ok(stateJudged && (opened.length === 0 || opened.every((e) => !e.args.valid)), 'an opened element was invalid');
+      }
+      // The verifier collects: its reward is withdrawn once the job is settled.
+      await until(`${verifierRole} withdrew its reward for job ${jobId}`, () => Promise.resolve(vlogs.some((l) => l.msg === 'job report' && l.jobId === jobId.toString())), 60_000);
+    });
+  }
+});
