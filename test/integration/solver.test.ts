@@ -136,6 +136,8 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     const restartedAt = logs.length;
     solver = await spawnSolver(configFile, env, logs);
     const end = await prosecution;
+    // The game can end on chain a moment before the solver logs its last move.
+    await solver.waitForLog((l) => l.msg === 'dispute move' && l.move === 'open', 30_000, 'the opening move');
     const resumedMoves = logs.slice(restartedAt).filter((l) => l.msg === 'dispute move').map((l) => l.move);
     assert.ok(resumedMoves.includes('postTrace') && resumedMoves.includes('open'), `the restarted node finished the game: ${resumedMoves.join(', ')}`);
     assert.equal(end, Stage.SolverWon);
