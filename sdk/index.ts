@@ -60,3 +60,4 @@ export * from './daemon/progress.ts';
 export * from './daemon/cli.ts';
 export * from './daemon/keys.ts';
 export * from './daemon/service.ts';
+export * from './fs.ts';

@@ -8,8 +8,8 @@
  */
 import type { Address } from 'viem';
 import {
-  batchRecordIndex, disputeGameAbi, graphCommitment, NEXT_STATE, OpKind, pollLoop, readDispute, specTuple, Stage, STAGE_NAMES, stateRoot, StepProofs,
-  withRetry, type Clock, type Dispute, type Logger, type Service, type StageCode, type WalletChainClient, type TxSender,
+  disputeGameAbi, pollLoop, readDispute, solverMove, Stage, STAGE_NAMES,
+  withRetry, type Clock, type Dispute, type Logger, type Service, type StageCode, type WalletChainClient,
 } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
 import type { TxJournal } from './journal.ts';
@@ -48,8 +48,6 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
 
   const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => withRetry(fn, { ...client.retry, signal, action });
   const read = (id: bigint, signal: AbortSignal): Promise<Dispute> => rpc('getDispute', () => readDispute(clients, id), signal);
-  const write = (sender: TxSender, functionName: string, args: readonly unknown[], onBroadcast: (h: `0x${string}`) => void, signal: AbortSignal) =>
-    sender.writeContract({ address: game, abi: disputeGameAbi, functionName: functionName as 'postMidpoint', args: args as never, signal, onBroadcast });
 
   async function discover(signal: AbortSignal): Promise<void> {
     const head = await rpc('getBlockNumber', () => client.publicClient.getBlockNumber({ cacheTime: 0 }), signal);
@@ -82,29 +80,8 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
         return now.stage !== d.stage || now.lo !== d.lo || now.hi !== d.hi;
       },
       send: async (sender, onBroadcast, s) => {
-        if (stage === Stage.AwaitMidpoint) {
-          const mid = Number(d.lo + (d.hi - d.lo) / 2n);
-          return write(sender, 'postMidpoint', [disputeId, stateRoot(await traj.stateAt(mid))], onBroadcast, s);
-        }
-        const proofs = new StepProofs(ws.graph, await traj.stepAt(Number(d.lo)));
-        if (stage === Stage.AwaitTrace) return write(sender, 'postTrace', [disputeId, proofs.traceRoot], onBroadcast, s);
-        const spec = specTuple(ws.spec);
-        const graph = graphCommitment(ws.graph);
-        const op = d.pointOp;
-        const element = Number(d.pointElement);
-        if (op === NEXT_STATE) {
-          const n = proofs.nextState(element);
-          return write(sender, 'openNextState', [disputeId, spec, graph, n.tensorRoot, n.traceProof, n.stateProof], onBroadcast, s);
-        }
-        const kind = ws.graph.ops[op]?.kind;
-        if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
-          const width = ws.graph.ops[op]?.shape[1] ?? 1;
-          const index = batchRecordIndex(ws.spec.data.seed, d.lo, Math.floor(element / width), BigInt(ws.spec.data.recordCount));
-          const l = proofs.load(op, element, ws.dataset(), index);
-          return write(sender, 'openLoad', [disputeId, spec, graph, l.op, l.opProof, l.record, l.output], onBroadcast, s);
-        }
-        const e = proofs.element(op, element);
-        return write(sender, 'openElement', [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output], onBroadcast, s);
+        const write = await solverMove(disputeId, d, { graph: ws.graph, spec: ws.spec, trajectory: traj, dataset: () => ws.dataset() });
+        return sender.writeContract({ address: game, abi: disputeGameAbi, ...write, signal: s, onBroadcast });
       },
     }, signal);
     if (outcome.status === 'mined') {

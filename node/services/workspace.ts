@@ -5,11 +5,12 @@
  * bit-for-bit what was committed (with the same backend and, in the demo's cheating mode, the same
  * dishonest transition).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Hex } from 'viem';
 import {
+  writeFileAtomic,
   buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, fraudTransition, recordBytes,
   useBackend, VeritrainError, type BackendName, type CheckpointStore, type FraudKind, type Graph, type JobSpec, type Trajectory, type Transition,
 } from '../../sdk/index.ts';
@@ -47,17 +48,11 @@ export function fraudSteps(fraud: FraudConfig, k: number): ((step: number) => bo
 
 export const jobDir = (dataDir: string, jobId: bigint): string => path.join(dataDir, 'jobs', jobId.toString());
 
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
-
 /** Saves the verified dataset next to the job, so a restart does not fetch it again. */
 export async function saveDataset(dataDir: string, jobId: bigint, records: Uint8Array): Promise<void> {
   const dir = jobDir(dataDir, jobId);
   await mkdir(dir, { recursive: true });
-  await writeAtomic(path.join(dir, 'dataset.bin'), records);
+  await writeFileAtomic(path.join(dir, 'dataset.bin'), records);
 }
 
 /** Reads the saved dataset, checked against the spec's root; undefined when absent or corrupt. */

@@ -3,7 +3,7 @@
  * local data, submit it, and watch the clocks. `playSolver` defends with the solver's own
  * regenerated chain; `playChallenger` prosecutes with the solver's chain as the verifier saw it.
  */
-import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from 'viem';
+import type { Account, Address, Chain, ContractFunctionArgs, ContractFunctionName, Hex, PublicClient, Transport, WalletClient } from 'viem';
 import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
@@ -54,25 +54,31 @@ export function specTuple(spec: JobSpec) {
 
 export const graphCommitment = (graph: Graph) => ({ opCount: graph.ops.length, stateCount: graph.state.length, opsRoot: graph.opsRoot });
 
+type GameFunction = ContractFunctionName<typeof disputeGameAbi, 'nonpayable'>;
+
+/** One write to the game, typed by the ABI: the function and its arguments. */
+export type GameWrite = {
+  [F in GameFunction]: { readonly functionName: F; readonly args: ContractFunctionArgs<typeof disputeGameAbi, 'nonpayable', F> };
+}[GameFunction];
+
 /** A move or other write: simulate (decodes reverts), send, wait for the receipt. */
-async function send(clients: GameClients, functionName: string, args: readonly unknown[]): Promise<bigint> {
+async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
   const { request } = await clients.publicClient.simulateContract({
     address: clients.game,
     abi: disputeGameAbi,
-    functionName: functionName as 'postMidpoint',
-    args: args as never,
+    ...write,
     account: clients.walletClient.account,
   });
   const hash = await clients.walletClient.writeContract(request);
   const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new VeritrainError('PLATFORM_UNSUPPORTED', `${functionName} reverted`, { details: { hash } });
+  if (receipt.status !== 'success') throw new VeritrainError('PLATFORM_UNSUPPORTED', `${write.functionName} reverted`, { details: { hash } });
   return receipt.gasUsed;
 }
 
 /** Open a dispute on checkpoint interval `interval`; the bond must be approved to the game. */
 export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
   const before = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
-  const gasUsed = await send(clients, 'challenge', [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph)]);
+  const gasUsed = await send(clients, { functionName: 'challenge', args: [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph)] });
   return { disputeId: before + 1n, gasUsed };
 }
 
@@ -114,45 +120,54 @@ export interface SolverPlayOptions extends PlayOptions {
   readonly silent?: boolean;
 }
 
+/** What the solver needs to answer any move of a dispute: its own data for the interval. */
+export interface SolverData {
+  readonly graph: Graph;
+  readonly spec: JobSpec;
+  readonly trajectory: Trajectory;
+  readonly dataset: () => DatasetTree;
+}
+
+/**
+ * The solver's answer to the dispute's current stage, computed from its own chain: the midpoint
+ * root, the op-trace root, or the opening of the pointed element. `proofs` caches the step's
+ * proof trees between the trace and the opening. Shared by `playSolver` and the solver daemon.
+ */
+export async function solverMove(disputeId: bigint, d: Dispute, data: SolverData, cache: { proofs?: StepProofs } = {}): Promise<GameWrite> {
+  if ((d.stage as StageCode) === Stage.AwaitMidpoint) {
+    const mid = Number(d.lo + (d.hi - d.lo) / 2n);
+    return { functionName: 'postMidpoint', args: [disputeId, stateRoot(await data.trajectory.stateAt(mid))] };
+  }
+  if (cache.proofs?.step.step !== Number(d.lo)) cache.proofs = new StepProofs(data.graph, await data.trajectory.stepAt(Number(d.lo)));
+  const p = cache.proofs;
+  if ((d.stage as StageCode) === Stage.AwaitTrace) return { functionName: 'postTrace', args: [disputeId, p.traceRoot] };
+  const spec = specTuple(data.spec);
+  const graph = graphCommitment(data.graph);
+  const op = d.pointOp;
+  const element = Number(d.pointElement);
+  if (op === NEXT_STATE) {
+    const n = p.nextState(element);
+    return { functionName: 'openNextState', args: [disputeId, spec, graph, n.tensorRoot, n.traceProof, n.stateProof] };
+  }
+  const kind = data.graph.ops[op]?.kind;
+  if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
+    const width = data.graph.ops[op]?.shape[1] ?? 1;
+    const index = batchRecordIndex(data.spec.data.seed, d.lo, Math.floor(element / width), BigInt(data.spec.data.recordCount));
+    const l = p.load(op, element, data.dataset(), index);
+    return { functionName: 'openLoad', args: [disputeId, spec, graph, l.op, l.opProof, l.record, l.output] };
+  }
+  const e = p.element(op, element);
+  return { functionName: 'openElement', args: [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output] };
+}
+
 /** Defend a dispute to the end with the solver's own chain. Returns the final stage. */
 export async function playSolver(clients: GameClients, disputeId: bigint, o: SolverPlayOptions): Promise<StageCode> {
-  let proofs: StepProofs | undefined;
-  const stepProofs = async (step: number): Promise<StepProofs> => {
-    if (proofs?.step.step !== step) proofs = new StepProofs(o.graph, await o.trajectory.stepAt(step));
-    return proofs;
-  };
+  const cache: { proofs?: StepProofs } = {};
+  const data: SolverData = { graph: o.graph, spec: o.spec, trajectory: o.trajectory, dataset: () => o.dataset };
   const solverStages = new Set<number>([Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening]);
   return play(clients, disputeId, (s) => !o.silent && solverStages.has(s), async (d) => {
-    switch (d.stage as StageCode) {
-      case Stage.AwaitMidpoint: {
-        const mid = Number(d.lo + (d.hi - d.lo) / 2n);
-        return { move: 'postMidpoint', gasUsed: await send(clients, 'postMidpoint', [disputeId, stateRoot(await o.trajectory.stateAt(mid))]) };
-      }
-      case Stage.AwaitTrace: {
-        const p = await stepProofs(Number(d.lo));
-        return { move: 'postTrace', gasUsed: await send(clients, 'postTrace', [disputeId, p.traceRoot]) };
-      }
-      default: {
-        const p = await stepProofs(Number(d.lo));
-        const spec = specTuple(o.spec);
-        const graph = graphCommitment(o.graph);
-        const op = d.pointOp;
-        const element = Number(d.pointElement);
-        if (op === NEXT_STATE) {
-          const n = p.nextState(element);
-          return { move: 'openNextState', gasUsed: await send(clients, 'openNextState', [disputeId, spec, graph, n.tensorRoot, n.traceProof, n.stateProof]) };
-        }
-        const kind = o.graph.ops[op]?.kind;
-        if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
-          const width = o.graph.ops[op]?.shape[1] ?? 1;
-          const index = batchRecordIndex(o.spec.data.seed, d.lo, Math.floor(element / width), BigInt(o.spec.data.recordCount));
-          const l = p.load(op, element, o.dataset, index);
-          return { move: 'openLoad', gasUsed: await send(clients, 'openLoad', [disputeId, spec, graph, l.op, l.opProof, l.record, l.output]) };
-        }
-        const e = p.element(op, element);
-        return { move: 'openElement', gasUsed: await send(clients, 'openElement', [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output]) };
-      }
-    }
+    const write = await solverMove(disputeId, d, data, cache);
+    return { move: write.functionName, gasUsed: await send(clients, write) };
   }, o);
 }
 
@@ -176,19 +191,19 @@ export async function playChallenger(clients: GameClients, disputeId: bigint, o:
       if (served !== d.midRoot) o.log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
       // Keep the half that holds the invalid transition found in the solver's own chain.
       const left = BigInt(o.faultyStep) < mid;
-      return { move: 'chooseHalf', gasUsed: await send(clients, 'chooseHalf', [disputeId, left]) };
+      return { move: 'chooseHalf', gasUsed: await send(clients, { functionName: 'chooseHalf', args: [disputeId, left] }) };
     }
     const step = await o.solverChain.stepAt(Number(d.lo));
     if (traceRootOf(o.graph, step.trace) !== d.traceRoot) o.log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
     const fault = o.pointAt?.(step) ?? findFault(o.graph, step) ?? { kind: 'next-state', tensor: 0 };
     const [op, element] = fault.kind === 'element' ? [fault.op, fault.element] : [NEXT_STATE, fault.tensor];
-    return { move: 'point', gasUsed: await send(clients, 'point', [disputeId, op, BigInt(element)]) };
+    return { move: 'point', gasUsed: await send(clients, { functionName: 'point', args: [disputeId, op, BigInt(element)] }) };
   }, o);
 }
 
 /** Anyone: end a dispute whose mover ran out of time. */
 export async function claimTimeout(clients: GameClients, disputeId: bigint): Promise<bigint> {
-  return send(clients, 'timeout', [disputeId]);
+  return send(clients, { functionName: 'timeout', args: [disputeId] });
 }
 
 export type { Hex };

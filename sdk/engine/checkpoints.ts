@@ -2,13 +2,14 @@
  * Checkpoints on local disk: the state file (§2.7) and its root, written atomically (temp file,
  * fsync, rename), so a process killed at any moment leaves either the whole checkpoint or none.
  */
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isHex, type Hex } from 'viem';
 import { decodeState } from '../commit/codec.ts';
 import { stateRoot } from '../commit/state.ts';
 import type { Tensor } from '../commit/tensor.ts';
 import { EncodingError } from '../errors.ts';
+import { writeFileAtomic } from '../fs.ts';
 
 export interface StoredCheckpoint {
   readonly index: number;
@@ -22,18 +23,6 @@ export interface CheckpointStore {
   latest(): Promise<StoredCheckpoint | undefined>;
   root(index: number): Promise<Hex | undefined>;
   file(index: number): Promise<Uint8Array | undefined>;
-}
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
 }
 
 export function createDirCheckpointStore(dir: string): CheckpointStore {
@@ -53,8 +42,8 @@ export function createDirCheckpointStore(dir: string): CheckpointStore {
     async save(index, file, root, meta) {
       await mkdir(dir, { recursive: true });
       // State first, then the metadata that marks it complete.
-      await writeAtomic(statePath(index), file);
-      await writeAtomic(metaPath(index), `${JSON.stringify({ index, root, ...meta })}\n`);
+      await writeFileAtomic(statePath(index), file);
+      await writeFileAtomic(metaPath(index), `${JSON.stringify({ index, root, ...meta })}\n`);
     },
     async latest() {
       let names: string[];

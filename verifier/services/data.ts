@@ -4,11 +4,12 @@
  * `/veritrain/states/1.0.0`, kept on disk (written atomically) so a restarted verifier can still
  * prosecute a dispute after the solver stops serving.
  */
-import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import type { Address } from 'viem';
 import {
+  writeFileAtomic,
   fetchState,
   P2PError,
   stateRoot,
@@ -50,18 +51,6 @@ export interface SolverData {
   interval(p: { jobId: bigint; solver: Address; interval: number; from: number; to: number; graph: Graph; signal: AbortSignal }): Promise<ServedInterval>;
   /** What was kept on disk for an interval (for a restarted dispute), or undefined. */
   stored(p: { jobId: bigint; interval: number; from: number; to: number; graph: Graph }): Promise<ServedInterval | undefined>;
-}
-
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
 }
 
 export function createSolverData(o: SolverDataOptions): SolverData {
@@ -155,9 +144,9 @@ export function createSolverData(o: SolverDataOptions): SolverData {
       const decoded = decodeAll(graph, states, traces);
       const dir = dirOf(jobId, interval);
       await mkdir(dir, { recursive: true });
-      for (const [s, bytes] of states) await writeAtomic(path.join(dir, `state-${s}.vts`), bytes);
-      for (const [s, bytes] of traces) await writeAtomic(path.join(dir, `trace-${s}.vts`), bytes);
-      await writeAtomic(path.join(dir, 'complete'), new Uint8Array(0));
+      for (const [s, bytes] of states) await writeFileAtomic(path.join(dir, `state-${s}.vts`), bytes);
+      for (const [s, bytes] of traces) await writeFileAtomic(path.join(dir, `trace-${s}.vts`), bytes);
+      await writeFileAtomic(path.join(dir, 'complete'), new Uint8Array(0));
       log.info('served interval kept', { jobId, interval, from, to, bytes: [...states.values(), ...traces.values()].reduce((n, b) => n + b.byteLength, 0) });
       return decoded;
     },
