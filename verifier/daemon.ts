@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createWalletClient, http, type Account, type Chain, type Transport, type WalletClient } from 'viem';
 import {
   createChainClient,
   createHeliaStore,
@@ -29,7 +28,6 @@ import {
   type BackendName,
   type Clock,
   type ContentStore,
-  type GameClients,
   type Logger,
   type MetricsRegistry,
   type P2PNode,
@@ -45,8 +43,6 @@ import { createVerification, type Verification } from './services/verification.t
 
 export interface VerifierComponents {
   readonly chain: WalletChainClient;
-  /** A viem wallet client of the same account, for the game moves (sdk playChallenger). */
-  readonly walletClient: WalletClient<Transport, Chain | undefined, Account>;
   readonly content: ContentStore;
   /** Started by its owner (the store may share its libp2p). */
   readonly p2p: P2PNode;
@@ -78,7 +74,6 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
   const db = await openVerifierDb(path.join(config.dataDir, 'verifier.db'));
   const market = marketAddress(components.chain);
   const game = await components.chain.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' });
-  const gameClients: GameClients = { publicClient: components.chain.publicClient, walletClient: components.walletClient, game };
   const tf = await useBackend(config.backend);
 
   const data = createSolverData({
@@ -86,7 +81,7 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
     fetchTimeoutMs: config.disputes.fetchTimeoutMs, fetchAttempts: config.disputes.fetchAttempts, solverPeers: config.p2p.solverPeers,
   });
   const disputes = createDisputeManager({
-    chain: components.chain, game: gameClients, db, logger: components.logger, clock, pollMs: config.disputes.pollMs,
+    chain: components.chain, game, db, logger: components.logger, clock, pollMs: config.disputes.pollMs,
     chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
   });
   const verification: Verification = createVerification({ chain: components.chain, content: components.content, db, data, disputes, tf, random, logger: components.logger, config });
@@ -144,7 +139,6 @@ export async function startVerifierFromConfig(config: VerifierConfig, io: { env:
     rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
     logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, signal: io.signal,
   }), 'the verifier');
-  const walletClient = createWalletClient({ account, transport: http(config.chain.rpcUrl) });
   const p2p = createP2PNode({ account, chainId: chain.chainId, market: marketAddress(chain), directory: config.dataDir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger });
   await p2p.start();
   const content: ContentStore = config.storage.kind === 'kubo'
@@ -153,7 +147,7 @@ export async function startVerifierFromConfig(config: VerifierConfig, io: { env:
   await content.start();
   const metrics = createMetricsRegistry({ prefix: 'veritrain_verifier_' });
   const server = config.metrics.port === null ? undefined : await startMetricsServer({ registry: metrics, port: config.metrics.port });
-  const daemon = await createVerifierDaemon(config, { chain, walletClient, content, p2p, logger, metrics });
+  const daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics });
   await daemon.start();
   return {
     daemon,

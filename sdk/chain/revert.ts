@@ -3,7 +3,7 @@
  * (and Solidity's Error(string) / Panic(uint256)) by name, with a message a user understands, e.g.
  * "JobUnexpectedStatus: job 3 is Claimed, expected Open".
  */
-import type { Abi, Hex } from 'viem';
+import type { Abi, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { BaseError, decodeErrorResult, isHex } from 'viem';
 import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../abi/index.ts';
 import { ChainError } from '../errors.ts';
@@ -158,4 +158,23 @@ export function decodeRevert(err: unknown, options: DecodeRevertOptions = {}): C
   }
   const short = err instanceof BaseError ? err.shortMessage : err instanceof Error ? err.message : String(err);
   return new ChainError('CHAIN_REVERTED', `${prefix}reverted without a reason (${short})`, { cause: err, txHash: options.txHash });
+}
+
+/**
+ * Replays a mined, reverted transaction on the state before its block to recover the revert
+ * reason. A replay that passes means the block differed from the replay (its timestamp, or gas
+ * that depends on it): the message says whether the transaction used all its gas.
+ */
+export async function revertOfMined(publicClient: PublicClient, hash: Hex, receipt: TransactionReceipt, opts: { action?: string | undefined; abi?: Abi | undefined } = {}): Promise<ChainError> {
+  let limit: bigint | undefined;
+  try {
+    const tx = await publicClient.getTransaction({ hash });
+    limit = tx.gas;
+    await publicClient.call({ account: tx.from, to: tx.to ?? undefined, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: receipt.blockNumber - 1n });
+  } catch (err) {
+    const decoded = decodeRevert(err, { abi: opts.abi, action: opts.action, txHash: hash });
+    if (decoded !== undefined) return decoded;
+  }
+  const outOfGas = limit !== undefined && receipt.gasUsed >= limit ? ', out of gas' : '';
+  return new ChainError('CHAIN_REVERTED', `${opts.action ?? 'transaction'} ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed}${limit === undefined ? '' : ` of ${limit}`}${outOfGas})`, { txHash: hash });
 }

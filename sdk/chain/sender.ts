@@ -11,7 +11,7 @@ import type { Abi, Address, ContractFunctionArgs, ContractFunctionName, Hex, Pub
 import { encodeFunctionData, keccak256 } from 'viem';
 import { ChainError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { decodeRevert } from './revert.ts';
+import { decodeRevert, revertOfMined } from './revert.ts';
 import { sleep, withRetry, type RetryOptions } from './retry.ts';
 import type { ChainSigner, PreparedTransaction } from './signer.ts';
 
@@ -68,8 +68,6 @@ export interface TxSender {
   writeContract<const abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable' | 'payable'>>(params: WriteContractParameters<abi, name>): Promise<SendTransactionReturnType>;
   /** Waits for a transaction's receipt and confirmations (e.g. one sent before a restart). */
   waitForReceipt(hash: Hex, options?: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined }): Promise<TransactionReceipt>;
-  /** Forgets the local nonce; the next send reads the node's pending nonce. */
-  resync(): void;
 }
 
 const NONCE_TOO_LOW = /nonce too low|nonce has already been used|already known|known transaction|replacement transaction underpriced|nonce.*(?:lower|expired)|NONCE_EXPIRED/i;
@@ -160,7 +158,7 @@ export function createTxSender(options: TxSenderOptions): TxSender {
         if (receipt !== undefined) {
           const head = await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal, action: 'getBlockNumber' });
           if (head - receipt.blockNumber + 1n >= BigInt(confirmations)) {
-            if (receipt.status === 'reverted') throw await revertOfMined(hash, receipt, opts);
+            if (receipt.status === 'reverted') throw await revertOfMined(publicClient, hash, receipt, opts);
             return receipt;
           }
         }
@@ -173,18 +171,6 @@ export function createTxSender(options: TxSenderOptions): TxSender {
       }
       throw err;
     }
-  }
-
-  /** Replays a mined, reverted transaction at its block to recover the revert reason. */
-  async function revertOfMined(hash: Hex, receipt: TransactionReceipt, opts: { action?: string | undefined; abi?: Abi | undefined }): Promise<ChainError> {
-    try {
-      const tx = await publicClient.getTransaction({ hash });
-      await publicClient.call({ account: tx.from, to: tx.to ?? undefined, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: receipt.blockNumber - 1n });
-    } catch (err) {
-      const decoded = decodeRevert(err, { abi: opts.abi, action: opts.action, txHash: hash });
-      if (decoded !== undefined) return decoded;
-    }
-    return new ChainError('CHAIN_REVERTED', `${opts.action ?? 'transaction'} ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`, { txHash: hash });
   }
 
   async function send(params: SendTransactionParameters): Promise<SendTransactionReturnType> {
@@ -236,6 +222,5 @@ export function createTxSender(options: TxSenderOptions): TxSender {
       return send({ ...rest, to: address, data, abi, action: functionName });
     },
     waitForReceipt,
-    resync() { nextNonce = undefined; },
   };
 }

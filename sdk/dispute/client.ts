@@ -8,7 +8,7 @@ import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
 import { batchRecordIndex } from '../commit/dataset.ts';
-import { VeritrainError } from '../errors.ts';
+import { decodeRevert, revertOfMined } from '../chain/revert.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
@@ -61,17 +61,25 @@ export type GameWrite = {
   [F in GameFunction]: { readonly functionName: F; readonly args: ContractFunctionArgs<typeof disputeGameAbi, 'nonpayable', F> };
 }[GameFunction];
 
-/** A move or other write: simulate (decodes reverts), send, wait for the receipt. */
+/**
+ * Gas limit = estimate × 12,000 / 10,000. A move's gas depends on the block's timestamp (a clock
+ * slot written with an unchanged value in the same second costs ~2.8k less than one charged a
+ * second later), so a bare estimate runs out of gas whenever the second turns before the block.
+ */
+export const GAS_HEADROOM_BPS = 12_000n;
+
+/** A move or other write: estimate (decodes reverts), send with headroom, wait for the receipt. */
 async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
-  const { request } = await clients.publicClient.simulateContract({
-    address: clients.game,
-    abi: disputeGameAbi,
-    ...write,
-    account: clients.walletClient.account,
-  });
-  const hash = await clients.walletClient.writeContract(request);
+  const call = { address: clients.game, abi: disputeGameAbi, ...write, account: clients.walletClient.account } as const;
+  let gas: bigint;
+  try {
+    gas = (await clients.publicClient.estimateContractGas(call)) * GAS_HEADROOM_BPS / 10_000n;
+  } catch (err) {
+    throw decodeRevert(err, { abi: disputeGameAbi, action: write.functionName }) ?? err;
+  }
+  const hash = await clients.walletClient.writeContract({ ...call, gas, chain: clients.walletClient.chain });
   const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new VeritrainError('PLATFORM_UNSUPPORTED', `${write.functionName} reverted`, { details: { hash } });
+  if (receipt.status !== 'success') throw await revertOfMined(clients.publicClient, hash, receipt, { abi: disputeGameAbi, action: write.functionName });
   return receipt.gasUsed;
 }
 
@@ -171,7 +179,8 @@ export async function playSolver(clients: GameClients, disputeId: bigint, o: Sol
   }, o);
 }
 
-export interface ChallengerPlayOptions extends PlayOptions {
+/** What the challenger needs to answer any move of a dispute: the solver's chain as it was served. */
+export interface ChallengerData {
   readonly graph: Graph;
   /** The solver's chain as served to the verifier (states and traces of the interval). */
   readonly solverChain: Trajectory;
@@ -181,23 +190,33 @@ export interface ChallengerPlayOptions extends PlayOptions {
   readonly pointAt?: (step: StepData) => Fault;
 }
 
+/**
+ * The challenger's answer to the dispute's current stage (AwaitChoice or AwaitPoint): keep the
+ * half that holds the invalid transition, then point at the faulty element of the solver's own
+ * step. Shared by `playChallenger` and the verifier daemon.
+ */
+export async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerData, log: Logger): Promise<GameWrite> {
+  if ((d.stage as StageCode) === Stage.AwaitChoice) {
+    const mid = d.lo + (d.hi - d.lo) / 2n;
+    const served = stateRoot(await data.solverChain.stateAt(Number(mid)));
+    if (served !== d.midRoot) log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
+    return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
+  }
+  const step = await data.solverChain.stepAt(Number(d.lo));
+  if (traceRootOf(data.graph, step.trace) !== d.traceRoot) log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
+  const fault = data.pointAt?.(step) ?? findFault(data.graph, step) ?? { kind: 'next-state', tensor: 0 };
+  const [op, element] = fault.kind === 'element' ? [fault.op, fault.element] : [NEXT_STATE, fault.tensor];
+  return { functionName: 'point', args: [disputeId, op, BigInt(element)] };
+}
+
+export interface ChallengerPlayOptions extends PlayOptions, ChallengerData {}
+
 /** Prosecute a dispute to the end. Returns the final stage. */
 export async function playChallenger(clients: GameClients, disputeId: bigint, o: ChallengerPlayOptions): Promise<StageCode> {
   const challengerStages = new Set<number>([Stage.AwaitChoice, Stage.AwaitPoint]);
   return play(clients, disputeId, (s) => challengerStages.has(s), async (d) => {
-    if ((d.stage as StageCode) === Stage.AwaitChoice) {
-      const mid = d.lo + (d.hi - d.lo) / 2n;
-      const served = stateRoot(await o.solverChain.stateAt(Number(mid)));
-      if (served !== d.midRoot) o.log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
-      // Keep the half that holds the invalid transition found in the solver's own chain.
-      const left = BigInt(o.faultyStep) < mid;
-      return { move: 'chooseHalf', gasUsed: await send(clients, { functionName: 'chooseHalf', args: [disputeId, left] }) };
-    }
-    const step = await o.solverChain.stepAt(Number(d.lo));
-    if (traceRootOf(o.graph, step.trace) !== d.traceRoot) o.log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
-    const fault = o.pointAt?.(step) ?? findFault(o.graph, step) ?? { kind: 'next-state', tensor: 0 };
-    const [op, element] = fault.kind === 'element' ? [fault.op, fault.element] : [NEXT_STATE, fault.tensor];
-    return { move: 'point', gasUsed: await send(clients, { functionName: 'point', args: [disputeId, op, BigInt(element)] }) };
+    const write = await challengerMove(disputeId, d, o, o.log);
+    return { move: write.functionName, gasUsed: await send(clients, write) };
   }, o);
 }
 

@@ -1,29 +1,31 @@
 /**
  * Disputes the verifier opens and plays (docs/PROTOCOL.md §5): approve and post the bond, open the
- * dispute on the interval, prosecute it with the solver's served chain (sdk/dispute playChallenger),
+ * dispute on the interval, prosecute it with the solver's served chain (sdk/dispute challengerMove),
  * end it when the solver's clock runs out, and collect the rewards (market credit from the slash,
  * the bond back from the game). Every dispute is recorded before its challenge is sent; after a
  * kill -9 a 'challenging' record is matched against the chain's DisputeCreated logs, so a challenge
  * is never sent twice, and open disputes are played on from the chain's state.
  *
- * One lock orders every transaction of the account: the game client (viem wallet) that
- * playChallenger moves with, and the SDK's TxSender for everything else, so nonces never collide.
+ * Every transaction goes through the account's TxSender (one nonce sequence, gas headroom, reverts
+ * decoded); a move that fails is retried with backoff until the game ends.
  */
-import { erc20Abi, parseEventLogs, type Account, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { erc20Abi, parseEventLogs, type Address, type PublicClient } from 'viem';
 import {
   ChainError,
   disputeGameAbi,
   graphCommitment,
   jobMarketAbi,
   marketAddress,
-  playChallenger,
+  NEXT_STATE,
+  challengerMove,
   readDispute,
   readJob,
   specTuple,
   Stage,
   STAGE_NAMES,
   type Clock,
-  type GameClients,
+  type Dispute,
+  type GameWrite,
   type Graph,
   type Hex,
   type JobSpec,
@@ -35,20 +37,10 @@ import {
 import type { DisputeOutcome } from '../core/report.ts';
 import type { VerifierDb } from './db.ts';
 
-/** Runs async functions one at a time. */
-export function createLock(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 export interface DisputeManagerOptions {
   readonly chain: WalletChainClient;
-  /** The game's clients for playChallenger (a wallet client of the same account). */
-  readonly game: GameClients;
+  /** The DisputeGame's address. */
+  readonly game: Address;
   readonly db: VerifierDb;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -75,26 +67,20 @@ const OUTCOME: Partial<Record<StageCode, DisputeOutcome>> = { [Stage.ChallengerW
 
 export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
   const log = o.logger.child({ component: 'disputes' });
-  const lock = createLock();
   const me = o.chain.signer.address;
   const market = marketAddress(o.chain);
+  const game = o.game;
+  const pc: PublicClient = o.chain.publicClient;
   const playing = new Map<string, Promise<void>>();
 
-  // playChallenger sends through this wallet; every send takes the account's lock.
-  const wallet = o.game.walletClient;
-  const lockedWallet: WalletClient<Transport, Chain | undefined, Account> = { ...wallet, writeContract: ((args: never) => lock(() => wallet.writeContract(args))) as typeof wallet.writeContract };
-  const gameClients: GameClients = { publicClient: o.game.publicClient, walletClient: lockedWallet, game: o.game.game };
-  const pc: PublicClient = o.game.publicClient;
-
-  const send = async (action: string, jobId: bigint | undefined, params: Parameters<WalletChainClient['sender']['writeContract']>[0]) => lock(async () => {
-    o.chain.sender.resync(); // the wallet client may have used nonces since
+  const send = async (action: string, jobId: bigint | undefined, params: Parameters<WalletChainClient['sender']['writeContract']>[0]) => {
     const result = await o.chain.sender.writeContract({
       ...params,
       onBroadcast: (hash: Hex) => { o.db.recordTx(hash, action, jobId, 'sent'); },
     });
     o.db.recordTx(result.hash, action, jobId, 'mined');
     return result;
-  });
+  };
 
   const resolved = (jobId: bigint, interval: number, disputeId: bigint, stage: StageCode): void => {
     const outcome = OUTCOME[stage] ?? 'open';
@@ -103,44 +89,48 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     o.onResolved?.({ jobId, interval, disputeId, outcome });
   };
 
-  /** Ends the game on time when the solver's clock has run out. */
-  const watchClock = async (disputeId: bigint, jobId: bigint, signal: AbortSignal): Promise<void> => {
-    for (;;) {
-      signal.throwIfAborted();
-      const d = await readDispute(gameClients, disputeId);
-      if ((d.stage as StageCode) >= Stage.SolverWon || (d.stage as StageCode) === Stage.None) return;
-      const [who, left] = await pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
-      if (who.toLowerCase() !== me.toLowerCase() && left === 0n) {
-        log.info('the solver ran out of time; ending the dispute', { disputeId, jobId });
-        try {
-          await send('timeout', jobId, { address: o.game.game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
-          return;
-        } catch (err) {
-          // `mover` reports 0 left when elapsed == budget, `timeout` needs elapsed > budget: a
-          // transaction mined in the same second reverts. Keep watching; the next second it goes through.
-          if (!(err instanceof ChainError && err.errorName === 'DisputeClockRunning')) throw err;
-          log.info('the clock has not quite run out on chain yet; retrying', { disputeId, jobId });
-        }
-      }
-      await o.clock.sleep(o.pollMs, signal);
+  /** Without served data nothing can be judged: keep the left half, point at the next state, and win on the solver's clock. */
+  const withheldMove = (disputeId: bigint, d: Dispute): GameWrite => {
+    if ((d.stage as StageCode) === Stage.AwaitChoice) {
+      log.warn('the solver posts midpoints but serves no data; choosing the left half', { disputeId });
+      return { functionName: 'chooseHalf', args: [disputeId, true] };
     }
+    return { functionName: 'point', args: [disputeId, NEXT_STATE, 0n] };
   };
 
-  /** Without served data: answer what can be answered and wait for the solver's clock. */
-  const playWithheld = async (disputeId: bigint, jobId: bigint, signal: AbortSignal): Promise<StageCode> => {
+  /** Plays the dispute to its end: our moves, and the timeout when the solver's clock runs out. */
+  const prosecute = async (jobId: bigint, disputeId: bigint, served: { chain: Trajectory; graph: Graph; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
+    const plog = log.child({ disputeId, jobId });
+    let failures = 0;
     for (;;) {
       signal.throwIfAborted();
-      const d = await readDispute(gameClients, disputeId);
-      const stage = d.stage as StageCode;
-      if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
-      if (stage === Stage.AwaitChoice) {
-        // The solver revealed a midpoint on-chain but not its content: no half can be judged; keep the left.
-        log.warn('the solver posts midpoints but serves no data; choosing the left half', { disputeId });
-        await lock(() => wallet.writeContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'chooseHalf', args: [disputeId, true], account: wallet.account, chain: wallet.chain }));
-      } else if (stage === Stage.AwaitPoint) {
-        await lock(() => wallet.writeContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'point', args: [disputeId, 0xffff_ffff, 0n], account: wallet.account, chain: wallet.chain }));
+      try {
+        const d = await readDispute({ publicClient: pc, game }, disputeId);
+        const stage = d.stage as StageCode;
+        if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
+        if (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint) {
+          const write = served === undefined ? withheldMove(disputeId, d) : await challengerMove(disputeId, d, { graph: served.graph, solverChain: served.chain, faultyStep: served.faultyStep }, plog);
+          const { receipt } = await send(write.functionName, jobId, { address: game, abi: disputeGameAbi, ...write, signal });
+          plog.info('dispute move', { move: write.functionName, gasUsed: receipt.gasUsed });
+          failures = 0;
+          continue;
+        }
+        const [, left] = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
+        if (left === 0n) {
+          plog.info('the solver ran out of time; ending the dispute');
+          await send('timeout', jobId, { address: game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
+          continue;
+        }
+        failures = 0;
+      } catch (err) {
+        signal.throwIfAborted();
+        // `mover` reports 0 left when elapsed == budget, `timeout` needs elapsed > budget: the
+        // next second it goes through. Anything else (an RPC outage, a reverted move) is retried
+        // with backoff; the game's clock bounds how long that can go on.
+        if (err instanceof ChainError && err.errorName === 'DisputeClockRunning') plog.info('the clock has not quite run out on chain yet; retrying');
+        else plog.warn('dispute move failed; retrying', { error: err, attempt: ++failures });
       }
-      await o.clock.sleep(o.pollMs, signal);
+      await o.clock.sleep(o.pollMs * Math.min(2 ** failures, 32), signal);
     }
   };
 
@@ -149,18 +139,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     if (playing.has(key)) return;
     const task = (async () => {
       const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
-      const inner = new AbortController();
-      const both = AbortSignal.any([signal, inner.signal]);
-      const clock = watchClock(disputeId, jobId, both).catch((err: unknown) => { if (!both.aborted) log.warn('clock watch failed', { disputeId, error: err }); });
-      let stage: StageCode;
-      try {
-        stage = served === undefined || faultyStep === null
-          ? await playWithheld(disputeId, jobId, signal)
-          : await playChallenger(gameClients, disputeId, { graph: served.graph, solverChain: served.chain, faultyStep, log: log.child({ disputeId, jobId }), pollMs: o.pollMs, signal });
-      } finally {
-        inner.abort();
-        await clock;
-      }
+      const stage = await prosecute(jobId, disputeId, served === undefined || faultyStep === null ? undefined : { ...served, faultyStep }, signal);
       resolved(jobId, interval, disputeId, stage);
     })().catch((err: unknown) => {
       if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err });
@@ -170,7 +149,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
 
   /** The dispute this account opened on (job, interval), from the chain's logs. */
   const findOnChain = async (jobId: bigint, interval: number): Promise<bigint | undefined> => {
-    const logs = await pc.getContractEvents({ address: o.game.game, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { jobId, challenger: me }, fromBlock: BigInt(o.chain.deployment.deployedAt) });
+    const logs = await pc.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { jobId, challenger: me }, fromBlock: BigInt(o.chain.deployment.deployedAt) });
     const match = logs.find((l) => l.args.interval === interval);
     return match?.args.disputeId;
   };
@@ -187,13 +166,13 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
       return undefined;
     }
     const [bondToken, bond] = await Promise.all([
-      pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'bondToken' }),
-      pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'challengeBond' }),
+      pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }),
+      pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
     ]);
-    const allowance = await pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, o.game.game] });
-    if (allowance < bond) await send('approve', jobId, { address: bondToken, abi: erc20Abi, functionName: 'approve', args: [o.game.game, bond], signal });
+    const allowance = await pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
+    if (allowance < bond) await send('approve', jobId, { address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal });
     log.info('challenging', { jobId, interval, faultyStep, bond });
-    const { receipt } = await send('challenge', jobId, { address: o.game.game, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, interval, specTuple(spec), graphCommitment(graph)], signal });
+    const { receipt } = await send('challenge', jobId, { address: game, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, interval, specTuple(spec), graphCommitment(graph)], signal });
     const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' })[0];
     if (created === undefined) throw new Error('the challenge was mined without a DisputeCreated event');
     const disputeId = created.args.disputeId;
@@ -232,7 +211,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
             await challenge({ jobId, interval: row.idx, spec, graph, faultyStep: row.faulty_step, signal });
           }
         } else if (row.state === 'open' && row.dispute_id !== null) {
-          const d = await readDispute(gameClients, BigInt(row.dispute_id));
+          const d = await readDispute({ publicClient: pc, game }, BigInt(row.dispute_id));
           const stage = d.stage as StageCode;
           if (stage >= Stage.SolverWon) resolved(jobId, row.idx, BigInt(row.dispute_id), stage);
           else play(jobId, row.idx, BigInt(row.dispute_id), row.faulty_step, signal);
@@ -248,10 +227,10 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         o.db.recordReward(hash, 'market', token, credit);
         log.info('market reward withdrawn', { token, amount: credit, hash, block: receipt.blockNumber });
       }
-      const bonds = await pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'creditOf', args: [me] });
+      const bonds = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [me] });
       if (bonds > 0n) {
-        const bondToken = await pc.readContract({ address: o.game.game, abi: disputeGameAbi, functionName: 'bondToken' });
-        const { hash } = await send('withdrawBond', undefined, { address: o.game.game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal });
+        const bondToken = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' });
+        const { hash } = await send('withdrawBond', undefined, { address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal });
         o.db.recordReward(hash, 'game', bondToken, bonds);
         log.info('game credit (bonds) withdrawn', { amount: bonds, hash });
       }

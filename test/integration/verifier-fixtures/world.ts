@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createWalletClient, custom, getAddress, type Hex } from 'viem';
+import { getAddress, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   buildGraph,
@@ -161,7 +161,6 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     const chain = await createChainClient({ publicClient: world.publicClient, signer: verifierAccount, deployment, pollingIntervalMs: 20, logger: silentLogger });
     if (chain.sender === undefined || chain.signer === undefined) throw new Error('no signer');
     const wallet = chain as WalletChainClient;
-    const walletClient = createWalletClient({ account: verifierAccount, transport: custom({ request: world.publicClient.request }) });
     const p2p = createP2PNode({ account: verifierAccount, chainId, market: world.market.address, directory: dataDir, logger: silentLogger });
     await p2p.start();
     const config: VerifierConfig = verifierConfigSchema.parse(mergeConfig(VERIFIER_DEFAULTS, {
@@ -173,7 +172,7 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
       jobs: { only: [], pollMs: 50 },
       ...o.config,
     }));
-    const daemon = await createVerifierDaemon(config, { chain: wallet, walletClient, content, p2p, logger: o.logger ?? silentLogger }, { loop: false });
+    const daemon = await createVerifierDaemon(config, { chain: wallet, content, p2p, logger: o.logger ?? silentLogger }, { loop: false });
     await daemon.start();
     return { daemon, dataDir, p2p, chain: wallet, async stop() { await daemon.stop(); await p2p.stop(); } };
   }
