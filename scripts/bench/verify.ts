@@ -12,7 +12,7 @@
 // private sample with the real sampler (planSample + sampleIntervals), and each sampled interval's
 // screen distance is one measured above (honest or of a random fraud kind), decided by the real
 // screenVerdict; a flagged faked interval counts as caught only if the exact check caught that
-// fraud kind above. compute_fraction = q·(measured screen cost) / (n·(measured training cost)).
+// fraud kind above. compute_fraction = q·r / n, r the median of the paired screen/training cost ratios.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
@@ -118,15 +118,23 @@ const screenOne = async (i: number): Promise<void> => {
   honestDistances.push(stateDistance(ours, end).distance);
   screenCost.push(performance.now() - t0);
 };
-// Alternate which goes first, so neither side gets the warmer caches every time.
-for (let i = 0; i < measured; i++) {
-  if (i % 2 === 0) { await trainOne(i); await screenOne(i); } else { await screenOne(i); await trainOne(i); }
+// Paired: each interval's training and screen are timed back to back, alternating which goes
+// first so neither gets the warmer caches every time, over ROUNDS passes; the cost ratio is the
+// median of the paired ratios, which cancels the machine's drift between pairs.
+const ROUNDS = 4;
+const ratios: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < measured; i++) {
+    const before = trainCost.length;
+    if ((i + r) % 2 === 0) { await trainOne(i); await screenOne(i); } else { await screenOne(i); await trainOne(i); }
+    ratios.push((screenCost[before] as number) / (trainCost[before] as number));
+  }
 }
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
 const tScreen = median(screenCost);
 const tTrain = median(trainCost);
 // The screen does strictly more work than training the interval; a measured ratio below 1 is timing noise.
-const measuredRatio = tScreen / tTrain;
+const measuredRatio = median(ratios);
 const costRatio = Math.max(1, measuredRatio);
 note('per-interval cost measured', { backend: verifierBackend, train_ms: tTrain, screen_ms: tScreen, cost_ratio: costRatio, honest_max_distance: Math.max(...honestDistances) });
 
@@ -179,7 +187,7 @@ for (let t = 0; t < trials; t++) {
   if (t % 5000 === 4999) note('trials', { done: t + 1, detection_rate: detected / (t + 1) });
 }
 const predicted = detectionProbability(f, q);
-const computeFraction = (q * tScreen) / (n * tTrain);
+const computeFraction = (q * costRatio) / n;
 
 console.log(JSON.stringify({
   bench: 'verify',
