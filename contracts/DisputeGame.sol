@@ -209,7 +209,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _live(disputeId);
         (uint64 left, uint64 elapsed) = d.clock(block.timestamp);
-        if (elapsed <= left) revert DisputeClockRunning(disputeId, left, elapsed);
+        if (elapsed < left) revert DisputeClockRunning(disputeId, left, elapsed);
         if (LibDispute.solverToMove(d.stage)) _challengerWins(disputeId, d);
         else _solverWins(disputeId, d);
     }

@@ -106,7 +106,8 @@ interface IDisputeGame {
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
     function disputeCount() external view returns (uint256);
     function creditOf(address account) external view returns (uint256);
-    /// @notice The party whose move it is and the seconds its clock has left now (0 when resolved).
+    /// @notice The party whose move it is and the seconds its clock has left now: 0 once it ran out
+    ///         (`timeout` succeeds from then on), and 0 when resolved.
     function mover(uint256 disputeId) external view returns (address who, uint64 left);
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with

@@ -25,11 +25,12 @@ library LibDispute {
         left = solverToMove(d.stage) ? d.solverClock : d.challengerClock;
     }
 
-    /// @notice Charge the mover's clock for the time since the last move; reverts when it ran out.
+    /// @notice Charge the mover's clock for the time since the last move; reverts when it ran out
+    ///         (a clock at zero has run out, so `mover` reporting 0 and `timeout` agree).
     function charge(IDisputeGame.Dispute storage d, uint256 disputeId, uint256 timestamp) internal {
         (uint64 left, uint64 elapsed) = clock(d, timestamp);
-        if (elapsed > left) revert IDisputeGame.DisputeClockExpired(disputeId, left, elapsed);
-        // SAFETY: elapsed <= left was checked just above.
+        if (elapsed >= left) revert IDisputeGame.DisputeClockExpired(disputeId, left, elapsed);
+        // SAFETY: elapsed < left was checked just above.
         unchecked {
             if (solverToMove(d.stage)) d.solverClock = left - elapsed;
             else d.challengerClock = left - elapsed;

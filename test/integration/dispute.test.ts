@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   claimTimeout,
+  disputeGameAbi,
   FRAUD_KINDS,
   playChallenger,
   playSolver,
@@ -105,6 +106,33 @@ describe('dispute game on real trained steps', () => {
       playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: challengerView, faultyStep: FAULTY_STEP }),
     ]);
     assert.equal(end, Stage.SolverWon);
+  });
+
+  it('a clock runs out the second mover() reports 0: from then the move reverts and timeout succeeds', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const solverPlays = playSolver(solverClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
+    const d = await readDispute(challengerClients, disputeId);
+    const runsOutAt = BigInt(d.lastMoveAt) + d.challengerClock;
+    const testClient = await world.viem.getTestClient();
+    const mover = async () => (await world.game.read.mover([disputeId]))[1];
+    // Calls run on the latest block: each check below sees the second its block was mined at.
+    const game = { address: world.game.address, abi: disputeGameAbi } as const;
+    const timeout = () => world.publicClient.simulateContract({ ...game, functionName: 'timeout', args: [disputeId], account: world.solver.account.address });
+    const choose = () => world.publicClient.simulateContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true], account: world.challenger.account.address });
+    await testClient.setNextBlockTimestamp({ timestamp: runsOutAt - 1n });
+    await testClient.mine({ blocks: 1 });
+    assert.equal(await mover(), 1n, 'one second left');
+    await assert.rejects(timeout(), /DisputeClockRunning/);
+    await testClient.setNextBlockTimestamp({ timestamp: runsOutAt });
+    await testClient.mine({ blocks: 1 });
+    assert.equal(await mover(), 0n, 'ran out');
+    await assert.rejects(choose(), /DisputeClockExpired/);
+    await timeout();
+    await claimTimeout(solverClients, disputeId);
+    assert.equal(await solverPlays, Stage.SolverWon);
   });
 
   it('a challenger that stops moving loses on time', async () => {

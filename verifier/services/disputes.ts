@@ -11,7 +11,6 @@
  */
 import { erc20Abi, parseEventLogs, type Address, type PublicClient } from 'viem';
 import {
-  ChainError,
   disputeGameAbi,
   graphCommitment,
   jobMarketAbi,
@@ -124,11 +123,9 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         failures = 0;
       } catch (err) {
         signal.throwIfAborted();
-        // `mover` reports 0 left when elapsed == budget, `timeout` needs elapsed > budget: the
-        // next second it goes through. Anything else (an RPC outage, a reverted move) is retried
-        // with backoff; the game's clock bounds how long that can go on.
-        if (err instanceof ChainError && err.errorName === 'DisputeClockRunning') plog.info('the clock has not quite run out on chain yet; retrying');
-        else plog.warn('dispute move failed; retrying', { error: err, attempt: ++failures });
+        // An RPC outage or a reverted move is retried with backoff; the game's clock bounds how
+        // long that can go on.
+        plog.warn('dispute move failed; retrying', { error: err, attempt: ++failures });
       }
       await o.clock.sleep(o.pollMs * Math.min(2 ** failures, 32), signal);
     }
