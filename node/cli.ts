@@ -7,12 +7,17 @@ import { existsSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatUnits, parseUnits, erc20Abi, type Address } from 'viem';
-import {
-  ConfigError, createChainClient, createJsonLogger, createKeyFile, createProgressLine, disputeGameAbi, EXIT, importKeyFile, jobMarketAbi, keystoreAddress, loadAccount,
-  requireWallet, runCli, stakingVaultAbi, UsageError, withRetry, type Command, type CommandContext, type Logger, type WalletChainClient, type OptionSpec,
-} from '../sdk/index.ts';
-import { loadSolverConfig, SOLVER_ENV, CONFIG_FILE_ENV, type SolverConfig } from './config.ts';
-import { createSolverDaemon, dbFile, nodeInfoFile, type NodeInfo } from './daemon.ts';
+// Narrow imports: `run` loads the daemon (tfjs, Helia, libp2p) when it starts; the other commands don't.
+import { disputeGameAbi, jobMarketAbi, stakingVaultAbi } from '../sdk/abi/index.ts';
+import { createChainClient, requireWallet, type WalletChainClient } from '../sdk/chain/client.ts';
+import { withRetry } from '../sdk/chain/retry.ts';
+import { EXIT, runCli, UsageError, type Command, type CommandContext, type OptionSpec } from '../sdk/daemon/cli.ts';
+import { createKeyFile, importKeyFile, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
+import { createProgressLine } from '../sdk/daemon/progress.ts';
+import { ConfigError } from '../sdk/errors.ts';
+import { createJsonLogger, type Logger } from '../sdk/log.ts';
+import { dbFile, loadSolverConfig, nodeInfoFile, SOLVER_ENV, CONFIG_FILE_ENV, type SolverConfig } from './config.ts';
+import type { NodeInfo } from './daemon.ts';
 import { openSolverDb } from './db.ts';
 
 const PROGRAM = 'veritrain-solver';
@@ -63,6 +68,7 @@ const run: Command = {
       write: (line) => { if (holder.progress === undefined) ctx.stderr.write(line); else holder.progress.wrapWrite(() => { ctx.stderr.write(line); }); },
     });
     const progress = holder.progress = createProgressLine({ stream: ctx.stderr, tty: c.log.progress ? undefined : false, logger });
+    const { createSolverDaemon } = await import('./daemon.ts');
     const daemon = createSolverDaemon(c, { account: signer, logger, progress });
     const info = await daemon.start();
     ctx.out(JSON.stringify({ event: 'started', ...info }));

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { BACKENDS, FRAUD_KINDS, loadConfig, type EnvBinding, type LoadedConfig, type PlainObject } from '../sdk/index.ts';
+import { loadConfig, type EnvBinding, type LoadedConfig, type PlainObject } from '../sdk/daemon/config.ts';
+import { FRAUD_KINDS } from '../sdk/dispute/frauds.ts';
+import { BACKENDS } from '../sdk/engine/backend.ts';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address');
 const amount = z.union([z.string().regex(/^\d+$/, 'must be a decimal integer (token base units)'), z.number().int().nonnegative()]).transform((v) => BigInt(v));
@@ -136,3 +138,7 @@ export async function loadSolverConfig(options: { file?: string | undefined; env
   };
   return { ...loaded, config };
 }
+
+/** Files in the data directory: the database, and what the running node publishes about itself. */
+export const dbFile = (dataDir: string): string => path.join(dataDir, 'solver.db');
+export const nodeInfoFile = (dataDir: string): string => path.join(dataDir, 'node.json');

@@ -12,7 +12,7 @@ import {
   createChainClient, createHeliaStore, createP2PNode, createRootHasher, jobMarketAbi, requireWallet, startMetricsServer, stopServices,
   systemClock, withRetry, type Clock, type Logger, type MetricsServer, type ProgressLine, type Service,
 } from '../sdk/index.ts';
-import type { SolverConfig } from './config.ts';
+import { dbFile, nodeInfoFile, type SolverConfig } from './config.ts';
 import { openSolverDb, type SolverDb } from './db.ts';
 import { createDefender } from './services/defender.ts';
 import { createJobsService } from './services/jobs.ts';
@@ -45,9 +45,6 @@ export interface SolverDaemon {
   stop(): Promise<void>;
   readonly metrics: SolverMetrics;
 }
-
-export const dbFile = (dataDir: string): string => path.join(dataDir, 'solver.db');
-export const nodeInfoFile = (dataDir: string): string => path.join(dataDir, 'node.json');
 
 export function createSolverDaemon(config: SolverConfig, components: SolverDaemonComponents): SolverDaemon {
   const clock = components.clock ?? systemClock;

@@ -6,7 +6,7 @@
  * is on the chain, and the node reconciles with it on restart.
  */
 import type { Hex } from 'viem';
-import { openStore, type Store } from '../sdk/index.ts';
+import { openStore, type Store } from '../sdk/daemon/store.ts';
 
 export const JOB_STATES = ['seen', 'skipped', 'claimed', 'training', 'submitted', 'finalized', 'paid', 'lost', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];

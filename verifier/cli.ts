@@ -2,27 +2,14 @@
 // veritrain-verifier: the verifier daemon's command line (key, stake, run, report).
 import path from 'node:path';
 import { erc20Abi, formatUnits } from 'viem';
-import {
-  createChainClient,
-  createKeyFile,
-  createJsonLogger,
-  disputeGameAbi,
-  EXIT,
-  importKeyFile,
-  jobMarketAbi,
-  keystoreAddress,
-  loadAccount,
-  marketAddress,
-  requireOption,
-  requireWallet,
-  runCli,
-  stringOption,
-  type Command,
-  type CommandContext,
-} from '../sdk/index.ts';
+// Narrow imports: `run` loads the daemon (tfjs, Helia, libp2p) when it starts; the other commands don't.
+import { disputeGameAbi, jobMarketAbi } from '../sdk/abi/index.ts';
+import { createChainClient, marketAddress, requireWallet } from '../sdk/chain/client.ts';
+import { EXIT, requireOption, runCli, stringOption, type Command, type CommandContext } from '../sdk/daemon/cli.ts';
+import { createKeyFile, importKeyFile, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
+import { createJsonLogger } from '../sdk/log.ts';
 import { loadVerifierConfig, VERIFIER_ENV, type VerifierConfig } from './config.ts';
 import { formatReport, jobReport } from './core/report.ts';
-import { startVerifierFromConfig } from './daemon.ts';
 import { openVerifierDb } from './services/db.ts';
 
 const configOf = (ctx: CommandContext): Promise<VerifierConfig> => loadVerifierConfig({ file: stringOption(ctx, 'config') ?? ctx.env.VERITRAIN_VERIFIER_CONFIG, env: ctx.env, signal: ctx.signal });
@@ -102,6 +89,7 @@ const run: Command = {
   async run(ctx) {
     const config = await configOf(ctx);
     const logger = createJsonLogger({ level: config.log.level });
+    const { startVerifierFromConfig } = await import('./daemon.ts');
     const { stop } = await startVerifierFromConfig(config, { env: ctx.env, signal: ctx.signal, logger });
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();

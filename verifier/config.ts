@@ -3,7 +3,8 @@
  * from defaults < JSON file < command line < environment (sdk/daemon/config.ts).
  */
 import * as z from 'zod';
-import { BACKENDS, loadConfig, type EnvBinding, type PlainObject } from '../sdk/index.ts';
+import { loadConfig, type EnvBinding, type PlainObject } from '../sdk/daemon/config.ts';
+import { BACKENDS } from '../sdk/engine/backend.ts';
 import { DEFAULT_SCREEN_THRESHOLD } from './core/screen.ts';
 
 const fraction = z.number().gt(0).lte(1);

@@ -16,11 +16,17 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Address, Hex, LocalAccount } from 'viem';
 import { erc20Abi, formatUnits, isAddress, parseUnits } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import {
-  accountFromEnv, cancelJob, completeSpec, createChainClient, createDataset, createHeliaStore, createKuboStore, createP2PNode, describeJobEvent,
-  downloadModel, estimateCost, getJob, createKeystore, importKeystore, loadMnist, MNIST_RECORD_BYTES, postJob, recordBytes, splitMnist,
-  unlockKeystore, VeritrainError, watchJob, type ChainClient, type ContentStore, type JobSpecInput, type Progress, type WalletChainClient,
-} from '../index.ts';
+// Narrow imports; the IPFS node, libp2p and the MNIST data load only in the commands that use them.
+import { createChainClient, type ChainClient, type WalletChainClient } from '../chain/client.ts';
+import { accountFromEnv, createKeystore, importKeystore, unlockKeystore } from '../chain/keystore.ts';
+import { VeritrainError } from '../errors.ts';
+import { completeSpec } from '../graph/complete.ts';
+import { recordBytes, type JobSpecInput } from '../spec/job-spec.ts';
+import type { ContentStore } from '../storage/types.ts';
+import { createDataset } from '../submitter/dataset.ts';
+import { cancelJob, describeJobEvent, getJob, watchJob } from '../submitter/job.ts';
+import { estimateCost, postJob } from '../submitter/post.ts';
+import type { Progress } from '../submitter/progress.ts';
 
 const USAGE = `veritrain-submit <command> [options]
 
@@ -146,17 +152,20 @@ async function client(values: Values, signer: LocalAccount | undefined, signal: 
 
 async function openStore(values: Values, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; close: () => Promise<void> }> {
   if (values.ipfs !== undefined) {
+    const { createKuboStore } = await import('../storage/kubo.ts');
     const store = createKuboStore({ url: values.ipfs });
     await store.start();
     return { store, close: () => store.stop() };
   }
   const directory = values['store-dir'] ?? path.join('.veritrain', 'submitter-ipfs');
   const bootstrap = values.bootstrap ?? [];
+  const { createHeliaStore } = await import('../storage/helia.ts');
   if (bootstrap.length === 0) {
     const store = createHeliaStore({ directory });
     await store.start();
     return { store, close: () => store.stop() };
   }
+  const { createP2PNode } = await import('../p2p/node.ts');
   const node = createP2PNode({ account: signer ?? privateKeyToAccount(generatePrivateKey()), chainId: c.chainId, market: c.deployment.contracts.JobMarket.address, directory, bootstrap });
   await node.start();
   const store = createHeliaStore({ directory, libp2p: node.libp2p });
@@ -197,8 +206,9 @@ async function cmdPost(values: Values, positionals: string[], signal: AbortSigna
     let spec: JobSpecInput = input;
     if (values.dataset !== undefined) {
       const probe = completeSpec({ ...input, data: { ...input.data } });
-      const records = values.dataset === 'mnist' ? splitMnist(loadMnist(), 1000).train.records : new Uint8Array(await readFile(values.dataset));
-      const size = values.dataset === 'mnist' ? MNIST_RECORD_BYTES : recordBytes(probe);
+      const mnist = values.dataset === 'mnist' ? await import('../data/mnist.ts') : undefined;
+      const records = mnist !== undefined ? mnist.splitMnist(mnist.loadMnist(), 1000).train.records : new Uint8Array(await readFile(values.dataset));
+      const size = mnist !== undefined ? mnist.MNIST_RECORD_BYTES : recordBytes(probe);
       const dataset = await createDataset(store, { records, recordBytes: size, signal, onProgress });
       spec = { ...input, data: { ...input.data, root: dataset.root, cid: dataset.cid, recordCount: dataset.recordCount } };
     }
@@ -272,6 +282,7 @@ async function cmdDownload(values: Values, positionals: string[], signal: AbortS
   const c = await client(values, undefined, signal);
   const { store, close } = await openStore(values, await account(values, false), c);
   try {
+    const { downloadModel } = await import('../submitter/model.ts');
     const result = await downloadModel(c, { jobId: jobIdArg(positionals), store, directory: out, requireFinalized: values['require-finalized'] === true, signal, onProgress: progressPrinter(values.quiet === true) });
     const summary = { jobId: result.job.jobId, status: result.job.status, finalized: result.finalized, stateRoot: result.stateRoot, cid: result.cid, files: result.files };
     if (values.json === true) stdout(json(summary));

@@ -2,7 +2,7 @@
  * tfjs backends for the engine. cpu and wasm ship with the project; tfjs-node and
  * tfjs-node-gpu ('tensorflow' backend) and WebGPU are used when the user installed them.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
 import { VeritrainError } from '../errors.ts';
 
 export const BACKENDS = ['cpu', 'wasm', 'tensorflow', 'webgpu'] as const;
@@ -17,7 +17,9 @@ const OPTIONAL: Readonly<Record<BackendName, readonly string[]>> = {
 };
 
 /** Select and initialise a backend; throws a clear error naming what to install. */
-export async function useBackend(name: BackendName): Promise<typeof tf> {
+export async function useBackend(name: BackendName): Promise<typeof TF> {
+  // Loaded on first use: commands that never train (keys, stake, status) start without tfjs.
+  const tf = await import('@tensorflow/tfjs');
   // tfjs prints a console banner for Node users without tfjs-node; the engine chooses on purpose.
   tf.env().set('PROD', true);
   if (tf.getBackend() === name) return tf;

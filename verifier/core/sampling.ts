@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
-import { ConfigError } from '../../sdk/index.ts';
+import { ConfigError } from '../../sdk/errors.ts';
 
 /** The randomness a verifier is given (crypto.randomBytes in the daemon; a fixed stream in tests). */
 export interface RandomBytes {

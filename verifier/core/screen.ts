@@ -11,7 +11,11 @@
  * a flagged interval is judged element by element with the exact rule (./exact.ts).
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { executeStep, fromTf, loadBatch, toTf, type Graph, type JobSpec, type Tensor } from '../../sdk/index.ts';
+import type { Tensor } from '../../sdk/commit/tensor.ts';
+import { loadBatch } from '../../sdk/engine/batch.ts';
+import { executeStep, fromTf, toTf } from '../../sdk/engine/executor.ts';
+import type { Graph } from '../../sdk/graph/graph.ts';
+import type { JobSpec } from '../../sdk/spec/job-spec.ts';
 
 /** Default screen threshold on `stateDistance` (see the measurements above). */
 export const DEFAULT_SCREEN_THRESHOLD = 1e-4;

@@ -4,7 +4,8 @@
  * disputes it opened (recorded before the challenge is sent, so a kill -9 between broadcast and
  * receipt is recovered from the chain's DisputeCreated log), pending transactions and rewards.
  */
-import { openStore, type Hex, type Store } from '../../sdk/index.ts';
+import type { Hex } from 'viem';
+import { openStore, type Store } from '../../sdk/daemon/store.ts';
 import type { IntervalState } from '../core/policy.ts';
 import type { DisputeOutcome, DisputeRow, IntervalRow } from '../core/report.ts';
 

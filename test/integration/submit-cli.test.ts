@@ -1,0 +1,117 @@
+// veritrain-submit as a user runs it: a child process against a real Anvil chain, posting a job
+// with a dataset file through its embedded IPFS node, reading it back, cancelling it, and
+// refusing bad input with a clear message and exit code.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { erc20Abi, parseEther, type Address } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { createChainClient, exampleSpec, loadMnist, readJob, type ChainClient } from '../../sdk/index.ts';
+import { startDevnetChain, type DevnetChain } from '../../sdk/devnet/chain.ts';
+import { devKey } from '../../sdk/devnet/keys.ts';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sdk', 'cli', 'submit.ts');
+const RECORDS = 200;
+
+let dir: string;
+let chain: DevnetChain;
+let client: ChainClient;
+let deploymentFile: string;
+let specFile: string;
+let datasetFile: string;
+const submitter = privateKeyToAccount(devKey(1));
+
+function submit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, VERITRAIN_RPC: chain.rpcUrl, VERITRAIN_DEPLOYMENT: deploymentFile, VERITRAIN_PRIVATE_KEY: devKey(1) };
+    const child = spawn(process.execPath, [CLI, ...args, '--store-dir', path.join(dir, 'ipfs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.on('exit', (code) => { resolve({ code, stdout, stderr }); });
+  });
+}
+
+const balance = (token: Address): Promise<bigint> => client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [submitter.address] });
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'veritrain-submit-cli-'));
+  chain = await startDevnetChain({ runDir: dir, deployerKey: devKey(0) });
+  deploymentFile = path.join(chain.deploymentsDir, `${chain.chainId}.json`);
+  client = await createChainClient({ publicClient: chain.publicClient, deploymentFile });
+  const { graphRoot: _g, ...spec } = exampleSpec();
+  spec.model.layers = [784, 16, 10];
+  spec.training = { steps: 20, checkpointInterval: 10, batchSize: 8 };
+  specFile = path.join(dir, 'spec.json');
+  await writeFile(specFile, JSON.stringify(spec));
+  datasetFile = path.join(dir, 'records.bin');
+  const mnist = loadMnist();
+  await writeFile(datasetFile, mnist.records.subarray(0, RECORDS * (mnist.records.length / mnist.count)));
+});
+
+after(async () => {
+  await chain.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('veritrain-submit (child process, real chain and IPFS)', () => {
+  let jobId: bigint;
+
+  it('posts a job from a spec file and a dataset file, escrowing the payment', async () => {
+    const token = client.deployment.paymentTokens[0] as Address;
+    const before = await balance(token);
+    const r = await submit('post', specFile, '--dataset', datasetFile, '--payment', '8', '--stake', '10', '--mint', '--json', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const posted = JSON.parse(r.stdout) as { jobId: string; specHash: string; spec: { data: { recordCount: number } } };
+    jobId = BigInt(posted.jobId);
+    assert.equal(posted.spec.data.recordCount, RECORDS, 'recordCount filled in from the dataset file');
+    const job = await readJob(client, jobId);
+    assert.equal(job.status, 'Open');
+    assert.equal(job.submitter, submitter.address);
+    assert.equal(job.payment, parseEther('8'));
+    assert.equal(job.specHash, posted.specHash);
+    assert.equal(await balance(token), before, 'minted 8, escrowed 8');
+  });
+
+  it('shows the job', async () => {
+    const r = await submit('status', jobId.toString());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`job ${jobId}: Open`));
+    assert.match(r.stdout, /payment \/ stake\s+8 \/ 10/);
+  });
+
+  it('cancels the unclaimed job and withdraws the refund', async () => {
+    const token = client.deployment.paymentTokens[0] as Address;
+    const before = await balance(token);
+    const r = await submit('cancel', jobId.toString(), '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readJob(client, jobId)).status, 'Cancelled');
+    assert.equal(await balance(token) - before, parseEther('8'));
+    const again = await submit('cancel', jobId.toString(), '--quiet');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /Cancelled/, 'a second cancel says why it cannot');
+  });
+
+  it('refuses bad input with a message naming the problem', async () => {
+    const missing = await submit('post', path.join(dir, 'nope.json'), '--payment', '1', '--stake', '10');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read the spec/);
+    const badSpec = path.join(dir, 'bad.json');
+    const { graphRoot: _g, ...spec } = exampleSpec();
+    await writeFile(badSpec, JSON.stringify({ ...spec, training: { ...spec.training, batchSize: 0 } }));
+    const bad = await submit('post', badSpec, '--payment', '1', '--stake', '10', '--quiet');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /batchSize/);
+    const unknown = await submit('status', '999');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /999/);
+    const noCommand = await submit('frobnicate');
+    assert.equal(noCommand.code, 2);
+    assert.match(noCommand.stderr, /unknown command frobnicate/);
+  });
+});
