@@ -46,6 +46,8 @@ export interface CreateChainClientParameters {
   readonly confirmations?: TxSenderOptions['confirmations'];
   readonly gasHeadroomBps?: TxSenderOptions['gasHeadroomBps'];
   readonly receiptTimeoutMs?: TxSenderOptions['receiptTimeoutMs'];
+  readonly feeBumpAfterMs?: TxSenderOptions['feeBumpAfterMs'];
+  readonly maxFeeBumps?: TxSenderOptions['maxFeeBumps'];
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -85,6 +87,7 @@ export async function createChainClient(params: CreateChainClientParameters): Pr
   const sender = signer === undefined ? undefined : createTxSender({
     publicClient, signer, chainId, logger, retry, pollingIntervalMs,
     confirmations: params.confirmations, gasHeadroomBps: params.gasHeadroomBps, receiptTimeoutMs: params.receiptTimeoutMs,
+    feeBumpAfterMs: params.feeBumpAfterMs, maxFeeBumps: params.maxFeeBumps,
   });
   return { chainId, publicClient, deployment, signer, sender, logger, retry, pollingIntervalMs };
 }

@@ -4,8 +4,10 @@
  * start and after any failed broadcast, so it survives restarts and transactions sent elsewhere),
  * gas estimated with headroom (the estimate also simulates the call, so reverts are decoded before
  * anything is signed), transient RPC failures retried with backoff (reverts never are), and the
- * receipt awaited to N confirmations under a timeout. A reverted transaction surfaces as ChainError
- * CHAIN_REVERTED with the custom error decoded by name.
+ * receipt awaited to N confirmations under a timeout, and a transaction left unmined re-sent with
+ * the same nonce and 25% higher fees (a replacement) every `feeBumpAfterMs`, at most `maxFeeBumps`
+ * times, so a fee spike does not block the account's nonce. A reverted transaction surfaces as
+ * ChainError CHAIN_REVERTED with the custom error decoded by name.
  */
 import type { Abi, Address, ContractFunctionArgs, ContractFunctionName, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { encodeFunctionData, keccak256 } from 'viem';
@@ -28,6 +30,10 @@ export interface TxSenderOptions {
   readonly receiptTimeoutMs?: number | undefined;
   /** Delay between receipt polls (default 1 s; the first poll is immediate). */
   readonly pollingIntervalMs?: number | undefined;
+  /** Re-send an unmined transaction with 25% higher fees after this long, and again after each period (default 30 s). */
+  readonly feeBumpAfterMs?: number | undefined;
+  /** Replacements per transaction at most (default 3: up to 1.95× the first fees; 0 disables). */
+  readonly maxFeeBumps?: number | undefined;
   readonly retry?: RetryOptions | undefined;
 }
 
@@ -43,7 +49,7 @@ export interface SendTransactionParameters {
   readonly abi?: Abi | undefined;
   readonly confirmations?: number | undefined;
   readonly signal?: AbortSignal | undefined;
-  /** Called when the transaction is broadcast, before it is mined (for progress). */
+  /** Called when the transaction is broadcast, before it is mined (for progress), and with the hash of each fee-bumped replacement. */
   readonly onBroadcast?: ((hash: Hex) => void) | undefined;
 }
 
@@ -84,6 +90,17 @@ function messageOf(err: unknown): string {
   return parts.join(' | ');
 }
 
+/** Replacement fees: 25% over the previous ones (nodes require at least 10%), or the current market when higher. */
+function bumpedFees(prev: PreparedTransaction, now: Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'>): Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'> {
+  const up = (x: bigint | undefined, market: bigint | undefined): bigint | undefined => {
+    if (x === undefined) return undefined;
+    const raised = (x * 125n + 99n) / 100n;
+    return market !== undefined && market > raised ? market : raised;
+  };
+  if (prev.gasPrice !== undefined) return { gasPrice: up(prev.gasPrice, now.gasPrice ?? now.maxFeePerGas) };
+  return { maxFeePerGas: up(prev.maxFeePerGas, now.maxFeePerGas), maxPriorityFeePerGas: up(prev.maxPriorityFeePerGas, now.maxPriorityFeePerGas) };
+}
+
 /**
  * Creates the sender for one account. Make one per account per process and share it: the nonce
  * lock lives in it.
@@ -103,6 +120,8 @@ export function createTxSender(options: TxSenderOptions): TxSender {
   const headroom = BigInt(options.gasHeadroomBps ?? 12_000);
   const receiptTimeoutMs = options.receiptTimeoutMs ?? 120_000;
   const pollMs = options.pollingIntervalMs ?? 1_000;
+  const bumpAfterMs = options.feeBumpAfterMs ?? 30_000;
+  const maxBumps = options.maxFeeBumps ?? 3;
   const retry = options.retry ?? {};
   let nextNonce: number | undefined;
   let lock: Promise<unknown> = Promise.resolve();
@@ -145,20 +164,36 @@ export function createTxSender(options: TxSenderOptions): TxSender {
     return rpc('sendTransaction', () => send(tx), signal);
   }
 
-  async function waitForReceipt(hash: Hex, opts: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined } = {}): Promise<TransactionReceipt> {
+  type WaitOptions = { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined };
+
+  function waitForReceipt(hash: Hex, opts: WaitOptions = {}): Promise<TransactionReceipt> {
+    return waitForAny([hash], opts);
+  }
+
+  /**
+   * The receipt of whichever of `hashes` is mined (one nonce: a transaction and its replacements,
+   * newest first); `whilePending` runs between polls while none is, and may add a hash.
+   */
+  async function waitForAny(hashes: Hex[], opts: WaitOptions, whilePending?: (signal: AbortSignal) => Promise<void>): Promise<TransactionReceipt> {
     const confirmations = opts.confirmations ?? confirmationsDefault;
     const timeout = AbortSignal.timeout(receiptTimeoutMs);
     const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
+    const receiptOf = (hash: Hex) => withRetry(() => publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
+      if ((err as { name?: unknown }).name === 'TransactionReceiptNotFoundError') return undefined;
+      throw err;
+    }), { ...retry, signal, action: 'getTransactionReceipt' });
     try {
       for (;;) {
-        const receipt = await withRetry(() => publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
-          if ((err as { name?: unknown }).name === 'TransactionReceiptNotFoundError') return undefined;
-          throw err;
-        }), { ...retry, signal, action: 'getTransactionReceipt' });
-        if (receipt !== undefined) {
+        let receipt: TransactionReceipt | undefined;
+        for (const h of [...hashes].reverse()) {
+          receipt = await receiptOf(h);
+          if (receipt !== undefined) break;
+        }
+        if (receipt === undefined) await whilePending?.(signal);
+        else {
           const head = await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal, action: 'getBlockNumber' });
           if (head - receipt.blockNumber + 1n >= BigInt(confirmations)) {
-            if (receipt.status === 'reverted') throw await revertOfMined(publicClient, hash, receipt, opts);
+            if (receipt.status === 'reverted') throw await revertOfMined(publicClient, receipt.transactionHash, receipt, opts);
             return receipt;
           }
         }
@@ -167,6 +202,7 @@ export function createTxSender(options: TxSenderOptions): TxSender {
     } catch (err) {
       if (opts.signal?.aborted === true) throw opts.signal.reason as Error;
       if (timeout.aborted) {
+        const hash = hashes[hashes.length - 1] as Hex;
         throw new ChainError('CHAIN_TIMEOUT', `${opts.action ?? 'transaction'} ${hash} was not ${confirmations > 1 ? `confirmed ${confirmations} times` : 'mined'} within ${Math.round(receiptTimeoutMs / 1000)} s; it may still be mined later`, { txHash: hash, cause: err });
       }
       throw err;
@@ -187,7 +223,7 @@ export function createTxSender(options: TxSenderOptions): TxSender {
     }
     const feeFields = await fees(signal);
 
-    const { hash, nonce } = await exclusive(async () => {
+    const { hash, nonce, tx } = await exclusive(async () => {
       for (let attempt = 0; ; attempt++) {
         signal?.throwIfAborted();
         nextNonce ??= await rpc('getTransactionCount', () => publicClient.getTransactionCount({ address: signer.address, blockTag: 'pending' }), signal);
@@ -195,7 +231,7 @@ export function createTxSender(options: TxSenderOptions): TxSender {
         try {
           const h = await broadcast(tx, signal);
           nextNonce = tx.nonce + 1;
-          return { hash: h, nonce: tx.nonce };
+          return { hash: h, nonce: tx.nonce, tx };
         } catch (err) {
           nextNonce = undefined; // re-read the pending nonce next time
           if (attempt < 3 && NONCE_TOO_LOW.test(messageOf(err)) && !/already known/i.test(messageOf(err))) {
@@ -208,9 +244,27 @@ export function createTxSender(options: TxSenderOptions): TxSender {
     });
     log.info('transaction sent', { action, hash, nonce, gas });
     params.onBroadcast?.(hash);
-    const receipt = await waitForReceipt(hash, { confirmations: params.confirmations, signal, action, abi: params.abi });
-    log.info('transaction mined', { action, hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed });
-    return { hash, nonce, receipt };
+    const hashes = [hash];
+    let current = tx;
+    let bumpAt = Date.now() + bumpAfterMs;
+    const bump = async (s: AbortSignal): Promise<void> => {
+      if (hashes.length > maxBumps || Date.now() < bumpAt) return;
+      bumpAt = Date.now() + bumpAfterMs;
+      try {
+        const next: PreparedTransaction = { ...current, ...bumpedFees(current, await fees(s)) };
+        const h = await broadcast(next, s);
+        current = next;
+        hashes.push(h);
+        log.warn('transaction not mined; replaced it with higher fees', { action, nonce, hash: h, replaces: hashes[hashes.length - 2], maxFeePerGas: next.maxFeePerGas, gasPrice: next.gasPrice });
+        params.onBroadcast?.(h);
+      } catch (err) {
+        // Mined meanwhile (nonce too low) or refused: the receipt poll settles it.
+        log.info('fee bump not accepted', { action, nonce, error: messageOf(err) });
+      }
+    };
+    const receipt = await waitForAny(hashes, { confirmations: params.confirmations, signal, action, abi: params.abi }, bump);
+    log.info('transaction mined', { action, hash: receipt.transactionHash, block: receipt.blockNumber, gasUsed: receipt.gasUsed });
+    return { hash: receipt.transactionHash, nonce, receipt };
   }
 
   return {

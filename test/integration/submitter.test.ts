@@ -235,6 +235,35 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     console.log(`# downloaded model: held-out accuracy ${acc.toFixed(3)} on ${n} digits`);
   });
 
+  it('sender: a transaction left unmined is replaced with higher fees, and the replacement is what gets mined', async () => {
+    const c = wallet(await createChainClient({ ...opts, signer: privateKeyToAccount(SUBMITTER_KEY), feeBumpAfterMs: 200, maxFeeBumps: 2 }));
+    const broadcast: Hex[] = [];
+    await testClient.setAutomine(false);
+    try {
+      const sent = c.sender.writeContract({
+        address: token, abi: erc20Abi, functionName: 'approve', args: [deployment.contracts.JobMarket.address, 3n], onBroadcast: (h) => { broadcast.push(h); },
+      });
+      while (broadcast.length < 1) await new Promise((r) => setTimeout(r, 20));
+      const first = await publicClient.getTransaction({ hash: broadcast[0] as Hex });
+      // Nothing mines: the sender replaces the transaction twice (its limit), then waits.
+      while (broadcast.length < 3) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(broadcast.length, 3, 'at most maxFeeBumps replacements');
+      await testClient.mine({ blocks: 1 });
+      const { hash, nonce, receipt } = await sent;
+      assert.equal(hash, broadcast[2], 'the last replacement was mined');
+      assert.equal(receipt.status, 'success');
+      assert.equal(nonce, first.nonce, 'same nonce');
+      const last = await publicClient.getTransaction({ hash });
+      assert.ok(first.maxFeePerGas !== undefined && last.maxFeePerGas !== undefined);
+      assert.ok(last.maxFeePerGas * 10_000n >= first.maxFeePerGas * 15_625n, `two 25% bumps: ${first.maxFeePerGas} -> ${last.maxFeePerGas}`);
+      await assert.rejects(publicClient.getTransaction({ hash: broadcast[0] as Hex }), 'the original left the pool');
+      assert.equal(await publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [c.signer.address, deployment.contracts.JobMarket.address] }), 3n);
+    } finally {
+      await testClient.setAutomine(true);
+    }
+  });
+
   it('sender: recovers its nonce after a restart and times out waiting for confirmations that never come', async () => {
     const first = wallet(await createChainClient({ ...opts, signer: privateKeyToAccount(SUBMITTER_KEY) }));
     const a = await first.sender.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [deployment.contracts.JobMarket.address, 1n] });

@@ -73,11 +73,13 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
   const playing = new Map<string, Promise<void>>();
 
   const send = async (action: string, jobId: bigint | undefined, params: Parameters<WalletChainClient['sender']['writeContract']>[0]) => {
+    const broadcast: Hex[] = [];
     const result = await o.chain.sender.writeContract({
       ...params,
-      onBroadcast: (hash: Hex) => { o.db.recordTx(hash, action, jobId, 'sent'); },
+      onBroadcast: (hash: Hex) => { broadcast.push(hash); o.db.recordTx(hash, action, jobId, 'sent'); },
     });
-    o.db.recordTx(result.hash, action, jobId, 'mined');
+    // Fee-bumped replacements that lost to the mined one are not pending any more.
+    for (const h of broadcast) o.db.recordTx(h, action, jobId, h === result.hash ? 'mined' : 'failed');
     return result;
   };
 
