@@ -22,6 +22,7 @@ import { accountFromEnv, createKeystore, importKeystore, unlockKeystore } from '
 import { VeritrainError } from '../errors.ts';
 import { completeSpec } from '../graph/complete.ts';
 import { recordBytes, type JobSpecInput } from '../spec/job-spec.ts';
+import type { P2PNode } from '../p2p/node.ts';
 import type { ContentStore } from '../storage/types.ts';
 import { createDataset } from '../submitter/dataset.ts';
 import { cancelJob, describeJobEvent, getJob, watchJob } from '../submitter/job.ts';
@@ -150,7 +151,8 @@ async function client(values: Values, signer: LocalAccount | undefined, signal: 
   return createChainClient({ rpcUrl, signer, deploymentFile: values.deployment ?? process.env.VERITRAIN_DEPLOYMENT, signal, confirmations: int(values.confirmations, 'confirmations') });
 }
 
-async function openStore(values: Values, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; close: () => Promise<void> }> {
+/** The content store, and the libp2p node when the store is online (--bootstrap), which also gossips the job. */
+async function openStore(values: Values, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
   if (values.ipfs !== undefined) {
     const { createKuboStore } = await import('../storage/kubo.ts');
     const store = createKuboStore({ url: values.ipfs });
@@ -170,7 +172,7 @@ async function openStore(values: Values, signer: LocalAccount | undefined, c: Ch
   await node.start();
   const store = createHeliaStore({ directory, libp2p: node.libp2p });
   await store.start();
-  return { store, close: async () => { await store.stop(); await node.stop(); } };
+  return { store, p2p: node, close: async () => { await store.stop(); await node.stop(); } };
 }
 
 async function tokenUnits(c: ChainClient, token: Address, amount: string | undefined, name: string): Promise<bigint> {
@@ -201,7 +203,7 @@ async function cmdPost(values: Values, positionals: string[], signal: AbortSigna
   if (token === undefined || !isAddress(token)) throw new UsageError('--token must be an address');
   const payment = await tokenUnits(c, token, values.payment, 'payment');
   const stake = await tokenUnits(c, c.deployment.stakeToken, values.stake, 'stake');
-  const { store, close } = await openStore(values, signer, c);
+  const { store, p2p, close } = await openStore(values, signer, c);
   try {
     let spec: JobSpecInput = input;
     if (values.dataset !== undefined) {
@@ -223,7 +225,7 @@ async function cmdPost(values: Values, positionals: string[], signal: AbortSigna
     const posted = await postJob(c, {
       spec: complete, store, payment, solverStake: stake, token, signal, onProgress,
       claimWindow: int(values['claim-window'], 'claim-window'), trainingDuration: int(values['training-duration'], 'training-duration'),
-      challengeWindow: int(values['challenge-window'], 'challenge-window'),
+      challengeWindow: int(values['challenge-window'], 'challenge-window'), announce: p2p,
     });
     if (values.json === true) stdout(json({ ...posted, spec: complete }));
     else {
@@ -232,6 +234,7 @@ async function cmdPost(values: Values, positionals: string[], signal: AbortSigna
       stdout(`  dataset   ${complete.data.cid} (${complete.data.recordCount} records, root ${complete.data.root})`);
       stdout(`  payment   ${values.payment ?? ''} tokens escrowed in tx ${posted.txHash}`);
       stdout(`  claim by  ${new Date(posted.claimDeadline * 1000).toISOString()}`);
+      if (posted.announcedTo !== undefined) stdout(`  gossiped  to ${posted.announcedTo} peer(s)`);
     }
   } finally {
     await close();

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       });
       const result = await postJob(client, {
         spec, store, payment: BigInt(job.payment), solverStake: BigInt(job.solverStake),
-        claimWindow: 3_600, trainingDuration: job.trainingDuration, challengeWindow: job.challengeWindow, signal,
+        claimWindow: 3_600, trainingDuration: job.trainingDuration, challengeWindow: job.challengeWindow, announce: p2p, signal,
       });
       posted.push({ job, jobId: result.jobId });
       emit({ event: 'posted', name: job.name, jobId: result.jobId.toString(), specHash: result.specHash, layers: job.layers, steps: job.steps, checkpointInterval: job.checkpointInterval, payment: job.payment, solverStake: job.solverStake, challengeWindow: job.challengeWindow });

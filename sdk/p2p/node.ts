@@ -163,6 +163,14 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
   const publish = async (name: TopicName, body: JobAnnouncement | CheckpointAvailable, signal?: AbortSignal): Promise<PublishReturnType> => {
     const libp2p = started();
     signal?.throwIfAborted();
+    // Right after a connection opens, the peer's subscriptions take a moment to arrive; a message
+    // published before that reaches nobody. While a connection is under 3 s old and nobody is on
+    // the topic yet, wait for its subscriptions (older connections have already sent theirs).
+    const fresh = (): boolean => libp2p.getConnections().some((c) => Date.now() - c.timeline.open < 3_000);
+    while (libp2p.services.pubsub.getSubscribers(topics[name]).length === 0 && fresh()) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      signal?.throwIfAborted();
+    }
     const { bytes } = await signEnvelope({ type: TOPIC_MESSAGE[name], body, chainId: options.chainId, peer: libp2p.peerId.toString(), ts: now(), account: options.account });
     const result = await libp2p.services.pubsub.publish(topics[name], bytes);
     log.debug('gossip published', { topic: name, recipients: result.recipients.length });

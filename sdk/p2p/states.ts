@@ -1,6 +1,6 @@
 /**
  * `/veritrain/states/1.0.0`: a verifier asks a solver for the intermediate states (or op traces)
- * of a step range (docs/STORAGE.md §Request/response). Every frame is an unsigned-varint length
+ * of a step range (docs/PROTOCOL.md §8.2). Every frame is an unsigned-varint length
  * prefix and its bytes. The client sends one signed `states-request`; the server answers with a
  * signed `states-header`, then per item a signed `states-item` (step, size, SHA-256) followed by the
  * item's bytes in data frames of at most DATA_FRAME_BYTES, and a signed `states-end`. Items are

@@ -1,5 +1,5 @@
 /**
- * Gossip topics (docs/STORAGE.md §Topics). Topics are scoped to one chain and one market contract
+ * Gossip topics (docs/PROTOCOL.md §8.2). Topics are scoped to one chain and one market contract
  * so that devnets and deployments never mix.
  */
 import type { Address } from 'viem';

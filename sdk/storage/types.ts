@@ -1,5 +1,5 @@
 /**
- * ContentStore: put, get and pin content by CID (docs/STORAGE.md). Two implementations share it:
+ * ContentStore: put, get and pin content by CID (docs/PROTOCOL.md §8.1). Two implementations share it:
  * an embedded Helia node on a filesystem blockstore (`createHeliaStore`) and a Kubo node over its
  * RPC API (`createKuboStore`). CIDs locate content; the protocol roots are the commitments, so
  * callers that know a root check fetched content against it (sdk/storage/objects.ts).

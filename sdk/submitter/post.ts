@@ -6,6 +6,7 @@ import { withRetry } from '../chain/retry.ts';
 import { ConfigError, SpecError } from '../errors.ts';
 import { buildGraph } from '../graph/graph.ts';
 import { putJobSpec } from '../storage/objects.ts';
+import type { P2PNode } from '../p2p/node.ts';
 import type { ContentStore } from '../storage/types.ts';
 import { checkpointCount, parseJobSpec, specHash, type JobSpec, type JobSpecInput } from '../spec/job-spec.ts';
 import type { OnProgress } from './progress.ts';
@@ -33,6 +34,8 @@ export interface PostJobParameters {
   readonly challengeWindow?: number | undefined;
   /** Refuse to post when the store does not hold the dataset (default true). */
   readonly requireDataset?: boolean | undefined;
+  /** Gossip the job to solvers (the 'jobs' topic) from this node once it is posted; they also find it in the chain's events. */
+  readonly announce?: Pick<P2PNode, 'publishJob'> | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: OnProgress | undefined;
 }
@@ -46,6 +49,8 @@ export interface PostJobReturnType {
   readonly approveTxHash: Hex | undefined;
   readonly claimDeadline: number;
   readonly blockNumber: bigint;
+  /** Peers the job announcement reached (undefined without `announce`; 0 when gossip failed). */
+  readonly announcedTo: number | undefined;
 }
 
 /** Validates a spec input and checks that its graphRoot is the root of the graph it defines. */
@@ -130,7 +135,12 @@ export async function postJob(client: ChainClient, params: PostJobParameters): P
   const [event] = parseEventLogs({ abi: jobMarketAbi, eventName: 'JobPosted', logs: posted.receipt.logs });
   if (event === undefined) throw new ConfigError(`postJob ${posted.hash} emitted no JobPosted event: is ${market} the market?`);
   onProgress?.({ phase: 'post', done: 1, total: 1, ref: posted.hash });
-  return { jobId: event.args.jobId, specHash: hash, specCid, txHash: posted.hash, approveTxHash, claimDeadline, blockNumber: posted.receipt.blockNumber };
+  const jobId = event.args.jobId;
+  // Best effort: the job is on chain either way, and solvers scan the chain's events too.
+  const announcedTo = params.announce === undefined
+    ? undefined
+    : await params.announce.publishJob({ market: market.toLowerCase(), jobId: jobId.toString(), specHash: hash, specCid, datasetCid: spec.data.cid }, { signal }).then((r) => r.recipients, () => 0);
+  return { jobId, specHash: hash, specCid, txHash: posted.hash, approveTxHash, claimDeadline, blockNumber: posted.receipt.blockNumber, announcedTo };
 }
 
 /** Gas of each market call, measured on the in-process Hardhat network (docs/PROTOCOL.md §6.8). */

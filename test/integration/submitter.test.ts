@@ -106,8 +106,12 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     assert.equal(submitter.signer.address, address);
   });
 
-  it('creates the dataset, estimates the cost and posts the job', async () => {
+  it('creates the dataset, estimates the cost, posts the job and gossips it to a solver peer', async () => {
     ({ store: submitterStore, node: submitterNode } = await p2p('submitter', SUBMITTER_KEY));
+    ({ store: solverStore, node: solverNode } = await p2p('solver', SOLVER_KEY, submitterNode.multiaddrs()));
+    const heard: { jobId: string; specHash: string; from: string }[] = [];
+    solverNode.onJob((m) => { heard.push({ jobId: m.body.jobId, specHash: m.body.specHash, from: m.from }); });
+    for (let i = 0; i < 200 && submitterNode.peers().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     const minter = await createChainClient({ ...opts, signer: deployer });
     await wallet(minter).sender.writeContract({ address: token, abi: [...jobMarketAbi, { type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const, functionName: 'mint', args: [submitter.signer.address, PAYMENT] });
 
@@ -125,9 +129,12 @@ describe('submitter SDK: post, a solver completes, download', async () => {
 
     // A stake under the market minimum is refused before anything is sent.
     await assert.rejects(postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: 1n }), ConfigError);
-    const posted = await postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: STAKE, claimWindow: 3_600, trainingDuration: DAY, onProgress: (p) => { progress.push(p.phase); } });
+    const posted = await postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: STAKE, claimWindow: 3_600, trainingDuration: DAY, announce: submitterNode, onProgress: (p) => { progress.push(p.phase); } });
     jobId = posted.jobId;
     assert.equal(jobId, 1n);
+    assert.equal(posted.announcedTo, 1, 'the announcement went to the one connected peer');
+    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(heard, [{ jobId: '1', specHash: posted.specHash, from: submitter.signer.address.toLowerCase() }], 'the solver peer heard the signed announcement');
     assert.ok(posted.approveTxHash !== undefined);
     assert.ok(progress.includes('approve') && progress.includes('post'));
     const job = await getJob(submitter, { jobId });
@@ -170,7 +177,6 @@ describe('submitter SDK: post, a solver completes, download', async () => {
       return true;
     });
 
-    ({ store: solverStore, node: solverNode } = await p2p('solver', SOLVER_KEY, submitterNode.multiaddrs()));
     const job = await getJob(solver, { jobId });
     const spec = await fetchJobSpec(solverStore, job.specHash, { signal: AbortSignal.timeout(30_000) });
     const data = await fetchDataset(solverStore, spec.data.cid, { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) }, { signal: AbortSignal.timeout(30_000) });
