@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi } from 'viem';
-import { FRAUD_KINDS, readJob, Stage } from '../../sdk/index.ts';
+import { ChainError, createJsonLogger, FRAUD_KINDS, readJob, Stage } from '../../sdk/index.ts';
 import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;
@@ -85,6 +85,36 @@ describe('verifier daemon', () => {
       }
     });
   }
+
+  it('retries a dispute move that failed and still wins', async () => {
+    const { jobId, chain } = await w.solverJob({ fraud: 'noise' });
+    const defence = new AbortController();
+    const defending = w.defend(jobId, chain, false, defence.signal);
+    const lines: { msg: string; move?: string }[] = [];
+    let failed = 0;
+    const v = await w.verifier({
+      config: { jobs: { only: [jobId.toString()], pollMs: 50 } },
+      logger: createJsonLogger({ write: (l) => { lines.push(JSON.parse(l) as { msg: string }); } }),
+      // The first `point` fails as a dropped connection would, after the retries of the RPC layer.
+      faultySender: (sender) => ({
+        ...sender,
+        writeContract: ((params: Parameters<typeof sender.writeContract>[0]) => {
+          if (params.functionName === 'point' && failed++ === 0) return Promise.reject(new ChainError('CHAIN_RPC_FAILED', 'point: connection reset'));
+          return sender.writeContract(params);
+        }) as typeof sender.writeContract,
+      }),
+    });
+    try {
+      await until('the job settled', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+      assert.equal(failed, 2, 'point was sent again after the failure');
+      assert.ok(lines.some((l) => l.msg === 'dispute move failed; retrying'));
+      assert.deepEqual(v.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
+    } finally {
+      defence.abort();
+      await defending;
+      await v.stop();
+    }
+  });
 
   it('resumes an open dispute after a restart and still wins it', async () => {
     const { jobId, chain } = await w.solverJob({ fraud: 'wrong-lr' });

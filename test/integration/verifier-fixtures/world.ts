@@ -156,11 +156,12 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     })();
   }
 
-  async function verifier(o: { backend?: BackendName; dataDir?: string; logger?: Logger; config?: Record<string, unknown> } = {}): Promise<{ daemon: VerifierDaemon; dataDir: string; p2p: P2PNode; chain: WalletChainClient; stop: () => Promise<void> }> {
+  /** `faultySender` wraps the verifier's transaction sender (fault injection; the chain stays real). */
+  async function verifier(o: { backend?: BackendName; dataDir?: string; logger?: Logger; config?: Record<string, unknown>; faultySender?: (s: WalletChainClient['sender']) => WalletChainClient['sender'] } = {}): Promise<{ daemon: VerifierDaemon; dataDir: string; p2p: P2PNode; chain: WalletChainClient; stop: () => Promise<void> }> {
     const dataDir = o.dataDir ?? (await temp('verifier'));
     const chain = await createChainClient({ publicClient: world.publicClient, signer: verifierAccount, deployment, pollingIntervalMs: 20, logger: silentLogger });
     if (chain.sender === undefined || chain.signer === undefined) throw new Error('no signer');
-    const wallet = chain as WalletChainClient;
+    const wallet = o.faultySender === undefined ? chain as WalletChainClient : { ...(chain as WalletChainClient), sender: o.faultySender(chain.sender) };
     const p2p = createP2PNode({ account: verifierAccount, chainId, market: world.market.address, directory: dataDir, logger: silentLogger });
     await p2p.start();
     const config: VerifierConfig = verifierConfigSchema.parse(mergeConfig(VERIFIER_DEFAULTS, {
