@@ -107,8 +107,7 @@ const status: Command = {
         const read = <T>(fn: () => Promise<T>) => withRetry(fn, { attempts: 2, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
         const s = await read(() => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'stakeOf', args: [client.signer.address] }));
         const free = await read(() => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [client.signer.address] }));
-        const v = s as unknown as { staked: bigint; locked: bigint; pendingUnstake: bigint };
-        stake = { staked: v.staked.toString(), locked: v.locked.toString(), pendingUnstake: v.pendingUnstake.toString(), free: free.toString() };
+        stake = { staked: s.staked.toString(), locked: s.locked.toString(), pendingUnstake: s.pendingUnstake.toString(), free: free.toString() };
       } catch (err) {
         ctx.err(`(stake unavailable: ${err instanceof Error ? err.message : String(err)})`);
       }

@@ -133,7 +133,7 @@ export async function getJobEvents(client: ChainClient, params: GetJobEventsPara
     const logs = await withRetry<RpcLog[]>(() => client.publicClient.request({
       method: 'eth_getLogs',
       params: [{ address: marketAddress(client), fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [null, topic] }],
-    }) as unknown as Promise<RpcLog[]>, { ...client.retry, signal: params.signal, action: 'eth_getLogs' });
+    }), { ...client.retry, signal: params.signal, action: 'eth_getLogs' });
     for (const log of logs) {
       if (log.removed === true) continue;
       let decoded;

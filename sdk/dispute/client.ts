@@ -8,7 +8,8 @@ import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
 import { batchRecordIndex } from '../commit/dataset.ts';
-import { decodeRevert, revertOfMined } from '../chain/revert.ts';
+import { createTxSender } from '../chain/sender.ts';
+import { fromWalletClient } from '../chain/signer.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
@@ -62,24 +63,13 @@ export type GameWrite = {
 }[GameFunction];
 
 /**
- * Gas limit = estimate × 12,000 / 10,000. A move's gas depends on the block's timestamp (a clock
- * slot written with an unchanged value in the same second costs ~2.8k less than one charged a
- * second later), so a bare estimate runs out of gas whenever the second turns before the block.
+ * A move or other write, through the SDK's TxSender: estimated with headroom (a move's gas depends
+ * on the block's timestamp, so a bare estimate runs out of gas when the second turns before the
+ * block), reverts decoded, the receipt awaited.
  */
-export const GAS_HEADROOM_BPS = 12_000n;
-
-/** A move or other write: estimate (decodes reverts), send with headroom, wait for the receipt. */
 async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
-  const call = { address: clients.game, abi: disputeGameAbi, ...write, account: clients.walletClient.account } as const;
-  let gas: bigint;
-  try {
-    gas = (await clients.publicClient.estimateContractGas(call)) * GAS_HEADROOM_BPS / 10_000n;
-  } catch (err) {
-    throw decodeRevert(err, { abi: disputeGameAbi, action: write.functionName }) ?? err;
-  }
-  const hash = await clients.walletClient.writeContract({ ...call, gas, chain: clients.walletClient.chain });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw await revertOfMined(clients.publicClient, hash, receipt, { abi: disputeGameAbi, action: write.functionName });
+  const sender = createTxSender({ publicClient: clients.publicClient, signer: fromWalletClient(clients.walletClient), chainId: await clients.publicClient.getChainId() });
+  const { receipt } = await sender.writeContract({ address: clients.game, abi: disputeGameAbi, ...write });
   return receipt.gasUsed;
 }
 

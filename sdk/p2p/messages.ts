@@ -1,5 +1,5 @@
 /**
- * Signed p2p messages (docs/PROTOCOL.md §8 §Messages). Every message is a JSON envelope
+ * Signed p2p messages (docs/PROTOCOL.md §8.2, Messages). Every message is a JSON envelope
  *
  *   { v: 1, type, chainId, from, peer, ts, body, sig }
  *

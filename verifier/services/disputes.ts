@@ -70,6 +70,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
   const market = marketAddress(o.chain);
   const game = o.game;
   const pc: PublicClient = o.chain.publicClient;
+  const gameReader = { publicClient: pc, game };
   const playing = new Map<string, Promise<void>>();
 
   const send = async (action: string, jobId: bigint | undefined, params: Parameters<WalletChainClient['sender']['writeContract']>[0]) => {
@@ -106,7 +107,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     for (;;) {
       signal.throwIfAborted();
       try {
-        const d = await readDispute({ publicClient: pc, game }, disputeId);
+        const d = await readDispute(gameReader, disputeId);
         const stage = d.stage as StageCode;
         if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
         if (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint) {
@@ -210,7 +211,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
             await challenge({ jobId, interval: row.idx, spec, graph, faultyStep: row.faulty_step, signal });
           }
         } else if (row.state === 'open' && row.dispute_id !== null) {
-          const d = await readDispute({ publicClient: pc, game }, BigInt(row.dispute_id));
+          const d = await readDispute(gameReader, BigInt(row.dispute_id));
           const stage = d.stage as StageCode;
           if (stage >= Stage.SolverWon) resolved(jobId, row.idx, BigInt(row.dispute_id), stage);
           else play(jobId, row.idx, BigInt(row.dispute_id), row.faulty_step, signal);
