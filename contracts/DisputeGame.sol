@@ -80,7 +80,13 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     // ------------------------------------------------------------------ moves
 
     /// @inheritdoc IDisputeGame
-    function challenge(JobId jobId, uint32 interval, JobSpec calldata spec, GraphCommitment calldata graph)
+    function challenge(
+        JobId jobId,
+        uint32 interval,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        IJobMarket.CheckpointProof calldata checkpoints
+    )
         external
         nonReentrant
         returns (uint256 disputeId)
@@ -89,9 +95,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         bytes32 hash = spec.specHash();
         if (hash != job.specHash) revert DisputeSpecMismatch(jobId, job.specHash, hash);
         _checkGraph(spec, graph);
-        bytes32 loRoot = market.checkpointRoot(jobId, interval);
-        bytes32 hiRoot = interval < job.checkpointCount ? market.checkpointRoot(jobId, interval + 1) : bytes32(0);
-        if (loRoot == bytes32(0) || hiRoot == bytes32(0)) revert DisputeIntervalUncommitted(jobId, interval);
+        (bytes32 loRoot, bytes32 hiRoot) = market.intervalRoots(jobId, interval, checkpoints);
 
         disputeId = ++_disputeCount;
         Dispute storage d = _disputes[disputeId];

@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStakingVault} from "./interfaces/IStakingVault.sol";
+import {LibCheckpoints} from "./libraries/LibCheckpoints.sol";
 import {LibJob} from "./libraries/LibJob.sol";
 import {JobId} from "./types/JobId.sol";
 import {Duration, LibTime, Timestamp} from "./types/Time.sol";
@@ -103,8 +104,17 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IJobMarket
-    function checkpointRoot(JobId jobId, uint32 index) external view returns (bytes32) {
-        return _store.rootOf(jobId, index);
+    function checkpointChain(JobId jobId) external view returns (bytes32 head, uint32 committed) {
+        return (_store.heads[jobId], _store.jobs[jobId].committed);
+    }
+
+    /// @inheritdoc IJobMarket
+    function intervalRoots(JobId jobId, uint32 interval, CheckpointProof calldata proof)
+        external
+        view
+        returns (bytes32 lo, bytes32 hi)
+    {
+        return _store.intervalRoots(jobId, interval, proof);
     }
 
     /// @inheritdoc IJobMarket
@@ -133,7 +143,9 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
     function postJob(PostJobParams calldata p) external nonReentrant returns (JobId jobId) {
         if (!isPaymentToken[p.token]) revert JobMarketTokenNotAllowed(p.token);
         if (p.specHash == 0) revert JobInvalidParameter("specHash");
-        if (p.checkpointCount == 0) revert JobInvalidParameter("checkpointCount");
+        if (p.checkpointCount == 0 || p.checkpointCount > LibCheckpoints.MAX_CHECKPOINTS) {
+            revert JobInvalidParameter("checkpointCount");
+        }
         if (p.payment == 0) revert JobInvalidParameter("payment");
         if (p.solverStake < _minSolverStake) revert JobInvalidParameter("solverStake");
         if (!(p.claimDeadline > LibTime.now_())) revert JobInvalidParameter("claimDeadline");

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IJobMarket} from "./IJobMarket.sol";
 import {JobId} from "../types/JobId.sol";
 import {JobSpec} from "../types/JobSpec.sol";
 import {OpDesc} from "../types/OpDesc.sol";
@@ -84,8 +85,6 @@ interface IDisputeGame {
     error DisputeSpecMismatch(JobId jobId, bytes32 expected, bytes32 actual);
     /// @notice The graph commitment does not hash to the spec's graphRoot.
     error DisputeGraphMismatch(bytes32 expected, bytes32 actual);
-    /// @notice The interval has no committed end checkpoints.
-    error DisputeIntervalUncommitted(JobId jobId, uint32 interval);
     /// @notice A zero root was posted.
     error DisputeRootZero(uint256 disputeId);
     /// @notice The point names an op or element outside the graph.
@@ -112,10 +111,16 @@ interface IDisputeGame {
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with
     ///         the bond; `spec` must hash to the job's specHash (it fixes k) and `graph` to its
-    ///         graphRoot (it fixes the op and state counts). Opens a market dispute.
-    function challenge(JobId jobId, uint32 interval, JobSpec calldata spec, GraphCommitment calldata graph)
-        external
-        returns (uint256 disputeId);
+    ///         graphRoot (it fixes the op and state counts); `checkpoints` proves the interval's two
+    ///         state roots against the job's checkpoint chain (`IJobMarket.intervalRoots`). Opens a
+    ///         market dispute.
+    function challenge(
+        JobId jobId,
+        uint32 interval,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        IJobMarket.CheckpointProof calldata checkpoints
+    ) external returns (uint256 disputeId);
     /// @notice Solver: the state root at step (lo + hi) / 2.
     function postMidpoint(uint256 disputeId, bytes32 stateRoot) external;
     /// @notice Challenger: `left` keeps [lo, mid], otherwise [mid, hi].

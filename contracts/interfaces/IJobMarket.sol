@@ -53,14 +53,15 @@ interface IJobMarket {
     /// @param solver Claimant; zero while Open.
     /// @param status Stored status.
     /// @param trainingDeadline Set on claim: claim time + trainingDuration.
-    /// @param checkpointCount Final checkpoint index.
-    /// @param openDisputes Disputes currently open on the job.
+    /// @param checkpointCount Final checkpoint index; at most `LibCheckpoints.MAX_CHECKPOINTS`.
+    /// @param committed Checkpoints committed so far (the final one included): the next index to commit.
     /// @param submitter Poster; receives refunds.
     /// @param claimDeadline Last moment to claim.
     /// @param trainingDuration Claim-to-deadline time.
     /// @param token Payment token.
     /// @param challengeWindow Submission-to-finalizable time.
     /// @param challengeDeadline Set on submit: submit time + challengeWindow.
+    /// @param openDisputes Disputes currently open on the job.
     /// @param payment Escrowed payment.
     /// @param solverStake Stake locked by the solver.
     /// @param specHash SHA-256 of the job spec.
@@ -69,16 +70,27 @@ interface IJobMarket {
         JobStatus status;
         Timestamp trainingDeadline;
         uint32 checkpointCount;
-        uint16 openDisputes;
+        uint16 committed;
         address submitter;
         Timestamp claimDeadline;
         Duration trainingDuration;
         IERC20 token;
         Duration challengeWindow;
         Timestamp challengeDeadline;
+        uint16 openDisputes;
         uint128 payment;
         uint128 solverStake;
         bytes32 specHash;
+    }
+
+    /// @notice Two adjacent committed checkpoints, proved against a job's checkpoint chain
+    ///         (`LibCheckpoints`): the chain head before checkpoint `interval`, and the state roots of
+    ///         checkpoints `interval` .. `committed - 1` in order, as the `CheckpointCommitted` logs hold them.
+    /// @param prefix The chain head before checkpoint `interval` (`LibCheckpoints.EMPTY` when it is 0).
+    /// @param roots State roots of checkpoints `interval`, `interval + 1`, ..., `committed - 1`.
+    struct CheckpointProof {
+        bytes32 prefix;
+        bytes32[] roots;
     }
 
     /// @notice Economic parameters, fixed at deployment. See docs/PROTOCOL.market.md for defaults and reasons.
@@ -115,6 +127,7 @@ interface IJobMarket {
     /// @notice `solver` claimed the job and its stake was locked until the job ends.
     event JobClaimed(JobId indexed jobId, address indexed solver, Timestamp trainingDeadline);
     /// @notice The solver committed checkpoint `index` (the final one too). `cid` locates its content.
+    ///         The market stores only the chain head: these logs are where the roots are read from.
     event CheckpointCommitted(JobId indexed jobId, uint32 index, bytes32 stateRoot, bytes cid);
     /// @notice The solver submitted the final checkpoint; disputes may be opened until `challengeDeadline`.
     event JobSubmitted(JobId indexed jobId, Timestamp challengeDeadline);
@@ -163,8 +176,11 @@ interface IJobMarket {
     error JobTooManyDisputes(JobId jobId);
     /// @notice Checkpoint `index` is outside 0..checkpointCount-1 (the final one goes through `submitFinal`).
     error JobCheckpointIndexOutOfRange(JobId jobId, uint32 index, uint32 checkpointCount);
-    /// @notice Checkpoint `index` is already committed (checkpoints are append-only).
-    error JobCheckpointAlreadyCommitted(JobId jobId, uint32 index);
+    /// @notice Checkpoint `index` is not the next one: `expected` checkpoints are committed (append-only, in order).
+    error JobCheckpointOutOfOrder(JobId jobId, uint32 index, uint32 expected);
+    /// @notice The proof of checkpoints `interval` and `interval + 1` does not match the job's chain
+    ///         (stale: the solver committed since; wrong roots; or `interval + 1` not committed).
+    error JobCheckpointProofInvalid(JobId jobId, uint32 interval);
     /// @notice Checkpoint `index` is not committed yet but the call needs it (checkpoints go in order).
     error JobCheckpointMissing(JobId jobId, uint32 index);
     /// @notice A state root must not be zero (zero marks "not committed").
@@ -199,8 +215,15 @@ interface IJobMarket {
     function lastJobId() external view returns (JobId);
     /// @notice The stored record of `jobId` (all zero for an unknown id).
     function getJob(JobId jobId) external view returns (Job memory);
-    /// @notice The state root of checkpoint `index` of `jobId`, zero when not committed.
-    function checkpointRoot(JobId jobId, uint32 index) external view returns (bytes32);
+    /// @notice Head of the job's checkpoint chain (`LibCheckpoints`; zero before the claim) and the
+    ///         number of checkpoints committed to it.
+    function checkpointChain(JobId jobId) external view returns (bytes32 head, uint32 committed);
+    /// @notice State roots of checkpoints `interval` and `interval + 1`, both committed, checked against
+    ///         the job's checkpoint chain. Reverts with `JobCheckpointProofInvalid` otherwise.
+    function intervalRoots(JobId jobId, uint32 interval, CheckpointProof calldata proof)
+        external
+        view
+        returns (bytes32 lo, bytes32 hi);
     /// @notice Whether `finalize(jobId)` would succeed now.
     function isFinalizable(JobId jobId) external view returns (bool);
     /// @notice Whether `expire(jobId)` would succeed now.
@@ -226,7 +249,8 @@ interface IJobMarket {
     function claimJob(JobId jobId) external;
 
     /// @notice Commits checkpoint `index` (0..checkpointCount-1) of a Claimed job before its training
-    ///         deadline. In order: `index` 0 first, then each needs the previous. Only the solver.
+    ///         deadline, appending it to the job's checkpoint chain. In order: `index` must equal
+    ///         `committed`. Only the solver.
     /// @param stateRoot State root of the checkpoint (non-zero).
     /// @param cid CID of the checkpoint content; only emitted.
     function commitCheckpoint(JobId jobId, uint32 index, bytes32 stateRoot, bytes calldata cid) external;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IJobMarket} from "../interfaces/IJobMarket.sol";
+import {LibCheckpoints} from "./LibCheckpoints.sol";
 import {JobId} from "../types/JobId.sol";
 import {LibTime, Timestamp} from "../types/Time.sol";
 
@@ -14,11 +15,11 @@ library LibJob {
     /// @notice All job state of a market.
     /// @param lastJobId Id of the most recent job; ids start at 1.
     /// @param jobs Job records.
-    /// @param roots Checkpoint state roots keyed by `rootKey(jobId, index)`; zero means "not committed".
+    /// @param heads Head of each job's checkpoint chain (`LibCheckpoints`); zero before the claim.
     struct JobStore {
         uint64 lastJobId;
         mapping(JobId => IJobMarket.Job) jobs;
-        mapping(uint256 key => bytes32 root) roots;
+        mapping(JobId => bytes32 head) heads;
     }
 
     /// @notice The largest number of disputes that may be open on one job at once.
@@ -55,7 +56,8 @@ library LibJob {
         job.status = IJobMarket.JobStatus.Cancelled;
     }
 
-    /// @notice Open -> Claimed, at or before the claim deadline; fixes the training deadline.
+    /// @notice Open -> Claimed, at or before the claim deadline; fixes the training deadline and
+    ///         starts the checkpoint chain.
     function claim(JobStore storage s, JobId id, address solver) internal returns (IJobMarket.Job storage job) {
         job = s.jobs[id];
         expectStatus(job, id, IJobMarket.JobStatus.Open);
@@ -64,24 +66,26 @@ library LibJob {
         job.solver = solver;
         job.status = IJobMarket.JobStatus.Claimed;
         job.trainingDeadline = now_.plus(job.trainingDuration);
+        s.heads[id] = LibCheckpoints.EMPTY;
     }
 
-    /// @notice Records checkpoint `index` < checkpointCount of a Claimed job, in order, by its solver,
-    ///         at or before the training deadline.
+    /// @notice Appends checkpoint `index` < checkpointCount of a Claimed job to its chain, in order,
+    ///         by its solver, at or before the training deadline. Touches two slots: the job's first
+    ///         (read and counter) and the chain head.
     function commit(JobStore storage s, JobId id, address caller, uint32 index, bytes32 stateRoot) internal {
         IJobMarket.Job storage job = s.jobs[id];
         uint32 count = _checkSolverCanCommit(job, id, caller, stateRoot);
         if (index >= count) revert IJobMarket.JobCheckpointIndexOutOfRange(id, index, count);
-        uint256 key = rootKey(id, index);
-        // SAFETY: index > 0 here, so key - 1 = rootKey(id, index - 1) and index - 1 cannot underflow.
+        uint16 committed = job.committed;
+        if (index != committed) revert IJobMarket.JobCheckpointOutOfOrder(id, index, committed);
+        // SAFETY: committed = index < count <= MAX_CHECKPOINTS < 2^16 - 1.
         unchecked {
-            if (index != 0 && s.roots[key - 1] == 0) revert IJobMarket.JobCheckpointMissing(id, index - 1);
+            job.committed = committed + 1;
         }
-        if (s.roots[key] != 0) revert IJobMarket.JobCheckpointAlreadyCommitted(id, index);
-        s.roots[key] = stateRoot;
+        s.heads[id] = LibCheckpoints.link(s.heads[id], index, stateRoot);
     }
 
-    /// @notice Claimed -> Submitted: records the final checkpoint (index checkpointCount) once every
+    /// @notice Claimed -> Submitted: appends the final checkpoint (index checkpointCount) once every
     ///         earlier one is committed; starts the challenge window.
     /// @return job The job.
     /// @return index The final checkpoint's index.
@@ -91,12 +95,13 @@ library LibJob {
     {
         job = s.jobs[id];
         index = _checkSolverCanCommit(job, id, caller, stateRoot);
-        uint256 key = rootKey(id, index);
-        // SAFETY: checkpointCount >= 1 is enforced at post, so index - 1 and key - 1 cannot underflow.
+        uint16 committed = job.committed;
+        if (committed != index) revert IJobMarket.JobCheckpointMissing(id, committed);
+        // SAFETY: committed = count <= MAX_CHECKPOINTS < 2^16 - 1.
         unchecked {
-            if (s.roots[key - 1] == 0) revert IJobMarket.JobCheckpointMissing(id, index - 1);
+            job.committed = committed + 1;
         }
-        s.roots[key] = stateRoot;
+        s.heads[id] = LibCheckpoints.link(s.heads[id], index, stateRoot);
         job.status = IJobMarket.JobStatus.Submitted;
         job.challengeDeadline = LibTime.now_().plus(job.challengeWindow);
     }
@@ -172,16 +177,20 @@ library LibJob {
 
     // ------------------------------------------------------------------ checks and views
 
-    /// @notice Key of checkpoint `index` of job `id` in `JobStore.roots`: bits [32, 96) hold the
-    ///         job id, bits [0, 32) the index, so `rootKey(id, i) - 1 == rootKey(id, i - 1)`.
-    ///         One flat mapping costs one keccak per access instead of two.
-    function rootKey(JobId id, uint32 index) internal pure returns (uint256) {
-        return (uint256(JobId.unwrap(id)) << 32) | index;
-    }
-
-    /// @notice State root of checkpoint `index` of job `id`; zero when not committed.
-    function rootOf(JobStore storage s, JobId id, uint32 index) internal view returns (bytes32) {
-        return s.roots[rootKey(id, index)];
+    /// @notice State roots of checkpoints `interval` and `interval + 1` of job `id`, checked against
+    ///         its chain: `proof` must be the whole committed suffix from `interval` on.
+    function intervalRoots(JobStore storage s, JobId id, uint32 interval, IJobMarket.CheckpointProof calldata proof)
+        internal
+        view
+        returns (bytes32 lo, bytes32 hi)
+    {
+        uint256 n = proof.roots.length;
+        uint256 committed = s.jobs[id].committed;
+        if (n < 2 || uint256(interval) + n != committed) revert IJobMarket.JobCheckpointProofInvalid(id, interval);
+        if (LibCheckpoints.fold(proof.prefix, interval, proof.roots) != s.heads[id]) {
+            revert IJobMarket.JobCheckpointProofInvalid(id, interval);
+        }
+        return (proof.roots[0], proof.roots[1]);
     }
 
     /// @notice Reverts with `JobUnexpectedStatus` unless the job's stored status is `expected`.

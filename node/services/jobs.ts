@@ -6,9 +6,9 @@
  * action twice.
  */
 import type { Address, Hex } from 'viem';
-import { erc20Abi, zeroHash } from 'viem';
+import { erc20Abi } from 'viem';
 import {
-  cidToBytes, decodeJobSpec, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
+  cidToBytes, decodeJobSpec, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
   buildGraph, pollLoop, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
   type Service, type WalletChainClient, type BackendName,
 } from '../../sdk/index.ts';
@@ -63,8 +63,9 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
 
   const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => withRetry(fn, { ...client.retry, signal, action });
   const chainTime = async (signal: AbortSignal): Promise<number> => Number((await rpc('getBlock', () => client.publicClient.getBlock({ blockTag: 'latest' }), signal)).timestamp);
-  const checkpointRoot = (jobId: bigint, index: number, signal: AbortSignal): Promise<Hex> =>
-    rpc('checkpointRoot', () => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'checkpointRoot', args: [jobId, index] }), signal);
+  /** The root committed on chain for checkpoint `index`, or undefined while it is not committed. */
+  const checkpointRoot = async (jobId: bigint, index: number, signal: AbortSignal): Promise<Hex | undefined> =>
+    (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[index]?.stateRoot;
 
   async function acquireSlot(signal: AbortSignal): Promise<void> {
     while (trainingSlots === 0) {
@@ -162,7 +163,7 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       action: final ? 'submit' : 'commit', jobId, index,
       done: async (s) => {
         const onChain = await checkpointRoot(jobId, index, s);
-        if (onChain === zeroHash) return false;
+        if (onChain === undefined) return false;
         if (onChain !== root) throw new VeritrainError('CHAIN_MISMATCH', `checkpoint ${index} of job ${jobId} is ${onChain} on chain but ${root} here`, { details: { jobId: jobId.toString(), index } });
         return true;
       },

@@ -129,22 +129,6 @@ export const disputeGameAbi = [
   {
     "inputs": [
       {
-        "internalType": "JobId",
-        "name": "jobId",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint32",
-        "name": "interval",
-        "type": "uint32"
-      }
-    ],
-    "name": "DisputeIntervalUncommitted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
         "name": "disputeId",
         "type": "uint256"
@@ -724,6 +708,23 @@ export const disputeGameAbi = [
         ],
         "internalType": "struct IDisputeGame.GraphCommitment",
         "name": "graph",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "prefix",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "roots",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct IJobMarket.CheckpointProof",
+        "name": "checkpoints",
         "type": "tuple"
       }
     ],

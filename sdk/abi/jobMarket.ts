@@ -143,22 +143,6 @@ export const jobMarketAbi = [
         "internalType": "uint32",
         "name": "index",
         "type": "uint32"
-      }
-    ],
-    "name": "JobCheckpointAlreadyCommitted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "JobId",
-        "name": "jobId",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint32",
-        "name": "index",
-        "type": "uint32"
       },
       {
         "internalType": "uint32",
@@ -183,6 +167,43 @@ export const jobMarketAbi = [
       }
     ],
     "name": "JobCheckpointMissing",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint32",
+        "name": "index",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "expected",
+        "type": "uint32"
+      }
+    ],
+    "name": "JobCheckpointOutOfOrder",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint32",
+        "name": "interval",
+        "type": "uint32"
+      }
+    ],
+    "name": "JobCheckpointProofInvalid",
     "type": "error"
   },
   {
@@ -884,19 +905,19 @@ export const jobMarketAbi = [
         "internalType": "JobId",
         "name": "jobId",
         "type": "uint64"
-      },
-      {
-        "internalType": "uint32",
-        "name": "index",
-        "type": "uint32"
       }
     ],
-    "name": "checkpointRoot",
+    "name": "checkpointChain",
     "outputs": [
       {
         "internalType": "bytes32",
-        "name": "",
+        "name": "head",
         "type": "bytes32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "committed",
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",
@@ -1058,7 +1079,7 @@ export const jobMarketAbi = [
           },
           {
             "internalType": "uint16",
-            "name": "openDisputes",
+            "name": "committed",
             "type": "uint16"
           },
           {
@@ -1092,6 +1113,11 @@ export const jobMarketAbi = [
             "type": "uint40"
           },
           {
+            "internalType": "uint16",
+            "name": "openDisputes",
+            "type": "uint16"
+          },
+          {
             "internalType": "uint128",
             "name": "payment",
             "type": "uint128"
@@ -1110,6 +1136,52 @@ export const jobMarketAbi = [
         "internalType": "struct IJobMarket.Job",
         "name": "",
         "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint32",
+        "name": "interval",
+        "type": "uint32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "prefix",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "roots",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct IJobMarket.CheckpointProof",
+        "name": "proof",
+        "type": "tuple"
+      }
+    ],
+    "name": "intervalRoots",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "lo",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "hi",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",

@@ -3,13 +3,13 @@
  * fetched in bounded block ranges), and a watcher that yields them as an async iterator.
  */
 import { CID } from 'multiformats/cid';
-import type { Address, DecodeEventLogReturnType, Hex } from 'viem';
+import type { Address, DecodeEventLogReturnType, Hex, PublicClient } from 'viem';
 import { bytesToHex, decodeEventLog, hexToBytes, numberToHex, pad } from 'viem';
 import { jobMarketAbi } from '../abi/index.ts';
 import { ChainError } from '../errors.ts';
 import { marketAddress, type ChainClient } from './client.ts';
 import { jobStatusName, type JobStatusName } from './revert.ts';
-import { sleep, withRetry } from './retry.ts';
+import { sleep, withRetry, type RetryOptions } from './retry.ts';
 
 export const JOB_EVENT_NAMES = [
   'JobPosted', 'JobCancelled', 'JobClaimed', 'CheckpointCommitted', 'JobSubmitted', 'JobFinalized', 'JobExpired', 'JobSlashed', 'DisputeOpened', 'DisputeClosed',
@@ -52,12 +52,15 @@ export interface JobRecord {
   readonly challengeDeadline: number;
 }
 
-/** The CID string of the bytes a CheckpointCommitted event carries (binary CID). */
-export function cidFromBytes(bytes: Hex): string {
+/**
+ * The CID string of the bytes a CheckpointCommitted event carries (binary CID), or undefined when
+ * they are no CID: the solver chose them, so a reader treats that as content withheld, not as an error.
+ */
+export function cidFromBytes(bytes: Hex): string | undefined {
   try {
     return CID.decode(hexToBytes(bytes)).toString();
-  } catch (err) {
-    throw new ChainError('CHAIN_RPC_FAILED', `the chain holds a malformed CID ${bytes.slice(0, 80)}`, { cause: err });
+  } catch {
+    return undefined;
   }
 }
 
@@ -123,17 +126,37 @@ interface RpcLog { readonly topics: readonly Hex[]; readonly data: Hex; readonly
  * ```
  */
 export async function getJobEvents(client: ChainClient, params: GetJobEventsParameters): Promise<JobEvent[]> {
-  const from = params.fromBlock ?? BigInt(client.deployment.deployedAt);
-  const to = params.toBlock ?? (await withRetry(() => client.publicClient.getBlockNumber({ cacheTime: 0 }), { ...client.retry, signal: params.signal, action: 'getBlockNumber' }));
+  return jobEventsFrom(marketSource(client), params);
+}
+
+/** Where a job's events and checkpoint chain are read from: a public client and the market. */
+export interface MarketSource {
+  readonly publicClient: PublicClient;
+  readonly market: Address;
+  /** First block with market events (the deployment block); defaults to 0. */
+  readonly fromBlock?: bigint | undefined;
+  readonly retry?: RetryOptions | undefined;
+}
+
+/** A chain client's market as a MarketSource. */
+export function marketSource(client: ChainClient): MarketSource {
+  return { publicClient: client.publicClient, market: marketAddress(client), fromBlock: BigInt(client.deployment.deployedAt), retry: client.retry };
+}
+
+/** getJobEvents for any MarketSource (the game clients of the dispute SDK have no ChainClient). */
+export async function jobEventsFrom(source: MarketSource, params: GetJobEventsParameters): Promise<JobEvent[]> {
+  const { publicClient, retry } = source;
+  const from = params.fromBlock ?? source.fromBlock ?? 0n;
+  const to = params.toBlock ?? (await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal: params.signal, action: 'getBlockNumber' }));
   const step = params.maxBlockRange ?? 10_000n;
   const topic = pad(numberToHex(params.jobId), { size: 32 });
   const out: JobEvent[] = [];
   for (let start = from; start <= to; start += step) {
     const end = start + step - 1n < to ? start + step - 1n : to;
-    const logs = await withRetry<RpcLog[]>(() => client.publicClient.request({
+    const logs = await withRetry<RpcLog[]>(() => publicClient.request({
       method: 'eth_getLogs',
-      params: [{ address: marketAddress(client), fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [null, topic] }],
-    }), { ...client.retry, signal: params.signal, action: 'eth_getLogs' });
+      params: [{ address: source.market, fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [null, topic] }],
+    }), { ...retry, signal: params.signal, action: 'eth_getLogs' });
     for (const log of logs) {
       if (log.removed === true) continue;
       let decoded;

@@ -86,7 +86,7 @@ export function describeChainEvent(e: ChainEvent, ctx: DescribeContext): string 
       case 'JobClaimed': return `job ${id} claimed by ${who(a.solver)}; its stake is locked`;
       case 'CheckpointCommitted': {
         const n = ctx.intervalsOf(big(a.jobId));
-        return `job ${id} checkpoint ${text(a.index)}${n === undefined ? '' : `/${n}`} committed: root ${short(a.stateRoot)} cid ${cidFromBytes(a.cid as Hex).slice(0, 16)}…`;
+        return `job ${id} checkpoint ${text(a.index)}${n === undefined ? '' : `/${n}`} committed: root ${short(a.stateRoot)} cid ${cidFromBytes(a.cid as Hex)?.slice(0, 16) ?? '(not a CID)'}…`;
       }
       case 'JobSubmitted': return `job ${id} final checkpoint submitted; challenge window open until ${new Date(Number(big(a.challengeDeadline)) * 1000).toISOString().slice(11, 19)}`;
       case 'JobFinalized': return `job ${id} FINALIZED: ${who(a.solver)} is paid; its stake is unlocked`;

@@ -8,6 +8,7 @@ import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
 import { batchRecordIndex } from '../commit/dataset.ts';
+import { checkpointProof, readCheckpointChain } from '../chain/checkpoints.ts';
 import { createTxSender } from '../chain/sender.ts';
 import { fromWalletClient } from '../chain/signer.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
@@ -73,10 +74,16 @@ async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
   return receipt.gasUsed;
 }
 
-/** Open a dispute on checkpoint interval `interval`; the bond must be approved to the game. */
-export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
-  const before = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
-  const gasUsed = await send(clients, { functionName: 'challenge', args: [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph)] });
+/**
+ * Open a dispute on checkpoint interval `interval`; the bond must be approved to the game. The
+ * interval's roots are proved from the market's logs (read from `fromBlock`, default 0).
+ */
+export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph; fromBlock?: bigint }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
+  const { publicClient } = clients;
+  const market = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'market' });
+  const chain = await readCheckpointChain({ publicClient, market, fromBlock: params.fromBlock }, params.jobId);
+  const before = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
+  const gasUsed = await send(clients, { functionName: 'challenge', args: [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), checkpointProof(chain, params.interval)] });
   return { disputeId: before + 1n, gasUsed };
 }
 

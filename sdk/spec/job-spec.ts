@@ -21,6 +21,12 @@ export const LABEL_ENCODINGS = ['class-u8', 'f32'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 export type Loss = (typeof LOSSES)[number];
 
+/**
+ * The most checkpoint intervals (steps / checkpointInterval) a job may have: the market's
+ * LibCheckpoints.MAX_CHECKPOINTS, which bounds the chain suffix a dispute carries.
+ */
+export const MAX_CHECKPOINTS = 1024;
+
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes as 0x-prefixed hex').transform((s) => s.toLowerCase() as Hex);
 const uint = (max: number) => z.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 const cid = z.string().refine((s) => {
@@ -67,8 +73,8 @@ const jobSpecSchema = z
   .superRefine((s, ctx) => {
     if (s.training.steps % s.training.checkpointInterval !== 0) {
       ctx.addIssue({ code: 'custom', path: ['training', 'steps'], message: `must be a multiple of checkpointInterval (${s.training.checkpointInterval})` });
-    } else if (s.training.steps / s.training.checkpointInterval > 0xffff_ffff) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'checkpointInterval'], message: 'gives more than 2^32-1 checkpoints' });
+    } else if (s.training.steps / s.training.checkpointInterval > MAX_CHECKPOINTS) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'checkpointInterval'], message: `gives ${s.training.steps / s.training.checkpointInterval} checkpoint intervals; the market takes at most ${MAX_CHECKPOINTS}: make it larger` });
     }
     const out = s.model.layers.at(-1) ?? 0;
     if (s.model.loss === 'softmax-xent') {

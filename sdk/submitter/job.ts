@@ -1,24 +1,17 @@
 import type { Address, Hex } from 'viem';
 import { jobMarketAbi } from '../abi/index.ts';
 import { marketAddress, requireWallet, type ChainClient } from '../chain/client.ts';
+import { checkpointsOf, type CommittedCheckpoint } from '../chain/checkpoints.ts';
 import { cidFromBytes, getJobEvents, readJob, watchJobEvents, type JobEvent, type JobRecord } from '../chain/market.ts';
 import { withRetry } from '../chain/retry.ts';
 
 import { cidOfSpecHash } from '../spec/job-spec.ts';
 import type { OnProgress } from './progress.ts';
 
-export interface CheckpointInfo {
-  readonly index: number;
-  readonly stateRoot: Hex;
-  readonly cid: string;
-  readonly blockNumber: bigint;
-  readonly transactionHash: Hex;
-}
-
 export interface JobInfo extends JobRecord {
   readonly specCid: string;
   /** Committed checkpoints in index order (the final one, index checkpointCount, included once submitted). */
-  readonly checkpoints: readonly CheckpointInfo[];
+  readonly checkpoints: readonly CommittedCheckpoint[];
   readonly disputes: { readonly opened: number; readonly closed: number; readonly open: number };
   /** Time-derived states, as the contract's views see them now. */
   readonly finalizable: boolean;
@@ -30,16 +23,6 @@ export interface JobInfo extends JobRecord {
 export interface GetJobParameters {
   readonly jobId: bigint;
   readonly signal?: AbortSignal | undefined;
-}
-
-/** Checkpoint commits among a job's events, by index. */
-export function checkpointsOf(events: readonly JobEvent[]): CheckpointInfo[] {
-  const out: CheckpointInfo[] = [];
-  for (const e of events) {
-    if (e.name !== 'CheckpointCommitted') continue;
-    out.push({ index: e.args.index, stateRoot: e.args.stateRoot, cid: cidFromBytes(e.args.cid), blockNumber: e.blockNumber, transactionHash: e.transactionHash });
-  }
-  return out.sort((a, b) => a.index - b.index);
 }
 
 /**
@@ -109,7 +92,7 @@ export function describeJobEvent(event: JobEvent): string {
     case 'JobPosted': return `job ${event.args.jobId} posted by ${event.args.submitter}: payment ${event.args.payment}, stake ${event.args.solverStake}, ${event.args.checkpointCount} intervals, claim by ${when(event.args.claimDeadline)}`;
     case 'JobCancelled': return `job ${event.args.jobId} cancelled; payment credited back to the submitter`;
     case 'JobClaimed': return `job ${event.args.jobId} claimed by ${event.args.solver}; training deadline ${when(event.args.trainingDeadline)}`;
-    case 'CheckpointCommitted': return `job ${event.args.jobId} checkpoint ${event.args.index} committed: root ${event.args.stateRoot}, cid ${cidFromBytes(event.args.cid)}`;
+    case 'CheckpointCommitted': return `job ${event.args.jobId} checkpoint ${event.args.index} committed: root ${event.args.stateRoot}, cid ${cidFromBytes(event.args.cid) ?? '(not a CID)'}`;
     case 'JobSubmitted': return `job ${event.args.jobId} submitted; challenge window until ${when(event.args.challengeDeadline)}`;
     case 'JobFinalized': return `job ${event.args.jobId} finalized; solver ${event.args.solver} paid`;
     case 'JobExpired': return `job ${event.args.jobId} expired: solver ${event.args.solver} missed its deadline, stake ${event.args.stake} slashed, payment refunded`;

@@ -2,10 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Hex } from 'viem';
-import { jobMarketAbi } from '../abi/index.ts';
+import { readCheckpointChain } from '../chain/checkpoints.ts';
 import { marketAddress, type ChainClient } from '../chain/client.ts';
-import { getJobEvents, readJob, type JobRecord } from '../chain/market.ts';
-import { withRetry } from '../chain/retry.ts';
+import { marketSource, readJob, type JobRecord } from '../chain/market.ts';
 import type { Tensor } from '../commit/tensor.ts';
 import { useBackend, type BackendName } from '../engine/backend.ts';
 import { ContentError, VeritrainError } from '../errors.ts';
@@ -13,7 +12,6 @@ import { buildGraph } from '../graph/graph.ts';
 import { fetchJobSpec, fetchState } from '../storage/objects.ts';
 import type { ContentStore } from '../storage/types.ts';
 import type { JobSpec } from '../spec/job-spec.ts';
-import { checkpointsOf } from './job.ts';
 import type { OnProgress } from './progress.ts';
 
 const MODEL_JSON = 'model.json';
@@ -161,18 +159,17 @@ export async function downloadModel(client: ChainClient, params: DownloadModelPa
   const finalized = job.status === 'Finalized';
   if (!finalized && job.status !== 'Submitted') throw new VeritrainError('CONTENT_UNAVAILABLE', `job ${jobId} is ${job.status}: it has no final checkpoint`, { details: { jobId: jobId.toString(), status: job.status } });
   if (!finalized && params.requireFinalized === true) throw new VeritrainError('CONTENT_UNAVAILABLE', `job ${jobId} is Submitted but not finalized yet (challenge window until ${new Date(job.challengeDeadline * 1000).toISOString()})`);
-  const stateRoot = await withRetry(() => client.publicClient.readContract({
-    address: marketAddress(client), abi: jobMarketAbi, functionName: 'checkpointRoot', args: [jobId, job.checkpointCount],
-  }), { ...client.retry, signal, action: 'checkpointRoot' });
-  const final = checkpointsOf(await getJobEvents(client, { jobId, signal })).find((c) => c.index === job.checkpointCount);
-  if (final === undefined) throw new ContentError('CONTENT_UNAVAILABLE', `no CheckpointCommitted event for the final checkpoint of job ${jobId}`);
-  if (final.stateRoot !== stateRoot) throw new ContentError('CONTENT_INVALID', `the final checkpoint event of job ${jobId} has root ${final.stateRoot} but the chain stores ${stateRoot}`);
+  // The final checkpoint from the logs, checked against the chain head the market stores.
+  const final = (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[job.checkpointCount];
+  if (final === undefined) throw new ContentError('CONTENT_UNAVAILABLE', `no final checkpoint committed for job ${jobId}`);
+  const { stateRoot, cid } = final;
+  if (cid === undefined) throw new ContentError('CONTENT_UNAVAILABLE', `the solver of job ${jobId} committed its final checkpoint without a valid CID`);
 
   onProgress?.({ phase: 'fetch-spec', ref: job.specHash });
   const spec = await fetchJobSpec(params.store, job.specHash, { signal });
-  onProgress?.({ phase: 'fetch-checkpoint', ref: final.cid });
-  const state = await fetchState(params.store, final.cid, stateRoot, { signal });
-  onProgress?.({ phase: 'fetch-checkpoint', done: 1, total: 1, ref: final.cid });
+  onProgress?.({ phase: 'fetch-checkpoint', ref: cid });
+  const state = await fetchState(params.store, cid, stateRoot, { signal });
+  onProgress?.({ phase: 'fetch-checkpoint', done: 1, total: 1, ref: cid });
 
   let files: DownloadModelReturnType['files'];
   if (params.directory !== undefined) {
@@ -180,7 +177,7 @@ export async function downloadModel(client: ChainClient, params: DownloadModelPa
     const tf = await useBackend(params.backend ?? 'cpu');
     const model = stateToLayersModel(tf, spec, state);
     try {
-      model.setUserDefinedMetadata({ veritrain: { chainId: client.chainId, market: marketAddress(client), jobId: jobId.toString(), stateRoot, cid: final.cid, specHash: job.specHash } });
+      model.setUserDefinedMetadata({ veritrain: { chainId: client.chainId, market: marketAddress(client), jobId: jobId.toString(), stateRoot, cid: cid, specHash: job.specHash } });
       await model.save(directoryHandler(params.directory));
     } finally {
       model.dispose();
@@ -188,5 +185,5 @@ export async function downloadModel(client: ChainClient, params: DownloadModelPa
     files = { modelJson: path.join(params.directory, MODEL_JSON), weights: path.join(params.directory, WEIGHTS_BIN) };
     onProgress?.({ phase: 'export', done: 1, total: 1, ref: params.directory });
   }
-  return { job, spec, stateRoot, cid: final.cid, state, finalized, files };
+  return { job, spec, stateRoot, cid: cid, state, finalized, files };
 }

@@ -8,6 +8,7 @@ import { network } from 'hardhat';
 import type { Hex } from 'viem';
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getContract, keccak256, parseEventLogs, toHex } from 'viem';
 import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../../sdk/abi/index.ts';
+import { checkpointProof, EMPTY_CHECKPOINT_CHAIN, linkCheckpoint, readCheckpointChain } from '../../sdk/chain/checkpoints.ts';
 
 const DAY = 86_400;
 const PAYMENT = 1_000n * 10n ** 18n;
@@ -183,7 +184,16 @@ describe('JobMarket over viem', async () => {
       logs.map((l) => [l.args.index, l.args.cid]),
       [0, 1, 2, 3].map((i) => [i, cid(`happy:${i === 3 ? 'final' : String(i)}`)]),
     );
-    assert.equal(await market.read.checkpointRoot([id, 3]), stateRoot('happy:final'));
+    // The market keeps only the chain head: the SDK's hash chain over the logged roots must equal it,
+    // and a proof from those roots gives any interval's two roots back.
+    const roots = [0, 1, 2].map((i) => stateRoot(`happy:${i}`)).concat(stateRoot('happy:final'));
+    const [head, committed] = await market.read.checkpointChain([id]);
+    assert.equal(committed, 4);
+    assert.equal(head, roots.reduce((h, r, i) => linkCheckpoint(h, i, r), EMPTY_CHECKPOINT_CHAIN));
+    const chain = await readCheckpointChain({ publicClient, market: market.address }, id);
+    assert.deepEqual(chain.checkpoints.map((c) => c.stateRoot), roots);
+    assert.deepEqual(await market.read.intervalRoots([id, 2, checkpointProof(chain, 2)]), [roots[2], roots[3]]);
+    await expectRevert(market.read.intervalRoots([id, 1, { ...checkpointProof(chain, 1), roots: roots.slice(1, 3) }]), 'JobCheckpointProofInvalid');
 
     assert.equal(await market.read.isFinalizable([id]), false);
     await expectRevert(market.write.finalize([id]), 'JobChallengeWindowOpen');
@@ -235,7 +245,7 @@ describe('JobMarket over viem', async () => {
     await expectRevert(market.write.claimJob([id], asSolver), 'JobClaimDeadlinePassed');
     const id2 = await claimed(2, 'callers');
     await expectRevert(market.write.commitCheckpoint([id2, 0, stateRoot('a'), cid('a')], asSubmitter), 'JobCallerNotSolver');
-    await expectRevert(market.write.commitCheckpoint([id2, 1, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointMissing');
+    await expectRevert(market.write.commitCheckpoint([id2, 1, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointOutOfOrder');
     await expectRevert(market.write.submitFinal([id2, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointMissing');
     await expectRevert(market.write.openDispute([id2], asSolver), 'JobMarketCallerNotDisputeGame');
     await expectRevert(market.write.slash([id2, other.account.address], asSolver), 'JobMarketCallerNotDisputeGame');

@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Hex } from 'viem';
-import { erc20Abi, parseEventLogs, parseUnits, zeroHash } from 'viem';
+import { erc20Abi, parseEventLogs, parseUnits } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  buildGraph, challenge, createTrajectory, decodeState, disputeGameAbi, initialState, jobMarketAbi, playChallenger, readDispute, silentLogger, Stage,
+  buildGraph, challenge, createTrajectory, decodeState, disputeGameAbi, initialState, jobMarketAbi, playChallenger, readCheckpointChain, readDispute, silentLogger, Stage,
   stateRoot, traceRootOf, useBackend, type MoveRecord,
 } from '../../sdk/index.ts';
 import { BOND, CHALLENGE_WINDOW, cleanup, createSolverWorld, KEYS, PAYMENT, runCli, spawnSolver, STAKE, tempDir, writeSolverConfig, type LogLine, type SolverProcess } from './solver-fixtures/world.ts';
@@ -53,7 +53,8 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
   const graph = buildGraph(world.spec);
   const tf = await useBackend('wasm');
   const reference = createTrajectory({ tf, graph, spec: world.spec, records: world.records, start: 0, end: K * INTERVALS, startState: initialState(world.spec) });
-  const checkpointRoot = (i: number): Promise<Hex> => publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'checkpointRoot', args: [jobId, i] });
+  /** Checkpoint i's root as the chain commits it (logs checked against the market's head); undefined while uncommitted. */
+  const checkpointRoot = async (i: number): Promise<Hex | undefined> => (await readCheckpointChain({ publicClient, market }, jobId)).checkpoints[i]?.stateRoot;
 
   it('imports a key into a keystore and stakes with the CLI; bad config is reported by field', async () => {
     const imported = await runCli(['key', 'import', keystore], { ...env, VERITRAIN_PRIVATE_KEY: KEYS.solver });
@@ -80,7 +81,7 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     await solver.kill9();
     const job = await publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'getJob', args: [jobId] });
     assert.equal(job.status, 2, 'still Claimed: killed mid-training');
-    assert.equal(await checkpointRoot(INTERVALS), zeroHash);
+    assert.equal(await checkpointRoot(INTERVALS), undefined);
 
     solver = await spawnSolver(configFile, env, logs);
     const resumed = await solver.waitForLog((l) => l.msg === 'resuming training', 30_000, 'the resume');

@@ -20,7 +20,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import {
   ChainError, ConfigError, KeyError, MNIST_RECORD_BYTES, cancelJob, cidToBytes, createChainClient, createDataset, createHeliaStore, createP2PNode,
   createRootHasher, createDirCheckpointStore, deploy, describeJobEvent, directoryHandler, downloadModel, encryptKeystore, estimateCost,
-  fetchDataset, fetchJobSpec, getJob, importKeystore, jobMarketAbi, loadDeployment, postJob, recordBytes, silentLogger, stakingVaultAbi, stateRoot,
+  fetchDataset, fetchJobSpec, getJob, importKeystore, jobMarketAbi, loadDeployment, postJob, readCheckpointChain, recordBytes, silentLogger, stakingVaultAbi, stateRoot,
   train, unlockKeystore, useBackend, watchJob, writeDeployment, type ChainClient, type JobEvent, type P2PNode, type HeliaStore, type WalletChainClient,
 } from '../../sdk/index.ts';
 import { mnistJob } from './fixtures/mnist-job.ts';
@@ -218,8 +218,8 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     assert.equal(model.finalized, true);
     assert.equal(model.stateRoot, finalRoot);
     assert.equal(stateRoot(model.state), finalRoot);
-    const onChain = await publicClient.readContract({ address: deployment.contracts.JobMarket.address, abi: jobMarketAbi, functionName: 'checkpointRoot', args: [jobId, 4] });
-    assert.equal(model.stateRoot, onChain);
+    const onChain = (await readCheckpointChain({ publicClient, market: deployment.contracts.JobMarket.address }, jobId)).checkpoints[4];
+    assert.equal(model.stateRoot, onChain?.stateRoot);
     assert.ok(phases.includes('fetch-checkpoint') && phases.includes('export'));
 
     const tf = await useBackend('cpu');

@@ -135,7 +135,7 @@ export function createVerification(o: VerificationOptions): Verification {
       const from = BigInt(row.block_cursor);
       if (head >= from) {
         for (const e of await getJobEvents(o.chain, { jobId, fromBlock: from === 0n ? undefined : from, toBlock: head, signal })) {
-          if (e.name === 'CheckpointCommitted') o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid));
+          if (e.name === 'CheckpointCommitted') o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
         }
         o.db.upsertJob(jobId, { block_cursor: (head + 1n).toString() });
       }

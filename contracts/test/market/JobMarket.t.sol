@@ -7,6 +7,7 @@ import {TestToken} from "../../dev/TestToken.sol";
 import {IJobMarket} from "../../interfaces/IJobMarket.sol";
 import {IStakingVault} from "../../interfaces/IStakingVault.sol";
 import {JobMarket} from "../../JobMarket.sol";
+import {LibCheckpoints} from "../../libraries/LibCheckpoints.sol";
 import {JobId} from "../../types/JobId.sol";
 import {Duration, Timestamp} from "../../types/Time.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
@@ -41,6 +42,8 @@ contract JobMarketTest is MarketFixture {
         p.specHash = 0;
         _expectInvalid(p, "specHash");
         p = params(PAY, STAKE, 0);
+        _expectInvalid(p, "checkpointCount");
+        p = params(PAY, STAKE, LibCheckpoints.MAX_CHECKPOINTS + 1);
         _expectInvalid(p, "checkpointCount");
         p = params(0, STAKE, 4);
         _expectInvalid(p, "payment");
@@ -160,16 +163,18 @@ contract JobMarketTest is MarketFixture {
 
     function test_commitCheckpoint_inOrder_succeeds() public {
         JobId id = postAndClaim(PAY, STAKE, 4);
+        (bytes32 head, uint32 committed) = market.checkpointChain(id);
+        assertEq(head, LibCheckpoints.EMPTY, "claim starts the chain");
+        assertEq(committed, 0, "none yet");
         commitUpTo(id, 4);
-        for (uint32 i = 0; i < 4; ++i) {
-            assertEq(market.checkpointRoot(id, i), root(i), "root");
-        }
-        assertEq(market.checkpointRoot(id, 4), bytes32(0), "final not yet");
+        (head, committed) = market.checkpointChain(id);
+        assertEq(head, chainHead(4), "head binds every root in order");
+        assertEq(committed, 4, "committed");
     }
 
     function test_commitCheckpoint_skipsIndex_reverts() public {
         JobId id = postAndClaim(PAY, STAKE, 4);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointMissing.selector, id, uint32(0)));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointOutOfOrder.selector, id, uint32(1), uint32(0)));
         vm.prank(solver);
         market.commitCheckpoint(id, 1, root(1), "");
     }
@@ -177,9 +182,43 @@ contract JobMarketTest is MarketFixture {
     function test_commitCheckpoint_overwrite_reverts() public {
         JobId id = postAndClaim(PAY, STAKE, 4);
         commitUpTo(id, 2);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointAlreadyCommitted.selector, id, uint32(1)));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointOutOfOrder.selector, id, uint32(1), uint32(2)));
         vm.prank(solver);
         market.commitCheckpoint(id, 1, root(9), "");
+    }
+
+    function test_intervalRoots_committedSuffix_returnsBothRoots() public {
+        JobId id = postAndClaim(PAY, STAKE, 4);
+        commitUpTo(id, 4);
+        for (uint32 i = 0; i < 3; ++i) {
+            (bytes32 lo, bytes32 hi) = market.intervalRoots(id, i, proofOf(i, 4));
+            assertEq(lo, root(i), "lo");
+            assertEq(hi, root(i + 1), "hi");
+        }
+    }
+
+    function test_intervalRoots_wrongOrStaleOrShort_reverts() public {
+        JobId id = postAndClaim(PAY, STAKE, 4);
+        commitUpTo(id, 3);
+        IJobMarket.CheckpointProof memory p = proofOf(1, 3);
+        p.roots[1] = root(9);
+        _expectProofInvalid(id, 1, p);
+        // Stale: built before the solver committed checkpoint 3.
+        p = proofOf(1, 3);
+        vm.prank(solver);
+        market.commitCheckpoint(id, 3, root(3), "");
+        _expectProofInvalid(id, 1, p);
+        // Short: checkpoint 4 (the final one) is not committed, so interval 3 has no upper root.
+        _expectProofInvalid(id, 3, proofOf(3, 4));
+        // A forged prefix cannot stand in for the committed ones.
+        p = proofOf(1, 4);
+        p.prefix = LibCheckpoints.EMPTY;
+        _expectProofInvalid(id, 1, p);
+    }
+
+    function _expectProofInvalid(JobId id, uint32 interval, IJobMarket.CheckpointProof memory p) internal {
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointProofInvalid.selector, id, interval));
+        market.intervalRoots(id, interval, p);
     }
 
     function test_commitCheckpoint_finalIndex_reverts() public {
@@ -237,7 +276,9 @@ contract JobMarketTest is MarketFixture {
 
     function test_finalize_afterWindow_succeeds() public {
         JobId id = postClaimSubmit(PAY, STAKE, 3);
-        assertEq(market.checkpointRoot(id, 3), root(3), "final root");
+        (bytes32 head, uint32 committed) = market.checkpointChain(id);
+        assertEq(head, chainHead(4), "the final root closes the chain");
+        assertEq(committed, 4, "final counted");
         assertTrue(!market.isFinalizable(id), "not yet");
         vm.warp(block.timestamp + MIN_WINDOW + 1);
         assertTrue(market.isFinalizable(id), "finalizable");
@@ -518,13 +559,14 @@ contract JobMarketTest is MarketFixture {
         market.slash(id, caller);
     }
 
-    /// Out-of-order commits never land: index i only after 0..i-1.
+    /// Out-of-order commits never land: index i only right after 0..i-1 (no gap, no rewrite).
     function testFuzz_commitCheckpoint_outOfOrder_reverts(uint32 committed, uint32 index) public {
-        committed = uint32(bound(committed, 0, 6));
-        index = uint32(bound(index, committed + 1, 7));
+        committed = uint32(bound(committed, 0, 7));
+        index = uint32(bound(index, 0, 7));
+        vm.assume(index != committed);
         JobId id = postAndClaim(PAY, STAKE, 8);
         commitUpTo(id, committed);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointMissing.selector, id, index - 1));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobCheckpointOutOfOrder.selector, id, index, committed));
         vm.prank(solver);
         market.commitCheckpoint(id, index, root(index), "");
     }

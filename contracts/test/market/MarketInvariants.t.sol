@@ -5,6 +5,7 @@ import {TestToken} from "../../dev/TestToken.sol";
 import {IJobMarket} from "../../interfaces/IJobMarket.sol";
 import {IStakingVault} from "../../interfaces/IStakingVault.sol";
 import {JobMarket} from "../../JobMarket.sol";
+import {LibCheckpoints} from "../../libraries/LibCheckpoints.sol";
 import {StakingVault} from "../../StakingVault.sol";
 import {JobId} from "../../types/JobId.sol";
 import {Duration, Timestamp} from "../../types/Time.sol";
@@ -23,7 +24,9 @@ contract MarketHandler is Test {
 
     address[] public actors;
     JobId[] internal _jobs;
-    mapping(JobId => uint32) internal _nextIndex;
+    mapping(JobId => uint32) public nextIndex;
+    /// @dev The checkpoint chain head each job should have: every accepted commit, in order.
+    mapping(JobId => bytes32) public expectedHead;
     mapping(JobId => IJobMarket.JobStatus) internal _lastStatus;
     /// @dev Credits a job's terminal transition produced, measured as credit deltas.
     mapping(JobId => uint256) public creditedByJob;
@@ -95,7 +98,7 @@ contract MarketHandler is Test {
         if (job.status == IJobMarket.JobStatus.Open) {
             this.claimJob(jobSeed, actorSeed);
         } else if (job.status == IJobMarket.JobStatus.Claimed) {
-            if (_nextIndex[id] < job.checkpointCount) this.commitCheckpoint(jobSeed);
+            if (nextIndex[id] < job.checkpointCount) this.commitCheckpoint(jobSeed);
             else this.submitFinal(jobSeed);
         } else if (job.status == IJobMarket.JobStatus.Submitted) {
             if (block.timestamp <= Timestamp.unwrap(job.challengeDeadline)) {
@@ -128,16 +131,20 @@ contract MarketHandler is Test {
             vm.stopPrank();
         }
         vm.prank(who);
-        try market.claimJob(id) {} catch {}
+        try market.claimJob(id) {
+            expectedHead[id] = LibCheckpoints.EMPTY;
+        } catch {}
         _observe(id);
     }
 
     function commitCheckpoint(uint256 jobSeed) external {
         (JobId id, IJobMarket.Job memory job) = _job(jobSeed);
-        uint32 i = _nextIndex[id];
+        uint32 i = nextIndex[id];
         vm.prank(job.solver);
-        try market.commitCheckpoint(id, i, keccak256(abi.encode(id, i)), hex"0170") {
-            _nextIndex[id] = i + 1;
+        bytes32 stateRoot = keccak256(abi.encode(id, i));
+        try market.commitCheckpoint(id, i, stateRoot, hex"0170") {
+            nextIndex[id] = i + 1;
+            expectedHead[id] = LibCheckpoints.link(expectedHead[id], i, stateRoot);
         } catch {}
         _observe(id);
     }
@@ -145,7 +152,11 @@ contract MarketHandler is Test {
     function submitFinal(uint256 jobSeed) external {
         (JobId id, IJobMarket.Job memory job) = _job(jobSeed);
         vm.prank(job.solver);
-        try market.submitFinal(id, keccak256(abi.encode(id, "final")), hex"0170") {} catch {}
+        bytes32 stateRoot = keccak256(abi.encode(id, "final"));
+        try market.submitFinal(id, stateRoot, hex"0170") {
+            expectedHead[id] = LibCheckpoints.link(expectedHead[id], job.checkpointCount, stateRoot);
+            nextIndex[id] = job.checkpointCount + 1;
+        } catch {}
         _observe(id);
     }
 
@@ -330,6 +341,19 @@ contract MarketInvariantsTest is MarketFixture {
             } else {
                 assertEq(credited, 0, "nothing before the end");
             }
+        }
+    }
+
+    /// @custom:invariant checkpoints are append-only and in order: every job's chain head and count are
+    ///                   exactly those of the commits the market accepted, and nothing else.
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 60
+    function invariant_checkpointChainIsTheAcceptedCommits() public view {
+        for (uint256 i = 0; i < handler.jobCount(); ++i) {
+            JobId id = handler.jobAt(i);
+            (bytes32 head, uint32 committed) = market.checkpointChain(id);
+            assertEq(head, handler.expectedHead(id), "head");
+            assertEq(committed, handler.nextIndex(id), "committed");
         }
     }
 

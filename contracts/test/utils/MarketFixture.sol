@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {TestToken} from "../../dev/TestToken.sol";
 import {IJobMarket} from "../../interfaces/IJobMarket.sol";
 import {JobMarket} from "../../JobMarket.sol";
+import {LibCheckpoints} from "../../libraries/LibCheckpoints.sol";
 import {StakingVault} from "../../StakingVault.sol";
 import {JobId} from "../../types/JobId.sol";
 import {Duration, Timestamp} from "../../types/Time.sol";
@@ -101,6 +102,27 @@ abstract contract MarketFixture is Test {
 
     function root(uint256 i) internal pure returns (bytes32) {
         return keccak256(abi.encode("root", i));
+    }
+
+    /// @notice The chain head after checkpoints 0..n-1 with roots `root(i)`.
+    function chainHead(uint32 n) internal pure returns (bytes32 head) {
+        head = LibCheckpoints.EMPTY;
+        for (uint32 i = 0; i < n; ++i) {
+            head = keccak256(abi.encode(head, i, root(i)));
+        }
+    }
+
+    /// @notice The proof of interval `interval` when checkpoints 0..committed-1 hold `root(i)`.
+    function proofOf(uint32 interval, uint32 committed)
+        internal
+        pure
+        returns (IJobMarket.CheckpointProof memory p)
+    {
+        p.prefix = chainHead(interval);
+        p.roots = new bytes32[](committed - interval);
+        for (uint32 i = interval; i < committed; ++i) {
+            p.roots[i - interval] = root(i);
+        }
     }
 
     function commitUpTo(JobId id, uint32 n) internal {
