@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 /// @title LibCheckpoints
-/// @notice A job's checkpoint commitments as a hash chain (docs/PROTOCOL.md §5.1): the market keeps
+/// @notice A job's checkpoint commitments as a hash chain (docs/PROTOCOL.md §6.2): the market keeps
 ///         one head per job instead of one slot per checkpoint, so a commit rewrites a slot (5,000
 ///         gas) instead of filling a new one (22,100). The state roots themselves are in the
 ///         `CheckpointCommitted` logs; whoever needs two of them on chain (a dispute) brings them

@@ -1,5 +1,5 @@
 /**
- * A job's checkpoint chain (docs/PROTOCOL.md §5.1): the market stores only a head,
+ * A job's checkpoint chain (docs/PROTOCOL.md §6.2): the market stores only a head,
  * head_i = keccak256(abi.encode(head_{i-1}, uint32 i, stateRoot_i)) from EMPTY_CHECKPOINT_CHAIN,
  * and a count. The roots are read from the CheckpointCommitted logs and checked against the head;
  * a dispute proves two adjacent roots with the chain's suffix.
@@ -93,4 +93,27 @@ export function checkpointProof(chain: CheckpointChain, interval: number): Check
   let prefix = EMPTY_CHECKPOINT_CHAIN;
   for (let i = 0; i < interval; i++) prefix = linkCheckpoint(prefix, i, roots[i] as Hex);
   return { prefix, roots: roots.slice(interval) };
+}
+
+/**
+ * Sends something that carries the proof of interval `interval` (a challenge), proving it again
+ * when the solver committed another checkpoint before it was mined (JobCheckpointProofInvalid), up
+ * to `attempts` times in all (default 3).
+ */
+export async function withCheckpointProof<T>(
+  source: MarketSource,
+  jobId: bigint,
+  interval: number,
+  send: (proof: CheckpointProof) => Promise<T>,
+  options: { signal?: AbortSignal | undefined; attempts?: number | undefined; onStale?: (() => void) | undefined } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const proof = checkpointProof(await readCheckpointChain(source, jobId, { signal: options.signal }), interval);
+    try {
+      return await send(proof);
+    } catch (err) {
+      if (!(err instanceof ChainError && err.errorName === 'JobCheckpointProofInvalid') || attempt >= (options.attempts ?? 3)) throw err;
+      options.onStale?.();
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
 import { batchRecordIndex } from '../commit/dataset.ts';
-import { checkpointProof, readCheckpointChain } from '../chain/checkpoints.ts';
+import { withCheckpointProof, type CheckpointProof } from '../chain/checkpoints.ts';
 import { createTxSender } from '../chain/sender.ts';
 import { fromWalletClient } from '../chain/signer.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
@@ -81,9 +81,9 @@ async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
 export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph; fromBlock?: bigint }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
   const { publicClient } = clients;
   const market = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'market' });
-  const chain = await readCheckpointChain({ publicClient, market, fromBlock: params.fromBlock }, params.jobId);
   const before = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
-  const gasUsed = await send(clients, { functionName: 'challenge', args: [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), checkpointProof(chain, params.interval)] });
+  const args = (proof: CheckpointProof) => [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), proof] as const;
+  const gasUsed = await withCheckpointProof({ publicClient, market, fromBlock: params.fromBlock }, params.jobId, params.interval, (proof) => send(clients, { functionName: 'challenge', args: args(proof) }));
   return { disputeId: before + 1n, gasUsed };
 }
 

@@ -8,7 +8,8 @@ import { network } from 'hardhat';
 import type { Hex } from 'viem';
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getContract, keccak256, parseEventLogs, toHex } from 'viem';
 import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../../sdk/abi/index.ts';
-import { checkpointProof, EMPTY_CHECKPOINT_CHAIN, linkCheckpoint, readCheckpointChain } from '../../sdk/chain/checkpoints.ts';
+import { checkpointProof, EMPTY_CHECKPOINT_CHAIN, linkCheckpoint, readCheckpointChain, withCheckpointProof } from '../../sdk/chain/checkpoints.ts';
+import { decodeRevert } from '../../sdk/chain/revert.ts';
 
 const DAY = 86_400;
 const PAYMENT = 1_000n * 10n ** 18n;
@@ -249,6 +250,24 @@ describe('JobMarket over viem', async () => {
     await expectRevert(market.write.submitFinal([id2, stateRoot('a'), cid('a')], asSolver), 'JobCheckpointMissing');
     await expectRevert(market.write.openDispute([id2], asSolver), 'JobMarketCallerNotDisputeGame');
     await expectRevert(market.write.slash([id2, other.account.address], asSolver), 'JobMarketCallerNotDisputeGame');
+  });
+
+  it('a checkpoint proof made stale by a new commit is proved again from the logs', async () => {
+    const id = await claimed(4, 'stale');
+    for (let i = 0; i < 3; i++) await mined(market.write.commitCheckpoint([id, i, stateRoot(`stale:${i}`), cid(`stale:${i}`)], asSolver));
+    let calls = 0;
+    const roots = await withCheckpointProof({ publicClient, market: market.address }, id, 1, async (proof) => {
+      calls += 1;
+      // The solver commits between the proof being read and it reaching the chain.
+      if (calls === 1) await mined(market.write.commitCheckpoint([id, 3, stateRoot('stale:3'), cid('stale:3')], asSolver));
+      try {
+        return await market.read.intervalRoots([id, 1, proof]);
+      } catch (err) {
+        throw decodeRevert(err) ?? err;
+      }
+    });
+    assert.equal(calls, 2, 'the first proof went stale and was read again');
+    assert.deepEqual(roots, [stateRoot('stale:1'), stateRoot('stale:2')]);
   });
 
   it('expires a job whose solver missed the deadline: refund and slash', async () => {

@@ -11,8 +11,6 @@
  */
 import { erc20Abi, parseEventLogs, type Address, type PublicClient } from 'viem';
 import {
-  ChainError,
-  checkpointProof,
   disputeGameAbi,
   graphCommitment,
   jobMarketAbi,
@@ -20,7 +18,6 @@ import {
   marketSource,
   NEXT_STATE,
   challengerMove,
-  readCheckpointChain,
   readDispute,
   readJob,
   specTuple,
@@ -36,6 +33,7 @@ import {
   type StageCode,
   type Trajectory,
   type WalletChainClient,
+  withCheckpointProof,
 } from '../../sdk/index.ts';
 import type { DisputeOutcome } from '../core/report.ts';
 import type { VerifierDb } from './db.ts';
@@ -176,19 +174,11 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     const allowance = await pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
     if (allowance < bond) await send('approve', jobId, { address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal });
     log.info('challenging', { jobId, interval, faultyStep, bond });
-    // The interval's roots proved against the market's checkpoint chain. A proof goes stale when the
-    // solver commits another checkpoint before the challenge is mined: read the chain again.
-    let receipt;
-    for (let attempt = 1; ; attempt++) {
-      const proof = checkpointProof(await readCheckpointChain(marketSource(o.chain), jobId, { signal }), interval);
-      try {
-        ({ receipt } = await send('challenge', jobId, { address: game, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, interval, specTuple(spec), graphCommitment(graph), proof], signal }));
-        break;
-      } catch (err) {
-        if (!(err instanceof ChainError && err.errorName === 'JobCheckpointProofInvalid') || attempt === 3) throw err;
-        log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval });
-      }
-    }
+    // The interval's roots proved against the market's checkpoint chain (read again if the solver commits meanwhile).
+    const { receipt } = await withCheckpointProof(marketSource(o.chain), jobId, interval, (proof) =>
+      send('challenge', jobId, { address: game, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, interval, specTuple(spec), graphCommitment(graph), proof], signal }), {
+      signal, onStale: () => { log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval }); },
+    });
     const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' })[0];
     if (created === undefined) throw new Error('the challenge was mined without a DisputeCreated event');
     const disputeId = created.args.disputeId;
