@@ -63,9 +63,16 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
 
   const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => withRetry(fn, { ...client.retry, signal, action });
   const chainTime = async (signal: AbortSignal): Promise<number> => Number((await rpc('getBlock', () => client.publicClient.getBlock({ blockTag: 'latest' }), signal)).timestamp);
-  /** The root committed on chain for checkpoint `index`, or undefined while it is not committed. */
-  const checkpointRoot = async (jobId: bigint, index: number, signal: AbortSignal): Promise<Hex | undefined> =>
-    (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[index]?.stateRoot;
+  /**
+   * The root committed on chain for checkpoint `index`, or undefined while it is not committed.
+   * Asked before every commit: the count alone answers the usual "not yet"; only a checkpoint
+   * already committed (a resume, a race) costs reading the logs.
+   */
+  const checkpointRoot = async (jobId: bigint, index: number, signal: AbortSignal): Promise<Hex | undefined> => {
+    const [, committed] = await rpc('checkpointChain', () => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'checkpointChain', args: [jobId] }), signal);
+    if (committed <= index) return undefined;
+    return (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[index]?.stateRoot;
+  };
 
   async function acquireSlot(signal: AbortSignal): Promise<void> {
     while (trainingSlots === 0) {
