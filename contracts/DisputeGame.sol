@@ -25,6 +25,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
 
     /// @inheritdoc IDisputeGame
     uint32 public constant NEXT_STATE = type(uint32).max;
+    /// @inheritdoc IDisputeGame
+    uint32 public constant STATE_COPY = type(uint32).max - 1;
 
     IJobMarket public immutable market;
     /// @notice Decides the last move; stateless.
@@ -148,7 +150,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function point(uint256 disputeId, uint32 op, uint64 element) external {
         Dispute storage d = _move(disputeId, Stage.AwaitPoint);
         (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
-        bool valid = op == NEXT_STATE ? element < stateCount : op < opCount;
+        bool valid = op == NEXT_STATE || op == STATE_COPY ? element >> 32 < stateCount : op < opCount;
         if (!valid) revert DisputePointInvalid(disputeId, op, element);
         d.pointOp = op;
         d.pointElement = element;
@@ -191,22 +193,30 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeGame
-    function openNextState(
+    function openStateLink(
         uint256 disputeId,
         JobSpec calldata spec,
         GraphCommitment calldata graph,
-        bytes32 tensorRoot,
-        bytes32[] calldata traceProof,
-        bytes32[] calldata stateProof
+        LibOpCheck.StateLinkOpening calldata opening
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
-        if (d.pointOp != NEXT_STATE) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
+        bool next = d.pointOp == NEXT_STATE;
+        if (!next && d.pointOp != STATE_COPY) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
         LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
-        uint256 t = d.pointElement;
-        // The trace's last stateCount outputs are the next state, in state order (§3.1).
-        bool inTrace = LibMerkle.processProof(tensorRoot, roots.opCount - roots.stateCount + t, roots.opCount, traceProof) == d.traceRoot;
-        bool inState = LibMerkle.processProof(tensorRoot, t, roots.stateCount, stateProof) == d.hiRoot;
-        _resolveOpening(disputeId, d, inTrace && inState);
+        uint256 t = d.pointElement >> 32;
+        // The trace holds the state at lo first, then the op outputs; the last stateCount outputs
+        // are the next state, in state order (§3.1). A block that is not the state's reverts.
+        bool holds = judge.checkStateLink(
+            next ? d.hiRoot : d.loRoot,
+            roots.stateCount,
+            t,
+            d.traceRoot,
+            roots.stateCount + roots.opCount,
+            next ? roots.opCount + t : t,
+            uint32(d.pointElement),
+            opening
+        );
+        _resolveOpening(disputeId, d, holds);
     }
 
     /// @inheritdoc IDisputeGame
@@ -280,7 +290,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         return LibOpCheck.StepRoots({
             graphRoot: graph.opsRoot,
             opCount: graph.opCount,
-            stateRoot: d.loRoot,
             stateCount: graph.stateCount,
             traceRoot: d.traceRoot
         });

@@ -34,4 +34,18 @@ contract ElementJudge is IElementJudge {
     ) external view returns (bool) {
         return LibOpCheck.checkLoadElement(roots, op, opIndex, opProof, element, data, record, output);
     }
+
+    /// @inheritdoc IElementJudge
+    function checkStateLink(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        bytes32 traceRoot,
+        uint256 traceCount,
+        uint256 tracePosition,
+        uint256 element,
+        LibOpCheck.StateLinkOpening calldata opening
+    ) external view returns (bool) {
+        return LibOpCheck.checkStateLink(stateRoot, stateCount, tensor, traceRoot, traceCount, tracePosition, element, opening);
+    }
 }

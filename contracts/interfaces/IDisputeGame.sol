@@ -56,8 +56,12 @@ interface IDisputeGame {
         bytes32 opsRoot;
     }
 
-    /// @notice Marks a point at the next state rather than an op output: pointOp == NEXT_STATE.
+    /// @notice Marks a point at the next state rather than an op output: pointOp == NEXT_STATE,
+    ///         pointElement = tensor · 2^32 + element of that tensor.
     function NEXT_STATE() external view returns (uint32);
+    /// @notice Marks a point at the trace's copy of the state at step lo: pointOp == STATE_COPY,
+    ///         pointElement = tensor · 2^32 + element of that tensor.
+    function STATE_COPY() external view returns (uint32);
 
     event DisputeCreated(
         uint256 indexed disputeId, JobId indexed jobId, address indexed challenger, uint32 interval, uint64 lo, uint64 hi, uint128 bond
@@ -127,8 +131,10 @@ interface IDisputeGame {
     function chooseHalf(uint256 disputeId, bool left) external;
     /// @notice Solver: the op-trace root of step lo (hi = lo + 1).
     function postTrace(uint256 disputeId, bytes32 traceRoot) external;
-    /// @notice Challenger: the disputed output element, or (op = NEXT_STATE) the next-state tensor
-    ///         `element` that the trace's last ops must reproduce.
+    /// @notice Challenger: the disputed output element; or (op = NEXT_STATE) element
+    ///         `element % 2^32` of next-state tensor `element / 2^32`, which the trace's last ops
+    ///         must reproduce bit for bit; or (op = STATE_COPY) the same of the trace's copy of the
+    ///         state at step lo.
     function point(uint256 disputeId, uint32 op, uint64 element) external;
     /// @notice Solver: open the pointed element of a compute op. Resolves the dispute.
     function openElement(
@@ -150,15 +156,15 @@ interface IDisputeGame {
         LibOpCheck.RecordOpening calldata record,
         LibOpCheck.TensorOpening calldata output
     ) external;
-    /// @notice Solver: show that next-state tensor `pointElement` is the output of op
-    ///         opCount - stateCount + pointElement of the trace. Resolves the dispute.
-    function openNextState(
+    /// @notice Solver: show that the state leaf holding the pointed element is the same 2048
+    ///         bytes in the state (at hi for NEXT_STATE, at lo for STATE_COPY) and in the trace
+    ///         (trace position opCount + t, the output of op opCount - stateCount + t, for
+    ///         NEXT_STATE; position t for STATE_COPY). Resolves the dispute.
+    function openStateLink(
         uint256 disputeId,
         JobSpec calldata spec,
         GraphCommitment calldata graph,
-        bytes32 tensorRoot,
-        bytes32[] calldata traceProof,
-        bytes32[] calldata stateProof
+        LibOpCheck.StateLinkOpening calldata opening
     ) external;
     /// @notice Anyone: the side to move ran out of time and loses.
     function timeout(uint256 disputeId) external;

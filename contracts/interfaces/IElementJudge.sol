@@ -32,4 +32,17 @@ interface IElementJudge {
         LibOpCheck.RecordOpening calldata record,
         LibOpCheck.TensorOpening calldata output
     ) external view returns (bool valid);
+
+    /// @notice See LibOpCheck.checkStateLink: whether the trace holds the state leaf's bytes.
+    ///         Reverts with OpCheckStateLeafInvalid when the block is not the state's.
+    function checkStateLink(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        bytes32 traceRoot,
+        uint256 traceCount,
+        uint256 tracePosition,
+        uint256 element,
+        LibOpCheck.StateLinkOpening calldata opening
+    ) external view returns (bool holds);
 }

@@ -72,14 +72,28 @@ library LibMerkle {
         return buf[lo];
     }
 
-    /// @notice Root from one leaf hash and its path.
+    /// @notice Root from one leaf hash and its path: one sibling per level, bottom-up, the same
+    ///         result as processRangeProof over the single leaf `index` (one hash call per level,
+    ///         in the scratch space: a path is the hot loop of every dispute opening).
     function processProof(bytes32 leaf, uint256 index, uint256 leafCount, bytes32[] calldata proof)
         internal
         view
-        returns (bytes32)
+        returns (bytes32 node)
     {
-        bytes32[] memory leaves = new bytes32[](1);
-        leaves[0] = leaf;
-        return processRangeProof(leaves, index, leafCount, proof);
+        if (index >= leafCount) revert MerkleRangeInvalid(index, 1, leafCount);
+        uint256 levels = depth(leafCount);
+        if (proof.length != levels) revert MerkleProofLengthInvalid(proof.length, levels);
+        node = leaf;
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, levels) { i := add(i, 1) } {
+                let sibling := calldataload(add(proof.offset, shl(5, i)))
+                // Bit i of the index: 0 keeps the node on the left, 1 puts the sibling there.
+                let right := and(shr(i, index), 1)
+                mstore(shl(5, right), node)
+                mstore(shl(5, xor(right, 1)), sibling)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+                node := mload(0x00)
+            }
+        }
     }
 }

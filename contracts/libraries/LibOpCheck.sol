@@ -15,7 +15,8 @@ import {OpDesc} from "../types/OpDesc.sol";
 ///         are decided exactly by LibExactSum (its library doc states the rule bit for bit);
 ///         EXP, TANH and SIGMOID use LibTranscendental's enclosures and the slack of §4.3.
 ///         `checkOpElement` / `checkLoadElement` first prove every value they use against the
-///         step's commitments (§2, §3.1) and revert with an OpCheck* error on a bad proof.
+///         step's commitments (§2, §3.1) and revert with an OpCheck* error on a bad proof;
+///         `checkStateLink` proves that a trace tensor holds a state tensor's bytes (§5).
 library LibOpCheck {
     uint8 internal constant LOAD_X = 1;
     uint8 internal constant LOAD_Y = 2;
@@ -67,21 +68,23 @@ library LibOpCheck {
     error OpCheckRecordInvalid(uint256 recordIndex);
     /// @notice The record has `given` bytes where the spec's layout needs `needed`.
     error OpCheckRecordLengthInvalid(uint256 given, uint256 needed);
+    /// @notice The block is not state leaf `leaf` of tensor `tensor` under the state root.
+    error OpCheckStateLeafInvalid(uint256 tensor, uint256 leaf);
 
-    /// @notice The commitments of one step: the graph, the state at step j and its op trace.
+    /// @notice The commitments an op check reads: the graph and the op trace of step j. The trace
+    ///         root (§3.1) is over stateCount + opCount tensor roots in the trace layout: the state
+    ///         at step j, then every op output; ops read state tensors from there.
     struct StepRoots {
         bytes32 graphRoot;
         uint256 opCount;
-        bytes32 stateRoot;
         uint256 stateCount;
         bytes32 traceRoot;
     }
 
-    /// @notice An opening of a contiguous element range of a committed tensor: its covering
-    ///         leaves in full (2048 bytes each, §2.2), the range proof of those leaves in the
-    ///         tensor's tree, and the single-leaf proof of the tensor root in the state root
-    ///         (state inputs) or the trace root (op outputs, and the disputed output itself).
-    ///         Which range is opened follows from the op kind, the shapes and the element.
+    /// @notice An opening of a contiguous element range of a trace tensor: its covering leaves
+    ///         in full (256 bytes each, §2.1), the range proof of those leaves in the tensor's
+    ///         tree, and the single-leaf proof of the tensor root in the trace root. Which range is
+    ///         opened follows from the op kind, the shapes and the element.
     struct TensorOpening {
         bytes leaves;
         bytes32[] leafProof;
@@ -98,6 +101,18 @@ library LibOpCheck {
         uint32 outputCount; // layers[L] (label width for f32 labels)
         uint8 featureEncoding;
         uint8 labelEncoding;
+    }
+
+    /// @notice One 2048-byte state leaf of a tensor, proved in both layouts (§5 step 4): as leaf
+    ///         `b` of the state-layout tree under a state root, and as trace leaves 8b.. of the
+    ///         trace-layout tree under the trace root. Both roots commit to the same shape.
+    struct StateLinkOpening {
+        uint32[] shape;
+        bytes block;
+        bytes32[] stateLeafProof;
+        bytes32[] stateRootProof;
+        bytes32[] traceLeafProof;
+        bytes32[] traceRootProof;
     }
 
     /// @notice A dataset record and its single-leaf proof in the dataset tree.
@@ -213,8 +228,8 @@ library LibOpCheck {
 
     /// @notice Prove and judge element `element` of op `opIndex` (kinds 3..19) of a step:
     ///         the descriptor against roots.graphRoot, the output element against roots.traceRoot
-    ///         (leaf opIndex), each input's opened range against its tensor root and that root
-    ///         against roots.stateRoot (space 0) or roots.traceRoot (space 1); then the §4 verdict.
+    ///         (position stateCount + opIndex), each input's opened range against its tensor root
+    ///         and that root against roots.traceRoot (§3.1 positions); then the §4 verdict.
     /// @param op The descriptor (its leaf is sha256(abi.encode(op))).
     /// @param opProof Single-leaf proof of the descriptor in the graph tree.
     /// @param element Row-major index of the disputed output element.
@@ -255,7 +270,7 @@ library LibOpCheck {
             _proveInput(roots, op, inputs, 0, first, count);
             uint32[] memory row = new uint32[](count);
             for (uint256 i = 0; i < count; ++i) {
-                row[i] = LibTensor.elementBits(inputs[0].leaves, first, first + i);
+                row[i] = LibTensor.elementBits(inputs[0].leaves, first, first + i, LibTensor.TRACE_LEAF_BYTES);
             }
             return checkRowMax(row, y);
         }
@@ -263,7 +278,7 @@ library LibOpCheck {
         for (uint256 i = 0; i < arity; ++i) {
             (uint256 first,) = _inputRange(kind, outShape, op.inputs[i].shape, element, i);
             _proveInput(roots, op, inputs, i, first, 1);
-            v[i] = LibTensor.elementBits(inputs[i].leaves, first, first);
+            v[i] = LibTensor.elementBits(inputs[i].leaves, first, first, LibTensor.TRACE_LEAF_BYTES);
         }
         return _checkScalar(kind, v[0], v[1], op.params.length == 1 ? op.params[0] : 0, y);
     }
@@ -307,6 +322,45 @@ library LibOpCheck {
         if (data.labelEncoding == 1) return checkLoadY(1, uint8(r[featureBytes]), uint32(column), y);
         if (width != data.outputCount) revert OpCheckShapeInvalid(kind, width);
         return checkLoadY(data.labelEncoding, _le32(r, featureBytes + 4 * column), uint32(column), y);
+    }
+
+    /// @notice Prove that trace tensor `tracePosition` holds the bytes of state tensor `tensor`
+    ///         around element `element` (§5 step 4: a step's state copies and its next state):
+    ///         the state leaf b = min(element, n - 1) / 512 of the opening's block proves against
+    ///         `stateRoot` (tensor `tensor` of `stateCount`), and the same 2048 bytes, cut into the
+    ///         trace leaves 8b.. that exist, prove against `traceRoot` (position `tracePosition`
+    ///         of `traceCount`). An element past the tensor's end is opened at its last leaf (the
+    ///         point is the challenger's fault).
+    /// @return holds True iff the trace holds those bytes; reverts with OpCheckStateLeafInvalid
+    ///         when the block is not the state's (a bad opening, not a verdict).
+    function checkStateLink(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        bytes32 traceRoot,
+        uint256 traceCount,
+        uint256 tracePosition,
+        uint256 element,
+        StateLinkOpening calldata o
+    ) internal view returns (bool holds) {
+        uint256 n = LibTensor.elementCount(o.shape);
+        uint256 perBlock = LibTensor.STATE_LEAF_BYTES / 4;
+        uint256 blockIndex = (element < n ? element : n - 1) / perBlock;
+        if (o.block.length != LibTensor.STATE_LEAF_BYTES) revert LibTensor.TensorLeavesLengthInvalid(o.block.length, LibTensor.STATE_LEAF_BYTES);
+        bytes32 dataRoot = LibMerkle.processProof(sha256(o.block), blockIndex, LibTensor.leafCount(n, LibTensor.STATE_LEAF_BYTES), o.stateLeafProof);
+        if (LibMerkle.processProof(LibTensor.tensorRoot(o.shape, dataRoot), tensor, stateCount, o.stateRootProof) != stateRoot) {
+            revert OpCheckStateLeafInvalid(tensor, blockIndex);
+        }
+        uint256 ratio = LibTensor.STATE_LEAF_BYTES / LibTensor.TRACE_LEAF_BYTES;
+        uint256 firstLeaf = blockIndex * ratio;
+        uint256 traceLeaves = LibTensor.leafCount(n, LibTensor.TRACE_LEAF_BYTES);
+        uint256 span = traceLeaves - firstLeaf < ratio ? traceLeaves - firstLeaf : ratio;
+        bytes32[] memory hashes = new bytes32[](span);
+        for (uint256 i = 0; i < span; ++i) {
+            hashes[i] = sha256(o.block[i * LibTensor.TRACE_LEAF_BYTES:(i + 1) * LibTensor.TRACE_LEAF_BYTES]);
+        }
+        dataRoot = LibMerkle.processRangeProof(hashes, firstLeaf, traceLeaves, o.traceLeafProof);
+        return LibMerkle.processProof(LibTensor.tensorRoot(o.shape, dataRoot), tracePosition, traceCount, o.traceRootProof) == traceRoot;
     }
 
     // ================================================================== internals: verdicts
@@ -556,14 +610,16 @@ library LibOpCheck {
         if (LibMerkle.processProof(sha256(abi.encode(op)), opIndex, roots.opCount, opProof) != roots.graphRoot) {
             revert OpCheckDescriptorInvalid(opIndex, roots.opCount);
         }
-        bytes32 root = LibTensor.processOpening(op.shape, element, 1, output.leaves, output.leafProof);
-        if (LibMerkle.processProof(root, opIndex, roots.opCount, output.rootProof) != roots.traceRoot) {
+        bytes32 root = LibTensor.processOpening(op.shape, element, 1, output.leaves, output.leafProof, LibTensor.TRACE_LEAF_BYTES);
+        uint256 traceCount = roots.stateCount + roots.opCount;
+        if (LibMerkle.processProof(root, roots.stateCount + opIndex, traceCount, output.rootProof) != roots.traceRoot) {
             revert OpCheckOpeningInvalid(type(uint256).max);
         }
-        return LibTensor.elementBits(output.leaves, element, element);
+        return LibTensor.elementBits(output.leaves, element, element, LibTensor.TRACE_LEAF_BYTES);
     }
 
-    /// @notice Prove that inputs[i] opens elements [first, first + count) of descriptor input i.
+    /// @notice Prove that inputs[i] opens elements [first, first + count) of descriptor input i,
+    ///         in the trace: state tensor t at trace position t, op output k at stateCount + k.
     function _proveInput(
         StepRoots memory roots,
         OpDesc calldata op,
@@ -573,19 +629,15 @@ library LibOpCheck {
         uint256 count
     ) private view {
         uint8 space = op.inputs[i].space;
-        bytes32 root = LibTensor.processOpening(op.inputs[i].shape, first, count, inputs[i].leaves, inputs[i].leafProof);
-        bytes32 want;
-        bytes32 got;
-        if (space == SPACE_STATE) {
-            want = roots.stateRoot;
-            got = LibMerkle.processProof(root, op.inputs[i].index, roots.stateCount, inputs[i].rootProof);
-        } else if (space == SPACE_TRACE) {
-            want = roots.traceRoot;
-            got = LibMerkle.processProof(root, op.inputs[i].index, roots.opCount, inputs[i].rootProof);
-        } else {
-            revert OpCheckSpaceInvalid(i, space);
+        uint256 index = op.inputs[i].index;
+        uint256 position;
+        if (space == SPACE_STATE && index < roots.stateCount) position = index;
+        else if (space == SPACE_TRACE && index < roots.opCount) position = roots.stateCount + index;
+        else revert OpCheckSpaceInvalid(i, space);
+        bytes32 root = LibTensor.processOpening(op.inputs[i].shape, first, count, inputs[i].leaves, inputs[i].leafProof, LibTensor.TRACE_LEAF_BYTES);
+        if (LibMerkle.processProof(root, position, roots.stateCount + roots.opCount, inputs[i].rootProof) != roots.traceRoot) {
+            revert OpCheckOpeningInvalid(i);
         }
-        if (got != want) revert OpCheckOpeningInvalid(i);
     }
 
     /// @notice The element range of input `i` that output element `element` reads (§4.1).
@@ -625,10 +677,10 @@ library LibOpCheck {
         return (element, 1);
     }
 
-    /// @notice Copy elements [first, first + count) of verified leaves (which start at leaf
-    ///         floor(first / 512)) to fresh memory, 8 little-endian values per word, zero padded.
+    /// @notice Copy elements [first, first + count) of verified trace leaves (which start at
+    ///         the leaf of element `first`) to fresh memory, 8 little-endian values per word, zero padded.
     function _copyLE(bytes calldata leaves, uint256 first, uint256 count) private pure returns (uint256 ptr) {
-        uint256 offset = (first % LibTensor.ELEMENTS_PER_LEAF) * 4;
+        uint256 offset = (first % (LibTensor.TRACE_LEAF_BYTES / 4)) * 4;
         uint256 bytesLen = count * 4;
         // The opening was verified to cover the range, so the source lies inside `leaves`.
         if (offset + bytesLen > leaves.length) revert OpCheckOpeningInvalid(first);

@@ -5,11 +5,14 @@ import {LibMerkle} from "./LibMerkle.sol";
 
 /// @title LibTensor
 /// @notice Tensor commitments (docs/PROTOCOL.md §2.1), bit-identical to sdk/commit/tensor.ts:
-///         fp32 little-endian elements in 2048-byte leaves (the last zero padded), a LibMerkle tree
-///         over the leaf hashes, tensorRoot = sha256(dtype u8 || rank u8 || dims u32 BE || dataRoot).
+///         fp32 little-endian elements cut into leaves of a layout's size (the last zero padded),
+///         a LibMerkle tree over the leaf hashes, tensorRoot = sha256(dtype u8 || rank u8 ||
+///         dims u32 BE || dataRoot). States use 2048-byte leaves, op traces 256-byte leaves.
 library LibTensor {
-    uint256 internal constant LEAF_BYTES = 2048;
-    uint256 internal constant ELEMENTS_PER_LEAF = 512;
+    /// @notice Leaf size of the state layout (checkpoints: fast roots).
+    uint256 internal constant STATE_LEAF_BYTES = 2048;
+    /// @notice Leaf size of the trace layout (disputes: small openings).
+    uint256 internal constant TRACE_LEAF_BYTES = 256;
     uint8 internal constant DTYPE_FP32 = 1;
     uint256 internal constant MAX_RANK = 8;
 
@@ -30,54 +33,65 @@ library LibTensor {
         }
     }
 
-    /// @notice Number of leaves of a tensor of `elements` elements (at least one).
-    function leafCount(uint256 elements) internal pure returns (uint256) {
-        uint256 n = (elements + ELEMENTS_PER_LEAF - 1) / ELEMENTS_PER_LEAF;
+    /// @notice Number of `leafBytes` leaves of a tensor of `elements` elements (at least one).
+    function leafCount(uint256 elements, uint256 leafBytes) internal pure returns (uint256) {
+        uint256 n = (elements * 4 + leafBytes - 1) / leafBytes;
         return n == 0 ? 1 : n;
     }
 
-    /// @notice dtype || rank || dims, big-endian.
-    function encodeShape(uint32[] memory shape) internal pure returns (bytes memory enc) {
+    /// @notice sha256(dtype || rank || dims big-endian || dataRoot), built in one buffer.
+    function tensorRoot(uint32[] memory shape, bytes32 dataRoot) internal view returns (bytes32 root) {
         elementCount(shape);
-        enc = abi.encodePacked(DTYPE_FP32, uint8(shape.length));
-        for (uint256 i = 0; i < shape.length; ++i) {
-            enc = bytes.concat(enc, bytes4(shape[i]));
+        assembly ("memory-safe") {
+            // Scratch past the free memory pointer; the pointer is not moved.
+            let buf := mload(0x40)
+            let rank := mload(shape)
+            mstore8(buf, 1) // DTYPE_FP32
+            mstore8(add(buf, 1), rank)
+            for { let i := 0 } lt(i, rank) { i := add(i, 1) } {
+                // Each word write puts dim i in its top 4 bytes; the next write covers the rest.
+                mstore(add(buf, add(2, shl(2, i))), shl(224, mload(add(shape, shl(5, add(i, 1))))))
+            }
+            let len := add(2, shl(2, rank))
+            mstore(add(buf, len), dataRoot)
+            if iszero(staticcall(gas(), 0x02, buf, add(len, 32), 0x00, 0x20)) { revert(0, 0) }
+            root := mload(0x00)
         }
     }
 
-    /// @notice sha256(shapeEncoding || dataRoot).
-    function tensorRoot(uint32[] memory shape, bytes32 dataRoot) internal pure returns (bytes32) {
-        return sha256(bytes.concat(encodeShape(shape), dataRoot));
-    }
-
-    /// @notice The root a claimed opening of elements [first, first + count) leads to. `leaves`
-    ///         holds every covering leaf in full (2048 bytes each, as hashed); compare the result
-    ///         with the committed tensor root.
+    /// @notice The root a claimed opening of elements [first, first + count) leads to, in the
+    ///         layout of `leafBytes` leaves. `leaves` holds every covering leaf in full (as
+    ///         hashed); compare the result with the committed tensor root.
     function processOpening(
         uint32[] memory shape,
         uint256 first,
         uint256 count,
         bytes calldata leaves,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        uint256 leafBytes
     ) internal view returns (bytes32) {
         uint256 n = elementCount(shape);
         if (count == 0 || first + count > n) revert TensorRangeInvalid(first, count, n);
-        uint256 startLeaf = first / ELEMENTS_PER_LEAF;
-        uint256 span = (first + count - 1) / ELEMENTS_PER_LEAF + 1 - startLeaf;
-        if (leaves.length != span * LEAF_BYTES) revert TensorLeavesLengthInvalid(leaves.length, span * LEAF_BYTES);
+        uint256 perLeaf = leafBytes / 4;
+        uint256 startLeaf = first / perLeaf;
+        uint256 span = (first + count - 1) / perLeaf + 1 - startLeaf;
+        if (leaves.length != span * leafBytes) revert TensorLeavesLengthInvalid(leaves.length, span * leafBytes);
+        uint256 leafTotal = leafCount(n, leafBytes);
+        if (span == 1) return tensorRoot(shape, LibMerkle.processProof(sha256(leaves), startLeaf, leafTotal, proof));
         bytes32[] memory hashes = new bytes32[](span);
         for (uint256 i = 0; i < span; ++i) {
-            hashes[i] = sha256(leaves[i * LEAF_BYTES:(i + 1) * LEAF_BYTES]);
+            hashes[i] = sha256(leaves[i * leafBytes:(i + 1) * leafBytes]);
         }
-        return tensorRoot(shape, LibMerkle.processRangeProof(hashes, startLeaf, leafCount(n), proof));
+        return tensorRoot(shape, LibMerkle.processRangeProof(hashes, startLeaf, leafTotal, proof));
     }
 
-    /// @notice The fp32 bits of element `index` of an opening whose leaves start at leaf
-    ///         floor(first / 512). Little-endian in the encoding, returned as a uint32.
-    function elementBits(bytes calldata leaves, uint256 first, uint256 index) internal pure returns (uint32) {
-        uint256 offset = (index - (first / ELEMENTS_PER_LEAF) * ELEMENTS_PER_LEAF) * 4;
-        bytes4 le = bytes4(leaves[offset:offset + 4]);
-        uint32 x = uint32(le);
+    /// @notice The fp32 bits of element `index` of an opening in the layout of `leafBytes` leaves
+    ///         whose leaves start at the leaf of element `first`. Little-endian in the encoding,
+    ///         returned as a uint32.
+    function elementBits(bytes calldata leaves, uint256 first, uint256 index, uint256 leafBytes) internal pure returns (uint32) {
+        uint256 perLeaf = leafBytes / 4;
+        uint256 offset = (index - (first / perLeaf) * perLeaf) * 4;
+        uint32 x = uint32(bytes4(leaves[offset:offset + 4]));
         // Byte swap: the encoding is little-endian, the EVM reads big-endian.
         return (x >> 24) | ((x >> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24);
     }

@@ -80,7 +80,7 @@ const [end] = await Promise.all([
 ]);
 console.log(`outcome: ${STAGE_NAMES[end]} (matmul op ${matmul}, K = ${graph.ops[matmul]?.inputs[0]?.shape[1]})`);
 
-const SOLVER_MOVES = new Set(['postMidpoint', 'postTrace', 'openElement', 'openLoad', 'openNextState']);
+const SOLVER_MOVES = new Set(['postMidpoint', 'postTrace', 'openElement', 'openLoad', 'openStateLink']);
 const byMove: Record<string, number> = {};
 for (const m of moves) byMove[m.move] = Math.max(byMove[m.move] ?? 0, Number(m.gasUsed));
 const solverGas = moves.filter((m) => SOLVER_MOVES.has(m.move)).reduce((s, m) => s + Number(m.gasUsed), 0);

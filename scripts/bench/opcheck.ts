@@ -1,9 +1,11 @@
 /**
  * Gas of ONE disputed element check through the proof-carrying entry point
- * (LibOpCheck.checkOpElement via OpCheckHarness.checkOpElementTx): a transaction's gasUsed on the
- * in-process Hardhat network (prague: EIP-7623 calldata floor included), with real openings built
- * by the SDK: the op descriptor against graphRoot, every input range against its tensor root and
- * that root against the state root or the op trace root, the output element against the trace.
+ * (LibOpCheck.checkOpElement via OpCheckProofHarness.checkOpElementTx): a transaction's gasUsed on
+ * the in-process Hardhat network (prague: EIP-7623 calldata floor included), with real openings
+ * built by the SDK: the op descriptor against graphRoot, every input range against its tensor root
+ * (trace layout, 256-byte leaves) and that root against the op trace root, the output element
+ * against the trace. Also the state link (checkStateLinkTx): one 2048-byte state leaf of a
+ * next-state tensor proved in the state root and, as 8 trace leaves, in the trace root.
  *
  * Graphs are the canonical MLP graphs (sdk buildGraph) of layers [K, 128, 10], batch 64, relu,
  * softmax-cross-entropy; tensor data are dense random fp32 (no zero bytes: the calldata worst case).
@@ -24,6 +26,7 @@ import {
   OP_KIND_NAMES,
   parseJobSpec,
   TensorTree,
+  TRACE_LEAF_BYTES,
   type OpDesc,
   type OpKindCode,
   type Tensor,
@@ -83,24 +86,25 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   if (opIndex === undefined) throw new RangeError(`no op of kind ${kind}`);
   const op = graph.ops[opIndex] as OpDesc;
 
-  // Real tensors for the op's inputs and output; random roots for every other state tensor and op output.
-  const stateRoots = graph.state.map(() => randomRoot());
-  const traceRoots = graph.ops.map(() => randomRoot());
+  // Real tensors for the op's inputs and output; random roots for every other trace tensor (the
+  // state copies first, then the op outputs: §3.1).
+  const S = graph.state.length;
+  const position = (space: number, index: number): number => (space === 0 ? index : S + index);
+  const traceRoots = [...graph.state, ...graph.ops].map(() => randomRoot());
   const inputTrees = op.inputs.map((inp) => {
     const data = dense(count(inp.shape));
     if (op.kind === OpKind.DIV_ROW && inp === op.inputs[1]) data.forEach((x, i) => { data[i] = Math.abs(x) + 1; });
-    const tree = new TensorTree({ shape: inp.shape, data } satisfies Tensor);
-    (inp.space === 0 ? stateRoots : traceRoots)[inp.index] = Buffer.from(tree.root.slice(2), 'hex');
+    const tree = new TensorTree({ shape: inp.shape, data } satisfies Tensor, TRACE_LEAF_BYTES);
+    traceRoots[position(inp.space, inp.index)] = Buffer.from(tree.root.slice(2), 'hex');
     return tree;
   });
   const reads = elementReads(op, inputTrees.map((t) => t.tensor.data), element);
   const out = dense(count(op.shape));
   out[element] = fp32FromBits(honestY(op, reads.a, reads.b));
-  const outTree = new TensorTree({ shape: op.shape, data: out });
-  traceRoots[opIndex] = Buffer.from(outTree.root.slice(2), 'hex');
+  const outTree = new TensorTree({ shape: op.shape, data: out }, TRACE_LEAF_BYTES);
+  traceRoots[S + opIndex] = Buffer.from(outTree.root.slice(2), 'hex');
 
   const join = (xs: Uint8Array[]): Uint8Array => Uint8Array.from(xs.flatMap((x) => [...x]));
-  const stateTree = new MerkleTree(join(stateRoots));
   const traceTree = new MerkleTree(join(traceRoots));
   const graphTree = new MerkleTree(join(graph.ops.map(opLeaf)));
 
@@ -118,31 +122,61 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   };
   const inputs = op.inputs.map((inp, j) => {
     const o = (inputTrees[j] as TensorTree).open(...rangeOf(j));
-    const container = inp.space === 0 ? stateTree : traceTree;
-    return { leaves: bytesToHex(o.leaves), leafProof: [...o.proof.siblings], rootProof: [...container.rangeProof(inp.index, 1).siblings] };
+    return { leaves: bytesToHex(o.leaves), leafProof: [...o.proof.siblings], rootProof: [...traceTree.rangeProof(position(inp.space, inp.index), 1).siblings] };
   });
   const oo = outTree.open(element, 1);
-  const output = { leaves: bytesToHex(oo.leaves), leafProof: [...oo.proof.siblings], rootProof: [...traceTree.rangeProof(opIndex, 1).siblings] };
-  const roots = { graphRoot: graphTree.root, opCount: BigInt(graph.ops.length), stateRoot: stateTree.root, stateCount: BigInt(graph.state.length), traceRoot: traceTree.root };
+  const output = { leaves: bytesToHex(oo.leaves), leafProof: [...oo.proof.siblings], rootProof: [...traceTree.rangeProof(S + opIndex, 1).siblings] };
+  const roots = { graphRoot: graphTree.root, opCount: BigInt(graph.ops.length), stateCount: BigInt(graph.state.length), traceRoot: traceTree.root };
   const desc = { kind: op.kind, shape: [...op.shape], inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })), params: [...op.params] };
   const args = [roots, desc, BigInt(opIndex), [...graphTree.rangeProof(opIndex, 1).siblings], BigInt(element), inputs, output] as const;
 
   const [valid, inner] = await harness.read.checkOpElementGas(args);
   const expected = checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element]));
   if (valid !== expected) throw new Error(`chain and sdk disagree on ${OP_KIND_NAMES[op.kind]}`);
-  const hash: Hex = await harness.write.checkOpElementTx(args);
+  return { ...(await sent(await harness.write.checkOpElementTx(args))), inner, valid };
+}
+
+/** gasUsed and calldata of a mined check transaction. */
+async function sent(hash: Hex): Promise<Omit<Measured, 'inner' | 'valid'>> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') throw new Error('check reverted');
   const tx = await publicClient.getTransaction({ hash });
   const bytes = Buffer.from(tx.input.slice(2), 'hex');
   const zeros = bytes.filter((x) => x === 0).length;
-  return { gas: receipt.gasUsed, inner, calldataBytes: bytes.length, tokens: zeros + 4 * (bytes.length - zeros), valid };
+  return { gas: receipt.gasUsed, calldataBytes: bytes.length, tokens: zeros + 4 * (bytes.length - zeros) };
 }
 
-const rows: [string, Measured][] = [];
-async function run(name: string, k: number, kind: OpKindCode, element: number, skip = 0): Promise<bigint> {
-  const m = await measure(k, kind, element, skip);
-  rows.push([name, m]);
+/** Gas of linking element `element` of next-state tensor `t` (graph of [K, 128, 10]) to the trace. */
+async function measureLink(k: number, t: number, element: number): Promise<Measured> {
+  const input = exampleSpec();
+  const graph = buildGraph(parseJobSpec({ ...input, model: { ...input.model, layers: [k, 128, 10] } }));
+  const S = graph.state.length;
+  const n = graph.ops.length;
+  const shape = (graph.state[t] as { shape: readonly number[] }).shape;
+  const tensor: Tensor = { shape, data: dense(count(shape)) };
+  const stateTensor = new TensorTree(tensor);
+  const traceTensor = new TensorTree(tensor, TRACE_LEAF_BYTES);
+  const stateRoots = graph.state.map(() => randomRoot());
+  stateRoots[t] = Buffer.from(stateTensor.root.slice(2), 'hex');
+  const traceRoots = [...graph.state, ...graph.ops].map(() => randomRoot());
+  traceRoots[n + t] = Buffer.from(traceTensor.root.slice(2), 'hex'); // op n - S + t outputs next-state tensor t
+  const join = (xs: Uint8Array[]): Uint8Array => Uint8Array.from(xs.flatMap((x) => [...x]));
+  const stateTree = new MerkleTree(join(stateRoots));
+  const traceTree = new MerkleTree(join(traceRoots));
+  const s = stateTensor.open(element, 1);
+  const first = Math.floor(element / 512) * 512;
+  const tr = traceTensor.open(first, Math.min(512, count(shape) - first));
+  const opening = {
+    shape: [...shape], block: bytesToHex(s.leaves), stateLeafProof: [...s.proof.siblings], stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
+    traceLeafProof: [...tr.proof.siblings], traceRootProof: [...traceTree.rangeProof(n + t, 1).siblings],
+  };
+  const args = [stateTree.root, BigInt(S), BigInt(t), traceTree.root, BigInt(S + n), BigInt(n + t), BigInt(element), opening] as const;
+  const [valid, inner] = await harness.read.checkStateLinkGas(args);
+  if (!valid) throw new Error('the state link does not hold');
+  return { ...(await sent(await harness.write.checkStateLinkTx(args))), inner, valid };
+}
+
+function report(name: string, m: Measured): bigint {
   // Prague (EIP-7623) charges max(21000 + 4·tokens + execution, 21000 + 10·tokens) with
   // tokens = zero bytes + 4·nonzero bytes; the second term dominates for leaf-heavy calldata.
   const floor = 21_000 + 10 * m.tokens;
@@ -152,6 +186,7 @@ async function run(name: string, k: number, kind: OpKindCode, element: number, s
     `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${m.inner.toString().padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`);
   return m.gas;
 }
+const run = async (name: string, k: number, kind: OpKindCode, element: number, skip = 0): Promise<bigint> => report(name, await measure(k, kind, element, skip));
 
 const E_MM = 17 * 128 + 77; // element (17, 77) of [64, 128]
 const matmul_k128 = await run('matmul K=128', 128, OpKind.MATMUL, E_MM);
@@ -167,6 +202,8 @@ for (const [name, kind] of [['row_max', OpKind.ROW_MAX], ['sub_row', OpKind.SUB_
 const worstXent = xent.reduce((w, x) => (x[1] > w[1] ? x : w));
 const velocity = await run('sgd_velocity Wt1 [128,784]', 784, OpKind.SGD_VELOCITY, 77 * 784 + 300);
 const weight = await run('sgd_weight Wt1 [128,784]', 784, OpKind.SGD_WEIGHT, 77 * 784 + 300);
+// Next-state Wt1 (state tensor 4 of [vWt1, vb1, vWt2, vb2, Wt1, b1, Wt2, b2]); the copy link is the same check.
+const stateLink = report('state_link Wt1 [128,784]', await measureLink(784, 4, 77 * 784 + 300));
 console.log(`softmax_xent worst op: ${worstXent[0]}; sgd worst: ${velocity >= weight ? 'sgd_velocity' : 'sgd_weight'}`);
 console.log(JSON.stringify({
   bench: 'opcheck',
@@ -178,4 +215,5 @@ console.log(JSON.stringify({
   softmax_xent: Number(worstXent[1]),
   softmax_xent_op: worstXent[0],
   sgd_momentum: Number(velocity >= weight ? velocity : weight),
+  state_link: Number(stateLink),
 }));

@@ -549,6 +549,19 @@ export const disputeGameAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "STATE_COPY",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -1553,22 +1566,44 @@ export const disputeGameAbi = [
         "type": "tuple"
       },
       {
-        "internalType": "bytes32",
-        "name": "tensorRoot",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "bytes32[]",
-        "name": "traceProof",
-        "type": "bytes32[]"
-      },
-      {
-        "internalType": "bytes32[]",
-        "name": "stateProof",
-        "type": "bytes32[]"
+        "components": [
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "block",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "stateLeafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "stateRootProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "traceLeafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "traceRootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.StateLinkOpening",
+        "name": "opening",
+        "type": "tuple"
       }
     ],
-    "name": "openNextState",
+    "name": "openStateLink",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

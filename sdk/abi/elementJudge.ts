@@ -207,6 +207,22 @@ export const elementJudgeAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "tensor",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "leaf",
+        "type": "uint256"
+      }
+    ],
+    "name": "OpCheckStateLeafInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "given",
         "type": "uint256"
       },
@@ -269,11 +285,6 @@ export const elementJudgeAbi = [
             "internalType": "uint256",
             "name": "opCount",
             "type": "uint256"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "stateRoot",
-            "type": "bytes32"
           },
           {
             "internalType": "uint256",
@@ -462,11 +473,6 @@ export const elementJudgeAbi = [
             "type": "uint256"
           },
           {
-            "internalType": "bytes32",
-            "name": "stateRoot",
-            "type": "bytes32"
-          },
-          {
             "internalType": "uint256",
             "name": "stateCount",
             "type": "uint256"
@@ -586,6 +592,92 @@ export const elementJudgeAbi = [
       }
     ],
     "name": "checkOpElement",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "stateRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "stateCount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "tensor",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "traceRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "traceCount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "tracePosition",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "element",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "block",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "stateLeafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "stateRootProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "traceLeafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "traceRootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.StateLinkOpening",
+        "name": "opening",
+        "type": "tuple"
+      }
+    ],
+    "name": "checkStateLink",
     "outputs": [
       {
         "internalType": "bool",

@@ -5,7 +5,7 @@
  */
 import type { Abi, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { BaseError, decodeErrorResult, isHex } from 'viem';
-import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../abi/index.ts';
+import { disputeGameAbi, elementJudgeAbi, jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../abi/index.ts';
 import { ChainError } from '../errors.ts';
 
 /** Stored job status names, by their numeric value (IJobMarket.JobStatus). */
@@ -17,8 +17,8 @@ export function jobStatusName(status: number | bigint): string {
   return JOB_STATUSES[Number(status)] ?? `Status(${status})`;
 }
 
-/** Every custom error a market, vault or token call can surface. */
-export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi].filter((item) => item.type === 'error');
+/** Every custom error a market, vault, token, dispute game or judge call can surface. */
+export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi, ...disputeGameAbi, ...elementJudgeAbi].filter((item) => item.type === 'error');
 
 const time = (t: unknown): string => {
   const n = Number(t);

@@ -16,7 +16,7 @@ import type { ChunkJob } from './hash-worker.ts';
 import { merkleDepth, reduceToRoot } from './merkle.ts';
 import { HASH_BYTES } from './sha256.ts';
 import { stateRootFromTensorRoots } from './state.ts';
-import { checkTensor, leafCount, LEAF_BYTES, subtreeRoot, tensorBytes, tensorRootFromDataRoot, type Tensor } from './tensor.ts';
+import { checkTensor, leafCount, STATE_LEAF_BYTES, subtreeRoot, tensorBytes, tensorRootFromDataRoot, type Tensor } from './tensor.ts';
 
 /** 2^9 leaves = 1 MiB per chunk: large enough to amortise a message, small enough to balance. */
 const CHUNK_HEIGHT = 9;
@@ -104,7 +104,7 @@ export function createRootHasher(options: RootHasherOptions = {}): RootHasher {
     }
     const buffer = shared.buffer as SharedArrayBuffer;
     const height = Math.min(CHUNK_HEIGHT, depth);
-    const chunkBytes = LEAF_BYTES * 2 ** height;
+    const chunkBytes = STATE_LEAF_BYTES * 2 ** height;
     const jobs: Promise<Uint8Array>[] = [];
     for (let off = 0; off < shared.length; off += chunkBytes) {
       jobs.push(hashChunk(buffer, shared.byteOffset + off, Math.min(chunkBytes, shared.length - off), height));

@@ -18,5 +18,5 @@ export function stateRootFromTensorRoots(roots: readonly Uint8Array[]): Hex {
 
 /** The commitment to a whole state, computed on the calling thread. For large states use a RootHasher. */
 export function stateRoot(tensors: readonly Tensor[]): Hex {
-  return stateRootFromTensorRoots(tensors.map(tensorRootBytes));
+  return stateRootFromTensorRoots(tensors.map((t) => tensorRootBytes(t)));
 }

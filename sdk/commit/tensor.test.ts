@@ -6,7 +6,7 @@ import { ProofError, TensorError } from '../errors.ts';
 import { createRootHasher } from './root-hasher.ts';
 import { sha256 } from './sha256.ts';
 import { stateRoot } from './state.ts';
-import { ELEMENTS_PER_LEAF, encodeShape, openTensor, tensorRoot, TensorTree, verifyTensorOpening, type Tensor } from './tensor.ts';
+import { encodeShape, openTensor, tensorRoot, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, verifyTensorOpening, type Tensor } from './tensor.ts';
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 0, maxLength: 3 });
 const tensorArb = shapeArb.chain((shape) => {
@@ -33,15 +33,25 @@ describe('tensor commitments', () => {
     assert.notEqual(tensorRoot({ shape: [3, 4], data }), tensorRoot({ shape: [4, 3], data }));
   });
 
-  it('any element range opens and verifies to its values', () => {
-    fc.assert(fc.property(tensorArb, fc.nat(), fc.nat(), (t, a, b) => {
+  it('any element range opens and verifies to its values, in both layouts', () => {
+    fc.assert(fc.property(tensorArb, fc.nat(), fc.nat(), fc.boolean(), (t, a, b, trace) => {
+      const leafBytes = trace ? TRACE_LEAF_BYTES : 2048;
       const n = t.data.length;
       const first = a % n;
-      const count = 1 + (b % Math.min(n - first, 3 * ELEMENTS_PER_LEAF));
-      const tree = new TensorTree(t);
+      const count = 1 + (b % Math.min(n - first, (3 * leafBytes) / 4));
+      const tree = new TensorTree(t, leafBytes);
       const values = verifyTensorOpening(tree.root, tree.open(first, count));
       assert.deepEqual(new Uint8Array(values.buffer), new Uint8Array(t.data.buffer, first * 4, count * 4));
     }), { numRuns: 50 });
+  });
+
+  it('the trace layout hashes 256-byte leaves: another root for the same tensor', () => {
+    const data = Float32Array.from({ length: 100 }, (_, i) => i);
+    const leaf = (k: number): Uint8Array => { const b = new Uint8Array(256); b.set(new Uint8Array(data.buffer, 256 * k, Math.min(256, 400 - 256 * k))); return sha256(b); };
+    const dataRoot = sha256(Uint8Array.from([...leaf(0), ...leaf(1)]));
+    const expected = sha256(Uint8Array.from([...encodeShape([100]), ...dataRoot]));
+    assert.equal(bytesToHex(tensorRootBytes({ shape: [100], data }, TRACE_LEAF_BYTES)), bytesToHex(expected));
+    assert.notEqual(tensorRoot({ shape: [100], data }), bytesToHex(expected));
   });
 
   it('a tampered opening fails with ProofError', () => {

@@ -1,7 +1,8 @@
 /**
  * Tensor commitments (docs/PROTOCOL.md §2.1): fp32 little-endian elements in the committed
- * layout, cut into 2048-byte leaves (512 elements; the last leaf zero padded), a Merkle tree over
- * the leaf hashes, and tensorRoot = SHA-256(shapeEncoding || merkleRoot).
+ * layout, cut into leaves (the last leaf zero padded), a Merkle tree over the leaf hashes, and
+ * tensorRoot = SHA-256(shapeEncoding || merkleRoot). States use 2048-byte leaves (fast roots at
+ * every checkpoint), op traces 256-byte leaves (small openings in a dispute's last move).
  */
 import { endianness } from 'node:os';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
@@ -9,10 +10,11 @@ import { ProofError, TensorError, VeritrainError } from '../errors.ts';
 import { MerkleTree, merkleDepth, processRangeProof, reduceToRoot, type RangeProof } from './merkle.ts';
 import { HASH_BYTES, sha256 } from './sha256.ts';
 
-/** Bytes per tensor leaf. See docs/PROTOCOL.md §2.1 for the measurement behind the choice. */
-export const LEAF_BYTES = 2048;
+/** Bytes per leaf of a state tensor. See docs/PROTOCOL.md §2.1 for the measurement behind the choice. */
+export const STATE_LEAF_BYTES = 2048;
+/** Bytes per leaf of an op-trace tensor (§2.1, §3.1): 8 trace leaves make one state leaf. */
+export const TRACE_LEAF_BYTES = 256;
 export const ELEMENT_BYTES = 4;
-export const ELEMENTS_PER_LEAF = LEAF_BYTES / ELEMENT_BYTES;
 /** dtype code of IEEE-754 binary32, the only dtype of protocol version 1. */
 export const DTYPE_FP32 = 1;
 export const MAX_RANK = 8;
@@ -56,9 +58,9 @@ export function encodeShape(shape: Shape): Uint8Array {
   return out;
 }
 
-/** Number of leaves of a tensor with `elements` elements (at least one). */
-export function leafCount(elements: number): number {
-  return Math.max(1, Math.ceil((elements * ELEMENT_BYTES) / LEAF_BYTES));
+/** Number of `leafBytes` leaves of a tensor with `elements` elements (at least one). */
+export function leafCount(elements: number, leafBytes = STATE_LEAF_BYTES): number {
+  return Math.max(1, Math.ceil((elements * ELEMENT_BYTES) / leafBytes));
 }
 
 /** Check that `tensor.data` has exactly the elements its shape says. */
@@ -77,20 +79,20 @@ export function tensorBytes(data: Float32Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** The hashes of every leaf of `bytes` (n * 32 bytes). The last leaf is zero padded. */
-export function hashLeaves(bytes: Uint8Array): Uint8Array {
-  const n = leafCount(bytes.length / ELEMENT_BYTES);
+/** The hashes of every `leafBytes` leaf of `bytes` (n * 32 bytes). The last leaf is zero padded. */
+export function hashLeaves(bytes: Uint8Array, leafBytes = STATE_LEAF_BYTES): Uint8Array {
+  const n = leafCount(bytes.length / ELEMENT_BYTES, leafBytes);
   const out = new Uint8Array(n * HASH_BYTES);
-  const full = Math.floor(bytes.length / LEAF_BYTES);
-  for (let i = 0; i < full; i++) out.set(sha256(bytes.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)), i * HASH_BYTES);
-  if (full < n) out.set(sha256(paddedLeaf(bytes, full)), full * HASH_BYTES);
+  const full = Math.floor(bytes.length / leafBytes);
+  for (let i = 0; i < full; i++) out.set(sha256(bytes.subarray(i * leafBytes, (i + 1) * leafBytes)), i * HASH_BYTES);
+  if (full < n) out.set(sha256(paddedLeaf(bytes, full, leafBytes)), full * HASH_BYTES);
   return out;
 }
 
-/** Leaf `index` of `bytes` as the full 2048 bytes that are hashed. */
-export function paddedLeaf(bytes: Uint8Array, index: number): Uint8Array {
-  const leaf = new Uint8Array(LEAF_BYTES);
-  leaf.set(bytes.subarray(index * LEAF_BYTES, Math.min(bytes.length, (index + 1) * LEAF_BYTES)));
+/** Leaf `index` of `bytes` as the full `leafBytes` bytes that are hashed. */
+export function paddedLeaf(bytes: Uint8Array, index: number, leafBytes = STATE_LEAF_BYTES): Uint8Array {
+  const leaf = new Uint8Array(leafBytes);
+  leaf.set(bytes.subarray(index * leafBytes, Math.min(bytes.length, (index + 1) * leafBytes)));
   return leaf;
 }
 
@@ -108,10 +110,11 @@ export function tensorRoot(tensor: Tensor): Hex {
   return bytesToHex(tensorRootBytes(tensor));
 }
 
-export function tensorRootBytes(tensor: Tensor): Uint8Array {
+/** The tensor root in the layout of `leafBytes` leaves (state layout unless told). */
+export function tensorRootBytes(tensor: Tensor, leafBytes = STATE_LEAF_BYTES): Uint8Array {
   checkTensor(tensor);
   const bytes = tensorBytes(tensor.data);
-  return tensorRootFromDataRoot(tensor.shape, subtreeRoot(bytes, merkleDepth(leafCount(tensor.data.length))));
+  return tensorRootFromDataRoot(tensor.shape, subtreeRoot(bytes, merkleDepth(leafCount(tensor.data.length, leafBytes)), leafBytes));
 }
 
 /**
@@ -119,8 +122,8 @@ export function tensorRootBytes(tensor: Tensor): Uint8Array {
  * and then to 2^height leaves). With height = depth of the whole tensor this is its data root;
  * RootHasher uses smaller heights for aligned chunks hashed in parallel.
  */
-export function subtreeRoot(bytes: Uint8Array, height: number): Uint8Array {
-  const leaves = hashLeaves(bytes);
+export function subtreeRoot(bytes: Uint8Array, height: number, leafBytes = STATE_LEAF_BYTES): Uint8Array {
+  const leaves = hashLeaves(bytes, leafBytes);
   return reduceToRoot(leaves, leaves.length / HASH_BYTES, 0, height);
 }
 
@@ -132,26 +135,30 @@ export interface TensorOpening {
   readonly shape: Shape;
   readonly first: number;
   readonly count: number;
-  /** The covering leaves, 2048 bytes each, last one zero padded as hashed. */
+  /** Bytes per leaf of the tensor's layout. */
+  readonly leafBytes: number;
+  /** The covering leaves, `leafBytes` each, last one zero padded as hashed. */
   readonly leaves: Uint8Array;
   readonly proof: RangeProof;
 }
 
 /** Open elements [first, first + count) of `tensor` (builds the tree; for many openings keep a TensorTree). */
-export function openTensor(tensor: Tensor, first: number, count = 1): TensorOpening {
-  return new TensorTree(tensor).open(first, count);
+export function openTensor(tensor: Tensor, first: number, count = 1, leafBytes = STATE_LEAF_BYTES): TensorOpening {
+  return new TensorTree(tensor, leafBytes).open(first, count);
 }
 
 /** A tensor with its Merkle tree, for serving many openings. */
 export class TensorTree {
   readonly tensor: Tensor;
+  readonly leafBytes: number;
   readonly root: Hex;
   readonly #tree: MerkleTree;
 
-  constructor(tensor: Tensor) {
+  constructor(tensor: Tensor, leafBytes = STATE_LEAF_BYTES) {
     checkTensor(tensor);
     this.tensor = tensor;
-    this.#tree = new MerkleTree(hashLeaves(tensorBytes(tensor.data)));
+    this.leafBytes = leafBytes;
+    this.#tree = new MerkleTree(hashLeaves(tensorBytes(tensor.data), leafBytes));
     this.root = bytesToHex(tensorRootFromDataRoot(tensor.shape, hexToBytes(this.#tree.root)));
   }
 
@@ -160,12 +167,14 @@ export class TensorTree {
     if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 1 || first + count > n) {
       throw new TensorError('TENSOR_INVALID', `elements [${first}, ${first + count}) are outside a tensor of ${n} elements`, { first, count, n });
     }
-    const startLeaf = Math.floor(first / ELEMENTS_PER_LEAF);
-    const endLeaf = Math.floor((first + count - 1) / ELEMENTS_PER_LEAF) + 1;
+    const { leafBytes } = this;
+    const perLeaf = leafBytes / ELEMENT_BYTES;
+    const startLeaf = Math.floor(first / perLeaf);
+    const endLeaf = Math.floor((first + count - 1) / perLeaf) + 1;
     const bytes = tensorBytes(this.tensor.data);
-    const leaves = new Uint8Array((endLeaf - startLeaf) * LEAF_BYTES);
-    for (let i = startLeaf; i < endLeaf; i++) leaves.set(paddedLeaf(bytes, i), (i - startLeaf) * LEAF_BYTES);
-    return { shape: this.tensor.shape, first, count, leaves, proof: this.#tree.rangeProof(startLeaf, endLeaf - startLeaf) };
+    const leaves = new Uint8Array((endLeaf - startLeaf) * leafBytes);
+    for (let i = startLeaf; i < endLeaf; i++) leaves.set(paddedLeaf(bytes, i, leafBytes), (i - startLeaf) * leafBytes);
+    return { shape: this.tensor.shape, first, count, leafBytes, leaves, proof: this.#tree.rangeProof(startLeaf, endLeaf - startLeaf) };
   }
 }
 
@@ -175,13 +184,14 @@ export class TensorTree {
  */
 export function verifyTensorOpening(root: Hex, opening: TensorOpening): Float32Array {
   const n = elementCount(opening.shape);
-  const { first, count, leaves, proof } = opening;
+  const { first, count, leafBytes, leaves, proof } = opening;
+  const perLeaf = leafBytes / ELEMENT_BYTES;
   if (first < 0 || count < 1 || first + count > n) {
     throw new TensorError('TENSOR_INVALID', `elements [${first}, ${first + count}) are outside a tensor of ${n} elements`, { first, count, n });
   }
-  const startLeaf = Math.floor(first / ELEMENTS_PER_LEAF);
-  const leafSpan = Math.floor((first + count - 1) / ELEMENTS_PER_LEAF) + 1 - startLeaf;
-  if (leaves.length !== leafSpan * LEAF_BYTES || proof.start !== startLeaf || proof.count !== leafSpan) {
+  const startLeaf = Math.floor(first / perLeaf);
+  const leafSpan = Math.floor((first + count - 1) / perLeaf) + 1 - startLeaf;
+  if (leaves.length !== leafSpan * leafBytes || proof.start !== startLeaf || proof.count !== leafSpan) {
     throw new TensorError('TENSOR_INVALID', `an opening of elements [${first}, ${first + count}) needs leaves ${startLeaf}..${startLeaf + leafSpan - 1}`, {
       leafBytes: leaves.length,
       proofStart: proof.start,
@@ -189,12 +199,12 @@ export function verifyTensorOpening(root: Hex, opening: TensorOpening): Float32A
     });
   }
   const hashes = new Uint8Array(leafSpan * HASH_BYTES);
-  for (let i = 0; i < leafSpan; i++) hashes.set(sha256(leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)), i * HASH_BYTES);
-  const dataRoot = processRangeProof(hashes, leafCount(n), proof);
+  for (let i = 0; i < leafSpan; i++) hashes.set(sha256(leaves.subarray(i * leafBytes, (i + 1) * leafBytes)), i * HASH_BYTES);
+  const dataRoot = processRangeProof(hashes, leafCount(n, leafBytes), proof);
   const got = bytesToHex(tensorRootFromDataRoot(opening.shape, dataRoot));
   if (got !== root.toLowerCase()) {
     throw new ProofError(`opening of elements [${first}, ${first + count}) does not match tensor root ${root}`, { expected: root, got });
   }
-  const offset = (first - startLeaf * ELEMENTS_PER_LEAF) * ELEMENT_BYTES;
+  const offset = (first - startLeaf * perLeaf) * ELEMENT_BYTES;
   return new Float32Array(leaves.slice(offset, offset + count * ELEMENT_BYTES).buffer);
 }

@@ -16,7 +16,7 @@ const ev = (source: 'market' | 'game', name: string, args: Record<string, unknow
 describe('devnet narration', () => {
   it('tells the adjudicated element by its op name, or the next state', () => {
     assert.match(describeChainEvent(ev('game', 'ElementPointed', { disputeId: 1n, op: 28, element: 35n }), ctx) ?? '', /element 35 of op 28 \(update\.Wt1, SGD_WEIGHT\)/);
-    assert.match(describeChainEvent(ev('game', 'ElementPointed', { disputeId: 1n, op: NEXT_STATE, element: 0n }), ctx) ?? '', /of the next state/);
+    assert.match(describeChainEvent(ev('game', 'ElementPointed', { disputeId: 1n, op: NEXT_STATE, element: (3n << 32n) | 700n }), ctx) ?? '', /element 700 of tensor 3 of the next state/);
     assert.match(describeChainEvent(ev('game', 'ElementOpened', { disputeId: 1n, op: 28, element: 35n, valid: false }), ctx) ?? '', /INVALID/);
   });
 

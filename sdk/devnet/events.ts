@@ -6,7 +6,8 @@
 import { formatUnits, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
 import { disputeGameAbi, jobMarketAbi } from '../abi/index.ts';
 import { cidFromBytes } from '../chain/market.ts';
-import { NEXT_STATE, STAGE_NAMES, type StageCode } from '../dispute/client.ts';
+import { NEXT_STATE, STAGE_NAMES, STATE_COPY, type StageCode } from '../dispute/client.ts';
+import { linkElement, linkTensor } from '../dispute/openings.ts';
 
 export interface ChainEvent {
   readonly source: 'market' | 'game';
@@ -105,7 +106,12 @@ export function describeChainEvent(e: ChainEvent, ctx: DescribeContext): string 
     case 'TracePosted': return `${d}: narrowed to one step (${text(a.step)} -> ${text(big(a.step) + 1n)}); the solver posts that step's op trace root ${short(a.traceRoot)}`;
     case 'ElementPointed': {
       const op = Number(a.op);
-      const name = op === NEXT_STATE ? 'the next state' : (ctx.opName(big(a.disputeId), op) ?? `op ${op}`);
+      if (op === NEXT_STATE || op === STATE_COPY) {
+        const point = big(a.element);
+        const what = op === NEXT_STATE ? 'the next state' : "the trace's copy of the state";
+        return `${d}: the challenger points at element ${text(linkElement(point))} of tensor ${text(linkTensor(point))} of ${what}`;
+      }
+      const name = ctx.opName(big(a.disputeId), op) ?? `op ${op}`;
       return `${d}: the challenger points at element ${text(a.element)} of ${name}`;
     }
     case 'ElementOpened': return `${d}: the solver opens the element with its inputs and proofs; the chain recomputes it exactly: ${a.valid === true ? 'VALID (within its error bound)' : 'INVALID (outside its rigorous error bound)'}`;

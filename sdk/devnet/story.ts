@@ -330,7 +330,7 @@ export function describeChildLine(l: ChildLine, _role: string): string | undefin
     case 'interval screened': return `job ${text(l.jobId)} interval ${text(l.interval)} re-executed: distance ${f(l.distance)} -> ${l.verdict === 'pass' ? 'pass' : 'FLAGGED'}`;
     case 'invalid transition found in the solver\'s own data': {
       const fault = l.fault as { kind?: string; op?: number; element?: number; tensor?: number } | undefined;
-      return `job ${text(l.jobId)} interval ${text(l.interval)}: judged element by element from the solver's own served data: INVALID transition at step ${text(l.step)} (${fault?.kind === 'element' ? `op ${text(fault.op)}, element ${text(fault.element)}` : `next-state tensor ${text(fault?.tensor)}`})`;
+      return `job ${text(l.jobId)} interval ${text(l.interval)}: judged element by element from the solver's own served data: INVALID transition at step ${text(l.step)} (${fault?.kind === 'element' ? `op ${text(fault.op)}, element ${text(fault.element)}` : `${fault?.kind ?? 'next-state'} tensor ${text(fault?.tensor)}, element ${text(fault?.element)}`})`;
     }
     case 'the solver did not serve usable data for a flagged interval': return `job ${text(l.jobId)} interval ${text(l.interval)}: the solver does not serve its data (${text(l.reason)})`;
     case 'flagged interval cleared by the exact check: every element within its bound': return `job ${text(l.jobId)} interval ${text(l.interval)}: cleared by the exact check`;

@@ -16,7 +16,7 @@ import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
 import { decodeAbiParameters } from 'viem';
 import { findFault, type Fault } from './find.ts';
-import { StepProofs, traceRootOf } from './openings.ts';
+import { linkElement, linkPoint, linkTensor, StepProofs, traceRootOf } from './openings.ts';
 import type { StepData, Trajectory } from './trajectory.ts';
 
 /** Stages of IDisputeGame.Stage. */
@@ -35,6 +35,8 @@ export type StageCode = (typeof Stage)[keyof typeof Stage];
 export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v]) => [v, k])) as Record<StageCode, string>;
 
 export const NEXT_STATE = 0xffff_ffff;
+/** The point's op for the trace's copy of the state before the step (DisputeGame.STATE_COPY). */
+export const STATE_COPY = 0xffff_fffe;
 
 export interface GameClients {
   readonly publicClient: PublicClient;
@@ -150,9 +152,9 @@ export async function solverMove(disputeId: bigint, d: Dispute, data: SolverData
   const graph = graphCommitment(data.graph);
   const op = d.pointOp;
   const element = Number(d.pointElement);
-  if (op === NEXT_STATE) {
-    const n = p.nextState(element);
-    return { functionName: 'openNextState', args: [disputeId, spec, graph, n.tensorRoot, n.traceProof, n.stateProof] };
+  if (op === NEXT_STATE || op === STATE_COPY) {
+    const link = p.stateLink(op === NEXT_STATE ? 'next' : 'copy', linkTensor(d.pointElement), linkElement(d.pointElement));
+    return { functionName: 'openStateLink', args: [disputeId, spec, graph, link] };
   }
   const kind = data.graph.ops[op]?.kind;
   if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
@@ -200,10 +202,12 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
   }
   const step = await data.solverChain.stepAt(Number(d.lo));
-  if (traceRootOf(data.graph, step.trace) !== d.traceRoot) log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
-  const fault = data.pointAt?.(step) ?? findFault(data.graph, step) ?? { kind: 'next-state', tensor: 0 };
-  const [op, element] = fault.kind === 'element' ? [fault.op, fault.element] : [NEXT_STATE, fault.tensor];
-  return { functionName: 'point', args: [disputeId, op, BigInt(element)] };
+  if (traceRootOf(data.graph, step) !== d.traceRoot) log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
+  const fault = data.pointAt?.(step) ?? findFault(data.graph, step) ?? { kind: 'next-state', tensor: 0, element: 0 };
+  const [op, element] = fault.kind === 'element'
+    ? [fault.op, BigInt(fault.element)]
+    : [fault.kind === 'next-state' ? NEXT_STATE : STATE_COPY, linkPoint(fault.tensor, fault.element)];
+  return { functionName: 'point', args: [disputeId, op, element] };
 }
 
 export interface ChallengerPlayOptions extends PlayOptions, ChallengerData {}

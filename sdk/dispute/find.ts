@@ -1,22 +1,22 @@
 /**
  * The challenger's search: given the solver's own data for one step (state before, op trace,
- * state after), the first element that breaks the tolerance rule, or the first next-state tensor
- * the trace does not reproduce. Screens in float64, confirms with the exact rule.
+ * state after), the first element that breaks the tolerance rule, or the first next-state element
+ * the trace does not reproduce bit for bit. Screens in float64, confirms with the exact rule.
  */
-import { bytesToHex } from 'viem';
-import { tensorRootBytes, type Tensor } from '../commit/tensor.ts';
 import { opInputs } from '../engine/executor.ts';
+import type { Tensor } from '../commit/tensor.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import { fp32Bits } from '../spec/job-spec.ts';
 import { checkElement } from '../tolerance/exact.ts';
 import { elementReads } from '../tolerance/reads.ts';
 import { checkOutput } from '../tolerance/vector.ts';
-import { traceTensorRoots } from './openings.ts';
 import type { StepData } from './trajectory.ts';
 
 export type Fault =
   | { readonly kind: 'element'; readonly op: number; readonly element: number }
-  | { readonly kind: 'next-state'; readonly tensor: number };
+  | { readonly kind: 'next-state'; readonly tensor: number; readonly element: number }
+  /** The trace's copy of the state before the step; never found in a served step (its copies are its state). */
+  | { readonly kind: 'state-copy'; readonly tensor: number; readonly element: number };
 
 export function findFault(graph: Graph, step: StepData): Fault | undefined {
   const before = step.before.map((t) => t.data);
@@ -31,12 +31,20 @@ export function findFault(graph: Graph, step: StepData): Fault | undefined {
       if (!checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element] as number))) return { kind: 'element', op: i, element };
     }
   }
-  const traceRoots = traceTensorRoots(graph, step.trace);
   const S = graph.state.length;
   const n = graph.ops.length;
   for (let t = 0; t < S; t++) {
-    const inTrace = bytesToHex(traceRoots[n - S + t] as Uint8Array);
-    if (inTrace !== bytesToHex(tensorRootBytes(step.after[t] as Tensor))) return { kind: 'next-state', tensor: t };
+    const element = firstDifference(step.trace[n - S + t] as Float32Array, (step.after[t] as Tensor).data);
+    if (element !== undefined) return { kind: 'next-state', tensor: t, element };
   }
   return undefined;
+}
+
+/** The first element whose bits differ (NaN payloads and signed zeros included), or the shorter length. */
+function firstDifference(a: Float32Array, b: Float32Array): number | undefined {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return i;
+  return x.length === y.length ? undefined : n;
 }

@@ -1,16 +1,34 @@
 /**
  * Everything the solver sends to open a pointed element (docs/PROTOCOL.md §5 step 4), built from
- * its own step data: the op descriptor and its proof against the ops root, the input slices with
- * their proofs against the state or trace root, the output element, or the dataset record.
+ * its own step data: the op descriptor and its proof against the ops root, the input slices and
+ * the output element with their proofs against the trace root, the dataset record, or the link
+ * between a state leaf and the trace's copy of it.
  */
 import { bytesToHex, type Hex } from 'viem';
 import { DatasetTree } from '../commit/dataset.ts';
 import { MerkleTree } from '../commit/merkle.ts';
 import { stateRootFromTensorRoots } from '../commit/state.ts';
-import { tensorRootBytes, TensorTree, type Tensor } from '../commit/tensor.ts';
+import { elementCount, STATE_LEAF_BYTES, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 import { opLeaf, Space, type Graph, type OpDesc } from '../graph/graph.ts';
 import { readRanges } from '../tolerance/reads.ts';
 import type { StepData } from './trajectory.ts';
+
+export interface StateLinkArg {
+  shape: number[];
+  block: Hex;
+  stateLeafProof: Hex[];
+  stateRootProof: Hex[];
+  traceLeafProof: Hex[];
+  traceRootProof: Hex[];
+}
+
+/** Which state a link point is about: the trace's copy of the state before (STATE_COPY) or the next state (NEXT_STATE). */
+export type LinkSide = 'copy' | 'next';
+
+/** A link point's element: tensor · 2^32 + element of that tensor (§5.1). */
+export const linkPoint = (tensor: number, element: number): bigint => (BigInt(tensor) << 32n) | BigInt(element);
+export const linkTensor = (point: bigint): number => Number(point >> 32n);
+export const linkElement = (point: bigint): number => Number(point & 0xffff_ffffn);
 
 export interface OpDescArg {
   kind: number;
@@ -38,14 +56,16 @@ function concatRoots(roots: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The tensor roots of a step's op outputs, in graph order. */
-export function traceTensorRoots(graph: Graph, trace: readonly Float32Array[]): Uint8Array[] {
-  return graph.ops.map((op, i) => tensorRootBytes({ shape: op.shape, data: trace[i] as Float32Array }));
+type TraceData = Pick<StepData, 'before' | 'trace'>;
+
+/** The trace's tensors (§3.1): the state the step starts from, then every op output in graph order. */
+function traceTensors(graph: Graph, step: TraceData): Tensor[] {
+  return [...step.before, ...graph.ops.map((op, i) => ({ shape: op.shape, data: step.trace[i] as Float32Array }))];
 }
 
-/** traceRoot (§3.1): Merkle root over the op output tensor roots. */
-export function traceRootOf(graph: Graph, trace: readonly Float32Array[]): Hex {
-  return stateRootFromTensorRoots(traceTensorRoots(graph, trace));
+/** traceRoot (§3.1): Merkle root over the trace tensors' roots in the trace layout. */
+export function traceRootOf(graph: Graph, step: TraceData): Hex {
+  return stateRootFromTensorRoots(traceTensors(graph, step).map((t) => tensorRootBytes(t, TRACE_LEAF_BYTES)));
 }
 
 /** Proof trees of one step, reused for every opening of it. */
@@ -56,16 +76,16 @@ export class StepProofs {
   readonly #state: MerkleTree;
   readonly #trace: MerkleTree;
   readonly #after: MerkleTree;
-  readonly #traceRoots: Uint8Array[];
+  readonly #tensors: Tensor[];
 
   constructor(graph: Graph, step: StepData) {
     this.graph = graph;
     this.step = step;
     this.#ops = new MerkleTree(concatRoots(graph.ops.map(opLeaf)));
-    this.#state = new MerkleTree(concatRoots(step.before.map(tensorRootBytes)));
-    this.#traceRoots = traceTensorRoots(graph, step.trace);
-    this.#trace = new MerkleTree(concatRoots(this.#traceRoots));
-    this.#after = new MerkleTree(concatRoots(step.after.map(tensorRootBytes)));
+    this.#state = new MerkleTree(concatRoots(step.before.map((t) => tensorRootBytes(t))));
+    this.#tensors = traceTensors(graph, step);
+    this.#trace = new MerkleTree(concatRoots(this.#tensors.map((t) => tensorRootBytes(t, TRACE_LEAF_BYTES))));
+    this.#after = new MerkleTree(concatRoots(step.after.map((t) => tensorRootBytes(t))));
   }
 
   get traceRoot(): Hex {
@@ -76,30 +96,26 @@ export class StepProofs {
     return [...this.#ops.rangeProof(opIndex, 1).siblings];
   }
 
-  #open(tensor: Tensor, first: number, count: number, rootProof: readonly Hex[]): TensorOpeningArg {
-    const opening = new TensorTree(tensor).open(first, count);
-    return { leaves: bytesToHex(opening.leaves), leafProof: [...opening.proof.siblings], rootProof: [...rootProof] };
+  /** Elements [first, first + count) of trace tensor `position`, with its proof in the trace root. */
+  #open(position: number, first: number, count: number): TensorOpeningArg {
+    const opening = new TensorTree(this.#tensors[position] as Tensor, TRACE_LEAF_BYTES).open(first, count);
+    return { leaves: bytesToHex(opening.leaves), leafProof: [...opening.proof.siblings], rootProof: [...this.#trace.rangeProof(position, 1).siblings] };
   }
 
   /** The output element opening plus the input slices it reads. */
   element(opIndex: number, element: number): { op: OpDescArg; opProof: Hex[]; inputs: TensorOpeningArg[]; output: TensorOpeningArg } {
     const op = this.graph.ops[opIndex] as OpDesc;
     const ranges = readRanges(op, element);
+    const S = this.graph.state.length;
     const inputs = op.inputs.map((input, i) => {
       const range = ranges[i] as { first: number; count: number };
-      const fromState = input.space === Space.STATE;
-      const tensor: Tensor = fromState
-        ? (this.step.before[input.index] as Tensor)
-        : { shape: input.shape, data: this.step.trace[input.index] as Float32Array };
-      const rootProof = (fromState ? this.#state : this.#trace).rangeProof(input.index, 1).siblings;
-      return this.#open(tensor, range.first, range.count, rootProof);
+      return this.#open(input.space === Space.STATE ? input.index : S + input.index, range.first, range.count);
     });
     return { op: opArg(op), opProof: this.opProof(opIndex), inputs, output: this.output(opIndex, element) };
   }
 
   output(opIndex: number, element: number): TensorOpeningArg {
-    const op = this.graph.ops[opIndex] as OpDesc;
-    return this.#open({ shape: op.shape, data: this.step.trace[opIndex] as Float32Array }, element, 1, this.#trace.rangeProof(opIndex, 1).siblings);
+    return this.#open(this.graph.state.length + opIndex, element, 1);
   }
 
   /** A data-load element: the batch slot's record with its proof in the dataset. */
@@ -114,14 +130,31 @@ export class StepProofs {
     };
   }
 
-  /** Next-state tensor t: its root in the trace (op n - S + t) and in the state after the step. */
-  nextState(t: number): { tensorRoot: Hex; traceProof: Hex[]; stateProof: Hex[] } {
-    const n = this.graph.ops.length;
-    const S = this.graph.state.length;
+  /**
+   * The state leaf holding element `element` of state tensor `t` (the next state, or the state
+   * before for the trace's copy), proved in the state layout and, as 8 trace leaves, in the trace.
+   * An element past the tensor's end is opened at its last leaf (§5.1).
+   */
+  stateLink(side: LinkSide, t: number, element: number): StateLinkArg {
+    const next = side === 'next';
+    const state = (next ? this.step.after : this.step.before)[t] as Tensor;
+    const position = next ? this.graph.ops.length + t : t;
+    const e = Math.min(element, elementCount(state.shape) - 1);
+    const block = Math.floor((e * 4) / STATE_LEAF_BYTES);
+    const stateOpening = new TensorTree(state).open(e, 1);
+    const traceTensor = this.#tensors[position] as Tensor;
+    const perBlock = STATE_LEAF_BYTES / TRACE_LEAF_BYTES;
+    const first = (block * STATE_LEAF_BYTES) / 4;
+    const count = Math.min(STATE_LEAF_BYTES / 4, traceTensor.data.length - first);
+    const traceOpening = new TensorTree(traceTensor, TRACE_LEAF_BYTES).open(first, count);
+    if (traceOpening.proof.start !== block * perBlock) throw new RangeError('trace leaves do not align with the state leaf');
     return {
-      tensorRoot: bytesToHex(this.#traceRoots[n - S + t] as Uint8Array),
-      traceProof: [...this.#trace.rangeProof(n - S + t, 1).siblings],
-      stateProof: [...this.#after.rangeProof(t, 1).siblings],
+      shape: [...state.shape],
+      block: bytesToHex(stateOpening.leaves),
+      stateLeafProof: [...stateOpening.proof.siblings],
+      stateRootProof: [...(next ? this.#after : this.#state).rangeProof(t, 1).siblings],
+      traceLeafProof: [...traceOpening.proof.siblings],
+      traceRootProof: [...this.#trace.rangeProof(position, 1).siblings],
     };
   }
 }

@@ -33,8 +33,8 @@ export interface FetchStateOptions extends FetchOptions {
 
 /**
  * Fetches a state file, decodes it (the tensors are views of the one fetched buffer) and checks it
- * against `expectedRoot` (the checkpoint's on-chain stateRoot, or an op-trace root: both are the
- * Merkle root over tensor roots). Throws ContentError CONTENT_INVALID on a bad file or a mismatch.
+ * against `expectedRoot` (a checkpoint's on-chain stateRoot: the Merkle root over tensor roots).
+ * Throws ContentError CONTENT_INVALID on a bad file or a mismatch.
  */
 export async function fetchState(store: ContentStore, cid: string, expectedRoot: Hex, options: FetchStateOptions = {}): Promise<Tensor[]> {
   const bytes = await getBytes(store, cid, { maxBytes: options.maxBytes ?? DEFAULT_STORE_LIMITS.maxStateBytes, signal: options.signal, offline: options.offline });
@@ -50,9 +50,6 @@ export async function fetchState(store: ContentStore, cid: string, expectedRoot:
   }
   return tensors;
 }
-
-/** An op trace travels as a state file of the op outputs; its root is the op-trace root. */
-export const fetchTrace = fetchState;
 
 /** Adds a dataset file (records back to back). */
 export async function putDataset(store: ContentStore, records: Uint8Array | AsyncIterable<Uint8Array>, options: { signal?: AbortSignal | undefined } = {}): Promise<string> {

@@ -15,8 +15,10 @@ import {
   MerkleTree,
   parseJobSpec,
   specHash,
+  STATE_LEAF_BYTES,
   tensorRootFromDataRoot,
   TensorTree,
+  TRACE_LEAF_BYTES,
   verifyRangeProof,
   verifyTensorOpening,
   type JobSpecInput,
@@ -57,26 +59,26 @@ describe('commitments: TypeScript and Solidity agree', () => {
     }), RUNS);
   });
 
-  it('tensor openings verify on-chain and decode to the same fp32 bits', async () => {
+  it('tensor openings in both layouts verify on-chain and decode to the same fp32 bits', async () => {
     const tensor = fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 3 }).chain((shape) => {
       const n = shape.reduce((x, y) => x * y, 1);
       return fc.float32Array({ minLength: n, maxLength: n }).map((data): Tensor => ({ shape, data }));
     });
-    await fc.assert(fc.asyncProperty(tensor, fc.nat(), fc.nat(), async (t, a, b) => {
+    await fc.assert(fc.asyncProperty(tensor, fc.nat(), fc.nat(), fc.constantFrom(STATE_LEAF_BYTES, TRACE_LEAF_BYTES), async (t, a, b, leafBytes) => {
       const n = t.data.length;
       const first = a % n;
       const count = 1 + (b % Math.min(n - first, 600));
-      const tree = new TensorTree(t);
+      const tree = new TensorTree(t, leafBytes);
       const opening = tree.open(first, count);
       const values = verifyTensorOpening(tree.root, opening);
-      const args = [tree.root, [...t.shape], BigInt(first), BigInt(count), bytesToHex(opening.leaves), [...opening.proof.siblings]] as const;
+      const args = [tree.root, [...t.shape], BigInt(first), BigInt(count), bytesToHex(opening.leaves), [...opening.proof.siblings], BigInt(leafBytes)] as const;
       const [ok, bits] = await harness.read.openTensor(args);
       assert.ok(ok);
       assert.deepEqual([...bits], [...new Uint32Array(values.buffer)]);
       const tampered = opening.leaves.slice();
-      const at = (first % 512) * 4;
+      const at = (first % (leafBytes / 4)) * 4;
       tampered[at] = (tampered[at] as number) ^ 1;
-      const [bad] = await harness.read.openTensor([tree.root, [...t.shape], BigInt(first), BigInt(count), bytesToHex(tampered), [...opening.proof.siblings]]);
+      const [bad] = await harness.read.openTensor([tree.root, [...t.shape], BigInt(first), BigInt(count), bytesToHex(tampered), [...opening.proof.siblings], BigInt(leafBytes)]);
       assert.equal(bad, false);
       assert.throws(() => verifyTensorOpening(tree.root, { ...opening, leaves: tampered }));
     }), RUNS);

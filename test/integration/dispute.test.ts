@@ -14,6 +14,7 @@ import {
   challenge,
   stateRoot,
   useBackend,
+  type Fault,
   type FraudKind,
   type MoveRecord,
   type StepData,
@@ -28,7 +29,7 @@ const solverClients = world.clients(world.solver);
 const challengerClients = world.clients(world.challenger);
 const FAULTY_STEP = k + 3; // inside interval 1
 
-async function dispute(opts: { fraud?: FraudKind; falseChallenge?: boolean; silentSolver?: boolean }) {
+async function dispute(opts: { fraud?: FraudKind; falseChallenge?: Fault; silentSolver?: boolean }) {
   const solverChain = world.chain(opts.fraud === undefined ? undefined : { kind: opts.fraud, at: (s) => (opts.fraud === 'copy-checkpoint' ? s >= k && s < 2 * k : s === FAULTY_STEP) });
   const jobId = await world.runJob(solverChain);
   const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
@@ -49,7 +50,7 @@ async function dispute(opts: { fraud?: FraudKind; falseChallenge?: boolean; sile
           solverChain,
           faultyStep: FAULTY_STEP,
           // A false challenger points at an arbitrary element of an honest step.
-          ...(opts.falseChallenge === true ? { pointAt: () => ({ kind: 'element' as const, op: 2, element: 5 }) } : {}),
+          ...(opts.falseChallenge === undefined ? {} : { pointAt: () => opts.falseChallenge as Fault }),
         }),
   ]);
   assert.equal(solverEnd, challengerEnd);
@@ -60,7 +61,7 @@ async function dispute(opts: { fraud?: FraudKind; falseChallenge?: boolean; sile
 describe('dispute game on real trained steps', () => {
   it('an honest solver defeats a false challenger and takes its bond', async () => {
     const before = await world.game.read.creditOf([world.solver.account.address]);
-    const { stage, job, moves } = await dispute({ falseChallenge: true });
+    const { stage, job, moves } = await dispute({ falseChallenge: { kind: 'element', op: 2, element: 5 } });
     assert.equal(stage, Stage.SolverWon);
     assert.equal(job.status, 3, 'job stays Submitted');
     assert.equal(job.openDisputes, 0);
@@ -69,6 +70,19 @@ describe('dispute game on real trained steps', () => {
     assert.ok(moves.filter((m) => m.move !== 'chooseHalf' && m.move !== 'point').length <= perSide);
     assert.ok(moves.filter((m) => m.move === 'chooseHalf' || m.move === 'point').length <= perSide);
   });
+
+  // Wt_1 is state tensor 2L = 4 of the [784, 32, 10] graph's 8; element 20,000 sits in its 40th state leaf.
+  for (const falseChallenge of [
+    { kind: 'next-state', tensor: 4, element: 20_000 },
+    { kind: 'state-copy', tensor: 4, element: 20_000 },
+    { kind: 'state-copy', tensor: 1, element: 1_000_000 },
+  ] as const) {
+    it(`an honest solver links the ${falseChallenge.kind} element ${falseChallenge.element} of tensor ${falseChallenge.tensor} to its trace and wins`, async () => {
+      const { stage, moves } = await dispute({ falseChallenge });
+      assert.equal(stage, Stage.SolverWon);
+      assert.ok(moves.some((m) => m.move === 'openStateLink'));
+    });
+  }
 
   for (const fraud of FRAUD_KINDS) {
     it(`a cheating solver (${fraud}) loses to an honest challenger and is slashed`, async () => {
@@ -106,6 +120,28 @@ describe('dispute game on real trained steps', () => {
       playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: challengerView, faultyStep: FAULTY_STEP }),
     ]);
     assert.equal(end, Stage.SolverWon);
+  });
+
+  it('a point past the ops or the state tensors reverts; a state link point is tensor · 2^32 + element', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const solverPlays = playSolver(solverClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    const game = { address: world.game.address, abi: disputeGameAbi, account: world.challenger.account } as const;
+    for (let d = await readDispute(challengerClients, disputeId); d.stage !== Stage.AwaitPoint; d = await readDispute(challengerClients, disputeId)) {
+      if (d.stage === Stage.AwaitChoice) {
+        await world.publicClient.waitForTransactionReceipt({ hash: await challengerClients.walletClient.writeContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true] }) });
+      } else await new Promise((r) => setTimeout(r, 20));
+    }
+    const point = (op: number, element: bigint) => world.publicClient.simulateContract({ ...game, functionName: 'point', args: [disputeId, op, element] });
+    const S = BigInt(world.graph.state.length);
+    const [NEXT_STATE, STATE_COPY] = [await world.game.read.NEXT_STATE(), await world.game.read.STATE_COPY()];
+    await assert.rejects(point(world.graph.ops.length, 0n), /DisputePointInvalid/);
+    await assert.rejects(point(NEXT_STATE, S << 32n), /DisputePointInvalid/);
+    await assert.rejects(point(STATE_COPY, S << 32n), /DisputePointInvalid/);
+    await point(STATE_COPY, ((S - 1n) << 32n) | 0xffff_ffffn);
+    await world.publicClient.waitForTransactionReceipt({ hash: await challengerClients.walletClient.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }) });
+    assert.equal(await solverPlays, Stage.SolverWon);
   });
 
   it('a clock runs out the second mover() reports 0: from then the move reverts and timeout succeeds', async () => {

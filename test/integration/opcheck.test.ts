@@ -22,6 +22,7 @@ import {
   opLeaf,
   OpKind,
   TensorTree,
+  TRACE_LEAF_BYTES,
   type OpDesc,
   type Tensor,
 } from '../../sdk/index.ts';
@@ -295,24 +296,41 @@ const randomData = (n: number, seed: number): Float32Array => {
   return out;
 };
 
-/** A small step: state tensors, an op trace and a graph, with trees for every opening. */
+/**
+ * A small step: state tensors, an op trace and a graph, with trees for every opening. The trace
+ * (§3.1) is the state in the trace layout, then the op outputs; ops read state tensors there.
+ */
 function buildStep(ops: OpDesc[], outputs: Tensor[], state: Tensor[]) {
-  const stateTrees = state.map((t) => new TensorTree(t));
-  const traceTrees = outputs.map((t) => new TensorTree(t));
+  const traceTensors = [...state, ...outputs];
+  const traceTrees = traceTensors.map((t) => new TensorTree(t, TRACE_LEAF_BYTES));
   const leaves = (roots: Hex[]): Uint8Array => Uint8Array.from(roots.flatMap((r) => [...Buffer.from(r.slice(2), 'hex')]));
-  const stateTree = new MerkleTree(leaves(stateTrees.map((t) => t.root)));
+  const stateTree = new MerkleTree(leaves(state.map((t) => new TensorTree(t).root)));
   const traceTree = new MerkleTree(leaves(traceTrees.map((t) => t.root)));
   const graphTree = new MerkleTree(Uint8Array.from(ops.flatMap((o) => [...opLeaf(o)])));
-  const roots = { graphRoot: graphTree.root, opCount: BigInt(ops.length), stateRoot: stateTree.root, stateCount: BigInt(state.length), traceRoot: traceTree.root };
+  const roots = { graphRoot: graphTree.root, opCount: BigInt(ops.length), stateCount: BigInt(state.length), traceRoot: traceTree.root };
   const opening = (space: number, index: number, first: number, count: number) => {
-    const tree = space === 0 ? stateTrees[index] : traceTrees[index];
-    const container = space === 0 ? stateTree : traceTree;
+    const position = space === 0 ? index : state.length + index;
+    const tree = traceTrees[position];
     if (tree === undefined) throw new RangeError('no such tensor');
     const o = tree.open(first, count);
-    return { leaves: toHex(o.leaves), leafProof: [...o.proof.siblings], rootProof: [...container.rangeProof(index, 1).siblings] };
+    return { leaves: toHex(o.leaves), leafProof: [...o.proof.siblings], rootProof: [...traceTree.rangeProof(position, 1).siblings] };
+  };
+  /** checkStateLink's arguments for element `e` of state tensor `t` and its copy at trace position t. */
+  const link = (t: number, e: number) => {
+    const tensor = state[t] as Tensor;
+    const n = tensor.data.length;
+    const at = Math.min(e, n - 1);
+    const s = new TensorTree(tensor).open(at, 1);
+    const first = Math.floor(at / 512) * 512;
+    const tr = (traceTrees[t] as TensorTree).open(first, Math.min(512, n - first));
+    const opening = {
+      shape: [...tensor.shape], block: toHex(s.leaves), stateLeafProof: [...s.proof.siblings], stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
+      traceLeafProof: [...tr.proof.siblings], traceRootProof: [...traceTree.rangeProof(t, 1).siblings],
+    };
+    return [stateTree.root, BigInt(state.length), BigInt(t), traceTree.root, BigInt(traceTensors.length), BigInt(t), BigInt(e), opening] as const;
   };
   const desc = (op: OpDesc) => ({ kind: op.kind, shape: [...op.shape], inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })), params: [...op.params] });
-  return { roots, opening, desc, opProof: (i: number) => [...graphTree.rangeProof(i, 1).siblings] };
+  return { roots, opening, link, desc, opProof: (i: number) => [...graphTree.rangeProof(i, 1).siblings] };
 }
 
 describe('LibOpCheck proof-carrying entry points', () => {
@@ -405,6 +423,33 @@ describe('LibOpCheck proof-carrying entry points', () => {
     await assert.rejects(verdict([roots, desc, idx, opProof, e, inputs.slice(0, 1), output]), /OpCheckInputCountInvalid/);
     // The right leaves at the wrong element: the proof of another row fails.
     await assert.rejects(verdict([roots, desc, idx, opProof, 0n, inputs, output]), /OpCheckOpeningInvalid|TensorLeavesLengthInvalid|MerkleProofLengthInvalid/);
+  });
+
+  it('a state leaf links to the trace copy of it; another block, tensor or position does not', async () => {
+    const holds = async (a: Parameters<typeof harness.read.checkStateLinkGas>[0]): Promise<boolean> => (await harness.read.checkStateLinkGas(a))[0];
+    // w has 1800 elements: state leaves 0..3 (the last one partial), trace leaves 0..28.
+    for (const e of [0, 511, 512, 1700, 1799, 5000]) assert.equal(await holds(step.link(1, e)), true, `element ${e}`);
+    const [sr, sc, t, tr, tc, pos, e, o] = step.link(1, 700);
+    const flipped = `0x${o.block.slice(2, 10)}${o.block.slice(10, 12) === 'ff' ? '00' : 'ff'}${o.block.slice(12)}` as Hex;
+    await assert.rejects(holds([sr, sc, t, tr, tc, pos, e, { ...o, block: flipped }]), /OpCheckStateLeafInvalid/);
+    await assert.rejects(holds([sr, sc, 0n, tr, tc, pos, e, o]), /OpCheckStateLeafInvalid/);
+    // The state leaf of element 700 is block 1, not block 2.
+    await assert.rejects(holds([sr, sc, t, tr, tc, pos, 1100n, o]), /OpCheckStateLeafInvalid/);
+    // The right state leaf, linked to the wrong trace tensor: the link does not hold.
+    assert.equal(await holds([sr, sc, t, tr, tc, 0n, e, o]), false);
+  });
+
+  it('a trace copy that differs from the state in one element does not link there', async () => {
+    const wrong = { ...w, data: w.data.slice() };
+    wrong.data[1000] = (wrong.data[1000] as number) + 1;
+    const forged = buildStep(ops, outputs, [x, wrong, bias]);
+    // The forged trace copies `wrong`; the state root commits to w: the state's leaf does not link.
+    const [sr, sc, t, , tc, pos, e, honest] = step.link(1, 1000);
+    const forgedTrace = forged.roots.traceRoot;
+    assert.equal((await harness.read.checkStateLinkGas([sr, sc, t, forgedTrace, tc, pos, e, honest]))[0], false);
+    // Nor can the forged leaf be passed off as the state's.
+    const [, , , , , , , o] = forged.link(1, 1000);
+    await assert.rejects(harness.read.checkStateLinkGas([sr, sc, t, forgedTrace, tc, pos, e, o]), /OpCheckStateLeafInvalid/);
   });
 
   it('data loads: records proved against the dataset root, u8-unit features and class labels', async () => {

@@ -16,23 +16,25 @@ contract CommitmentHarness {
         return LibMerkle.processRangeProof(leaves, start, leafCount, proof);
     }
 
-    function tensorRoot(uint32[] memory shape, bytes32 dataRoot) external pure returns (bytes32) {
+    function tensorRoot(uint32[] memory shape, bytes32 dataRoot) external view returns (bytes32) {
         return LibTensor.tensorRoot(shape, dataRoot);
     }
 
-    /// @notice Verifies an opening against `root` and returns the opened fp32 bits.
+    /// @notice Verifies an opening in the layout of `leafBytes` leaves against `root` and returns
+    ///         the opened fp32 bits.
     function openTensor(
         bytes32 root,
         uint32[] memory shape,
         uint256 first,
         uint256 count,
         bytes calldata leaves,
-        bytes32[] calldata proof
+        bytes32[] calldata proof,
+        uint256 leafBytes
     ) external view returns (bool ok, uint32[] memory bits) {
-        ok = LibTensor.processOpening(shape, first, count, leaves, proof) == root;
+        ok = LibTensor.processOpening(shape, first, count, leaves, proof, leafBytes) == root;
         bits = new uint32[](count);
         for (uint256 i = 0; i < count; ++i) {
-            bits[i] = LibTensor.elementBits(leaves, first, first + i);
+            bits[i] = LibTensor.elementBits(leaves, first, first + i, leafBytes);
         }
     }
 

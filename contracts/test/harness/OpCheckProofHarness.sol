@@ -38,4 +38,33 @@ contract OpCheckProofHarness {
         gasUsed = g - gasleft();
     }
 
+    /// @notice LibOpCheck.checkStateLink as a transaction (emits Checked with whether the link holds).
+    function checkStateLinkTx(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        bytes32 traceRoot,
+        uint256 traceCount,
+        uint256 tracePosition,
+        uint256 element,
+        LibOpCheck.StateLinkOpening calldata opening
+    ) external {
+        emit Checked(LibOpCheck.checkStateLink(stateRoot, stateCount, tensor, traceRoot, traceCount, tracePosition, element, opening));
+    }
+
+    /// @notice checkStateLink with the gas it used inside the library.
+    function checkStateLinkGas(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        bytes32 traceRoot,
+        uint256 traceCount,
+        uint256 tracePosition,
+        uint256 element,
+        LibOpCheck.StateLinkOpening calldata opening
+    ) external view returns (bool holds, uint256 gasUsed) {
+        uint256 g = gasleft();
+        holds = LibOpCheck.checkStateLink(stateRoot, stateCount, tensor, traceRoot, traceCount, tracePosition, element, opening);
+        gasUsed = g - gasleft();
+    }
 }
