@@ -24,7 +24,7 @@ describe('protocol vectors (docs/PROTOCOL.md §2.8)', () => {
     assert.equal(tensorRoot(a), '0x9679d2c30fabbbe85b5f7677c7575b41f5d6b1deb0a788cd171fa7643a99e5dd');
     assert.equal(tensorRoot(b), '0x4f3842a3912d215c02126c05f24f2957956671d7bd1ce1b12fa2b9469cddfea9');
     assert.equal(stateRoot([a, b]), '0xde6b84fdd766b2443f0ae0d63c34afc2f94bf9bf698ba29eff4be9035054498c');
-    assert.equal(bytesToHex(tensorRootBytes(b, TRACE_LEAF_BYTES)), '0xeb30374d49011ca9f9d4031ad39d443ccbb698d7515a1a9ae7417cf4db584b3e');
+    assert.equal(bytesToHex(tensorRootBytes(b, TRACE_LEAF_BYTES)), '0xcada752099a8c46c54c37fc11a1e0a2d0949a0bfaabaf2dc40eb2b02568e637d');
   });
 
   it('batch selection and job spec', () => {

@@ -31,45 +31,63 @@ library LibMerkle {
     ///         per level first the left neighbour (when the range starts on a right child), then the
     ///         right neighbour (when it ends on a left child). A single-leaf proof is the ordinary
     ///         path of one sibling per level.
-    /// @dev `leaves` is overwritten. Reverts on a range outside the tree or a proof of the wrong length.
+    /// @dev Works in scratch memory past the free memory pointer (`leaves` is left as it was).
+    ///      Reverts on a range outside the tree or a proof of the wrong length.
     function processRangeProof(bytes32[] memory leaves, uint256 start, uint256 leafCount, bytes32[] calldata proof)
         internal
         view
-        returns (bytes32)
+        returns (bytes32 root)
     {
         uint256 m = leaves.length;
         if (m == 0 || start + m > leafCount) revert MerkleRangeInvalid(start, m, leafCount);
         uint256 levels = depth(leafCount);
-        // Nodes of the current level live at buf[lo .. lo + m); one free slot on each side.
-        bytes32[] memory buf = new bytes32[](m + 2);
-        for (uint256 i = 0; i < m; ++i) {
-            buf[i + 1] = leaves[i];
+        uint256 p;
+        bool short;
+        assembly ("memory-safe") {
+            // Nodes of the current level live at buf[lo .. lo + m) (words); one free slot on each side.
+            let buf := mload(0x40)
+            let src := add(leaves, 0x20)
+            for { let i := 0 } lt(i, m) { i := add(i, 1) } {
+                mstore(add(buf, shl(5, add(i, 1))), mload(add(src, shl(5, i))))
+            }
+            let lo := 1
+            let n := proof.length
+            for { let level := 0 } lt(level, levels) { level := add(level, 1) } {
+                if and(start, 1) {
+                    if iszero(lt(p, n)) {
+                        short := 1
+                        break
+                    }
+                    mstore(buf, calldataload(add(proof.offset, shl(5, p))))
+                    p := add(p, 1)
+                    lo := 0
+                    m := add(m, 1)
+                    start := sub(start, 1)
+                }
+                if and(add(start, m), 1) {
+                    if iszero(lt(p, n)) {
+                        short := 1
+                        break
+                    }
+                    mstore(add(buf, shl(5, add(lo, m))), calldataload(add(proof.offset, shl(5, p))))
+                    p := add(p, 1)
+                    m := add(m, 1)
+                }
+                m := shr(1, m)
+                // Pair i (64 contiguous bytes at buf[lo + 2i]) hashes into buf[1 + i]; the write
+                // never overtakes a pair not yet read.
+                for { let i := 0 } lt(i, m) { i := add(i, 1) } {
+                    if iszero(staticcall(gas(), 0x02, add(buf, shl(5, add(lo, shl(1, i)))), 0x40, add(buf, shl(5, add(1, i))), 0x20)) {
+                        revert(0, 0)
+                    }
+                }
+                lo := 1
+                start := shr(1, start)
+            }
+            root := mload(add(buf, shl(5, lo)))
         }
-        uint256 lo = 1;
-        uint256 p = 0;
-        for (uint256 level = 0; level < levels; ++level) {
-            if (start & 1 == 1) {
-                if (p >= proof.length) revert MerkleProofLengthInvalid(proof.length, p + 1);
-                buf[0] = proof[p++];
-                lo = 0;
-                ++m;
-                --start;
-            }
-            if ((start + m) & 1 == 1) {
-                if (p >= proof.length) revert MerkleProofLengthInvalid(proof.length, p + 1);
-                buf[lo + m] = proof[p++];
-                ++m;
-            }
-            m >>= 1;
-            // Writes to buf[1 + i] never overtake the reads at buf[lo + 2i].
-            for (uint256 i = 0; i < m; ++i) {
-                buf[1 + i] = hashPair(buf[lo + 2 * i], buf[lo + 2 * i + 1]);
-            }
-            lo = 1;
-            start >>= 1;
-        }
+        if (short) revert MerkleProofLengthInvalid(proof.length, p + 1);
         if (p != proof.length) revert MerkleProofLengthInvalid(proof.length, p);
-        return buf[lo];
     }
 
     /// @notice Root from one leaf hash and its path: one sibling per level, bottom-up, the same

@@ -82,7 +82,7 @@ library LibOpCheck {
     }
 
     /// @notice An opening of a contiguous element range of a trace tensor: its covering leaves
-    ///         in full (256 bytes each, §2.1), the range proof of those leaves in the tensor's
+    ///         in full (128 bytes each, §2.1), the range proof of those leaves in the tensor's
     ///         tree, and the single-leaf proof of the tensor root in the trace root. Which range is
     ///         opened follows from the op kind, the shapes and the element.
     struct TensorOpening {
@@ -104,7 +104,7 @@ library LibOpCheck {
     }
 
     /// @notice One 2048-byte state leaf of a tensor, proved in both layouts (§5 step 4): as leaf
-    ///         `b` of the state-layout tree under a state root, and as trace leaves 8b.. of the
+    ///         `b` of the state-layout tree under a state root, and as trace leaves 16b.. of the
     ///         trace-layout tree under the trace root. Both roots commit to the same shape.
     struct StateLinkOpening {
         uint32[] shape;
@@ -328,7 +328,7 @@ library LibOpCheck {
     ///         around element `element` (§5 step 4: a step's state copies and its next state):
     ///         the state leaf b = min(element, n - 1) / 512 of the opening's block proves against
     ///         `stateRoot` (tensor `tensor` of `stateCount`), and the same 2048 bytes, cut into the
-    ///         trace leaves 8b.. that exist, prove against `traceRoot` (position `tracePosition`
+    ///         trace leaves 16b.. that exist, prove against `traceRoot` (position `tracePosition`
     ///         of `traceCount`). An element past the tensor's end is opened at its last leaf (the
     ///         point is the challenger's fault).
     /// @return holds True iff the trace holds those bytes; reverts with OpCheckStateLeafInvalid
@@ -355,11 +355,7 @@ library LibOpCheck {
         uint256 firstLeaf = blockIndex * ratio;
         uint256 traceLeaves = LibTensor.leafCount(n, LibTensor.TRACE_LEAF_BYTES);
         uint256 span = traceLeaves - firstLeaf < ratio ? traceLeaves - firstLeaf : ratio;
-        bytes32[] memory hashes = new bytes32[](span);
-        for (uint256 i = 0; i < span; ++i) {
-            hashes[i] = sha256(o.block[i * LibTensor.TRACE_LEAF_BYTES:(i + 1) * LibTensor.TRACE_LEAF_BYTES]);
-        }
-        dataRoot = LibMerkle.processRangeProof(hashes, firstLeaf, traceLeaves, o.traceLeafProof);
+        dataRoot = LibMerkle.processRangeProof(LibTensor.hashLeaves(o.block, span, LibTensor.TRACE_LEAF_BYTES), firstLeaf, traceLeaves, o.traceLeafProof);
         return LibMerkle.processProof(LibTensor.tensorRoot(o.shape, dataRoot), tracePosition, traceCount, o.traceRootProof) == traceRoot;
     }
 

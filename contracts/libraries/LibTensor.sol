@@ -7,12 +7,12 @@ import {LibMerkle} from "./LibMerkle.sol";
 /// @notice Tensor commitments (docs/PROTOCOL.md §2.1), bit-identical to sdk/commit/tensor.ts:
 ///         fp32 little-endian elements cut into leaves of a layout's size (the last zero padded),
 ///         a LibMerkle tree over the leaf hashes, tensorRoot = sha256(dtype u8 || rank u8 ||
-///         dims u32 BE || dataRoot). States use 2048-byte leaves, op traces 256-byte leaves.
+///         dims u32 BE || dataRoot). States use 2048-byte leaves, op traces 128-byte leaves.
 library LibTensor {
     /// @notice Leaf size of the state layout (checkpoints: fast roots).
     uint256 internal constant STATE_LEAF_BYTES = 2048;
     /// @notice Leaf size of the trace layout (disputes: small openings).
-    uint256 internal constant TRACE_LEAF_BYTES = 256;
+    uint256 internal constant TRACE_LEAF_BYTES = 128;
     uint8 internal constant DTYPE_FP32 = 1;
     uint256 internal constant MAX_RANK = 8;
 
@@ -78,11 +78,21 @@ library LibTensor {
         if (leaves.length != span * leafBytes) revert TensorLeavesLengthInvalid(leaves.length, span * leafBytes);
         uint256 leafTotal = leafCount(n, leafBytes);
         if (span == 1) return tensorRoot(shape, LibMerkle.processProof(sha256(leaves), startLeaf, leafTotal, proof));
-        bytes32[] memory hashes = new bytes32[](span);
-        for (uint256 i = 0; i < span; ++i) {
-            hashes[i] = sha256(leaves[i * leafBytes:(i + 1) * leafBytes]);
+        return tensorRoot(shape, LibMerkle.processRangeProof(hashLeaves(leaves, span, leafBytes), startLeaf, leafTotal, proof));
+    }
+
+    /// @notice The hashes of the first `count` leaves of `leafBytes` bytes each in `data`.
+    function hashLeaves(bytes calldata data, uint256 count, uint256 leafBytes) internal view returns (bytes32[] memory hashes) {
+        if (data.length < count * leafBytes) revert TensorLeavesLengthInvalid(data.length, count * leafBytes);
+        hashes = new bytes32[](count);
+        assembly ("memory-safe") {
+            // Each leaf is copied to scratch past the free memory pointer and hashed from there.
+            let scratch := mload(0x40)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                calldatacopy(scratch, add(data.offset, mul(i, leafBytes)), leafBytes)
+                if iszero(staticcall(gas(), 0x02, scratch, leafBytes, add(hashes, shl(5, add(i, 1))), 0x20)) { revert(0, 0) }
+            }
         }
-        return tensorRoot(shape, LibMerkle.processRangeProof(hashes, startLeaf, leafTotal, proof));
     }
 
     /// @notice The fp32 bits of element `index` of an opening in the layout of `leafBytes` leaves

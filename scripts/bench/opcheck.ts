@@ -3,9 +3,9 @@
  * (LibOpCheck.checkOpElement via OpCheckProofHarness.checkOpElementTx): a transaction's gasUsed on
  * the in-process Hardhat network (prague: EIP-7623 calldata floor included), with real openings
  * built by the SDK: the op descriptor against graphRoot, every input range against its tensor root
- * (trace layout, 256-byte leaves) and that root against the op trace root, the output element
+ * (trace layout, 128-byte leaves) and that root against the op trace root, the output element
  * against the trace. Also the state link (checkStateLinkTx): one 2048-byte state leaf of a
- * next-state tensor proved in the state root and, as 8 trace leaves, in the trace root.
+ * next-state tensor proved in the state root and, as 16 trace leaves, in the trace root.
  *
  * Graphs are the canonical MLP graphs (sdk buildGraph) of layers [K, 128, 10], batch 64, relu,
  * softmax-cross-entropy; tensor data are dense random fp32 (no zero bytes: the calldata worst case).

@@ -2,7 +2,7 @@
  * Tensor commitments (docs/PROTOCOL.md §2.1): fp32 little-endian elements in the committed
  * layout, cut into leaves (the last leaf zero padded), a Merkle tree over the leaf hashes, and
  * tensorRoot = SHA-256(shapeEncoding || merkleRoot). States use 2048-byte leaves (fast roots at
- * every checkpoint), op traces 256-byte leaves (small openings in a dispute's last move).
+ * every checkpoint), op traces 128-byte leaves (small openings in a dispute's last move).
  */
 import { endianness } from 'node:os';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
@@ -12,8 +12,8 @@ import { HASH_BYTES, sha256 } from './sha256.ts';
 
 /** Bytes per leaf of a state tensor. See docs/PROTOCOL.md §2.1 for the measurement behind the choice. */
 export const STATE_LEAF_BYTES = 2048;
-/** Bytes per leaf of an op-trace tensor (§2.1, §3.1): 8 trace leaves make one state leaf. */
-export const TRACE_LEAF_BYTES = 256;
+/** Bytes per leaf of an op-trace tensor (§2.1, §3.1): 16 trace leaves make one state leaf. */
+export const TRACE_LEAF_BYTES = 128;
 export const ELEMENT_BYTES = 4;
 /** dtype code of IEEE-754 binary32, the only dtype of protocol version 1. */
 export const DTYPE_FP32 = 1;

@@ -132,7 +132,7 @@ export class StepProofs {
 
   /**
    * The state leaf holding element `element` of state tensor `t` (the next state, or the state
-   * before for the trace's copy), proved in the state layout and, as 8 trace leaves, in the trace.
+   * before for the trace's copy), proved in the state layout and, as 16 trace leaves, in the trace.
    * An element past the tensor's end is opened at its last leaf (§5.1).
    */
   stateLink(side: LinkSide, t: number, element: number): StateLinkArg {

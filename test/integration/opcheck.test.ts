@@ -427,7 +427,7 @@ describe('LibOpCheck proof-carrying entry points', () => {
 
   it('a state leaf links to the trace copy of it; another block, tensor or position does not', async () => {
     const holds = async (a: Parameters<typeof harness.read.checkStateLinkGas>[0]): Promise<boolean> => (await harness.read.checkStateLinkGas(a))[0];
-    // w has 1800 elements: state leaves 0..3 (the last one partial), trace leaves 0..28.
+    // w has 1800 elements: state leaves 0..3 (the last one partial), trace leaves 0..56.
     for (const e of [0, 511, 512, 1700, 1799, 5000]) assert.equal(await holds(step.link(1, e)), true, `element ${e}`);
     const [sr, sc, t, tr, tc, pos, e, o] = step.link(1, 700);
     const flipped = `0x${o.block.slice(2, 10)}${o.block.slice(10, 12) === 'ff' ? '00' : 'ff'}${o.block.slice(12)}` as Hex;
