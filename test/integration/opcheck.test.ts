@@ -452,6 +452,28 @@ describe('LibOpCheck proof-carrying entry points', () => {
     await assert.rejects(harness.read.checkStateLinkGas([sr, sc, t, forgedTrace, tc, pos, e, o]), /OpCheckStateLeafInvalid/);
   });
 
+  it('for random sizes and elements, a state leaf links iff the trace copy holds its bytes', async () => {
+    const other: Tensor = { shape: [5], data: randomData(5, 9) };
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3000 }), fc.nat(), fc.nat(), fc.boolean(), async (n, a, b, tamper) => {
+      const tensor: Tensor = { shape: [n], data: randomData(n, n) };
+      const e = a % (n + 600); // past the end now and then: the last leaf is opened
+      const block = Math.floor(Math.min(e, n - 1) / 512);
+      const copy = tensor.data.slice();
+      if (tamper) {
+        const i = block * 512 + (b % Math.min(512, n - block * 512));
+        copy[i] = (copy[i] as number) + 1;
+      }
+      const forged = buildStep(ops, outputs, [{ shape: [n], data: copy }, other]);
+      const honest = buildStep(ops, outputs, [tensor, other]);
+      const [sr, sc, t, , tc, pos, el, o] = honest.link(0, e);
+      const [holds] = await harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, o]);
+      assert.equal(holds, !tamper);
+      // The solver's own client builds the same opening from the forged trace: it fails the same way.
+      const [, , , , , , , own] = forged.link(0, e);
+      if (tamper) await assert.rejects(harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, own]), /OpCheckStateLeafInvalid/);
+    }), { numRuns: 40 });
+  });
+
   it('data loads: records proved against the dataset root, u8-unit features and class labels', async () => {
     const features = 5;
     const classes = 3;
