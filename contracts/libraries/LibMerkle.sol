@@ -16,16 +16,6 @@ library LibMerkle {
         while ((uint256(1) << d) < n) ++d;
     }
 
-    /// @notice sha256(a || b), using the scratch space.
-    function hashPair(bytes32 a, bytes32 b) internal view returns (bytes32 h) {
-        assembly ("memory-safe") {
-            mstore(0x00, a)
-            mstore(0x20, b)
-            if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
-            h := mload(0x00)
-        }
-    }
-
     /// @notice Recompute the root of a tree over `leafCount` leaves from the hashes of leaves
     ///         [start, start + leaves.length) and their range proof. Siblings are consumed bottom-up;
     ///         per level first the left neighbour (when the range starts on a right child), then the

@@ -25,6 +25,7 @@ import {
   OpKind,
   OP_KIND_NAMES,
   parseJobSpec,
+  STATE_LEAF_BYTES,
   TensorTree,
   TRACE_LEAF_BYTES,
   type OpDesc,
@@ -164,8 +165,9 @@ async function measureLink(k: number, t: number, element: number): Promise<Measu
   const stateTree = new MerkleTree(join(stateRoots));
   const traceTree = new MerkleTree(join(traceRoots));
   const s = stateTensor.open(element, 1);
-  const first = Math.floor(element / 512) * 512;
-  const tr = traceTensor.open(first, Math.min(512, count(shape) - first));
+  const perLeaf = STATE_LEAF_BYTES / 4;
+  const first = Math.floor(element / perLeaf) * perLeaf;
+  const tr = traceTensor.open(first, Math.min(perLeaf, count(shape) - first));
   const opening = {
     shape: [...shape], block: bytesToHex(s.leaves), stateLeafProof: [...s.proof.siblings], stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
     traceLeafProof: [...tr.proof.siblings], traceRootProof: [...traceTree.rangeProof(n + t, 1).siblings],

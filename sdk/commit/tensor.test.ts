@@ -6,7 +6,7 @@ import { ProofError, TensorError } from '../errors.ts';
 import { createRootHasher } from './root-hasher.ts';
 import { sha256 } from './sha256.ts';
 import { stateRoot } from './state.ts';
-import { encodeShape, openTensor, tensorRoot, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, verifyTensorOpening, type Tensor } from './tensor.ts';
+import { encodeShape, openTensor, STATE_LEAF_BYTES, tensorRoot, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, verifyTensorOpening, type Tensor } from './tensor.ts';
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 0, maxLength: 3 });
 const tensorArb = shapeArb.chain((shape) => {
@@ -35,7 +35,7 @@ describe('tensor commitments', () => {
 
   it('any element range opens and verifies to its values, in both layouts', () => {
     fc.assert(fc.property(tensorArb, fc.nat(), fc.nat(), fc.boolean(), (t, a, b, trace) => {
-      const leafBytes = trace ? TRACE_LEAF_BYTES : 2048;
+      const leafBytes = trace ? TRACE_LEAF_BYTES : STATE_LEAF_BYTES;
       const n = t.data.length;
       const first = a % n;
       const count = 1 + (b % Math.min(n - first, (3 * leafBytes) / 4));

@@ -8,7 +8,7 @@ import { bytesToHex, type Hex } from 'viem';
 import { DatasetTree } from '../commit/dataset.ts';
 import { MerkleTree } from '../commit/merkle.ts';
 import { stateRootFromTensorRoots } from '../commit/state.ts';
-import { elementCount, STATE_LEAF_BYTES, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
+import { ELEMENT_BYTES, elementCount, STATE_LEAF_BYTES, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 import { opLeaf, Space, type Graph, type OpDesc } from '../graph/graph.ts';
 import { readRanges } from '../tolerance/reads.ts';
 import type { StepData } from './trajectory.ts';
@@ -73,19 +73,15 @@ export class StepProofs {
   readonly graph: Graph;
   readonly step: StepData;
   readonly #ops: MerkleTree;
-  readonly #state: MerkleTree;
   readonly #trace: MerkleTree;
-  readonly #after: MerkleTree;
   readonly #tensors: Tensor[];
 
   constructor(graph: Graph, step: StepData) {
     this.graph = graph;
     this.step = step;
     this.#ops = new MerkleTree(concatRoots(graph.ops.map(opLeaf)));
-    this.#state = new MerkleTree(concatRoots(step.before.map((t) => tensorRootBytes(t))));
     this.#tensors = traceTensors(graph, step);
     this.#trace = new MerkleTree(concatRoots(this.#tensors.map((t) => tensorRootBytes(t, TRACE_LEAF_BYTES))));
-    this.#after = new MerkleTree(concatRoots(step.after.map((t) => tensorRootBytes(t))));
   }
 
   get traceRoot(): Hex {
@@ -137,22 +133,21 @@ export class StepProofs {
    */
   stateLink(side: LinkSide, t: number, element: number): StateLinkArg {
     const next = side === 'next';
-    const state = (next ? this.step.after : this.step.before)[t] as Tensor;
+    // Built here, not up front: a dispute opens at most one link, and most open none.
+    const states = next ? this.step.after : this.step.before;
+    const state = states[t] as Tensor;
     const position = next ? this.graph.ops.length + t : t;
     const e = Math.min(element, elementCount(state.shape) - 1);
-    const block = Math.floor((e * 4) / STATE_LEAF_BYTES);
+    const perLeaf = STATE_LEAF_BYTES / ELEMENT_BYTES;
+    const first = Math.floor(e / perLeaf) * perLeaf;
     const stateOpening = new TensorTree(state).open(e, 1);
     const traceTensor = this.#tensors[position] as Tensor;
-    const perBlock = STATE_LEAF_BYTES / TRACE_LEAF_BYTES;
-    const first = (block * STATE_LEAF_BYTES) / 4;
-    const count = Math.min(STATE_LEAF_BYTES / 4, traceTensor.data.length - first);
-    const traceOpening = new TensorTree(traceTensor, TRACE_LEAF_BYTES).open(first, count);
-    if (traceOpening.proof.start !== block * perBlock) throw new RangeError('trace leaves do not align with the state leaf');
+    const traceOpening = new TensorTree(traceTensor, TRACE_LEAF_BYTES).open(first, Math.min(perLeaf, traceTensor.data.length - first));
     return {
       shape: [...state.shape],
       block: bytesToHex(stateOpening.leaves),
       stateLeafProof: [...stateOpening.proof.siblings],
-      stateRootProof: [...(next ? this.#after : this.#state).rangeProof(t, 1).siblings],
+      stateRootProof: [...new MerkleTree(concatRoots(states.map((s) => tensorRootBytes(s)))).rangeProof(t, 1).siblings],
       traceLeafProof: [...traceOpening.proof.siblings],
       traceRootProof: [...this.#trace.rangeProof(position, 1).siblings],
     };
