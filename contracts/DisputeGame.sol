@@ -27,6 +27,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     uint32 public constant NEXT_STATE = type(uint32).max;
     /// @inheritdoc IDisputeGame
     uint32 public constant STATE_COPY = type(uint32).max - 1;
+    /// @inheritdoc IDisputeGame
+    uint32 public constant INITIAL_STATE = type(uint32).max - 2;
 
     IJobMarket public immutable market;
     /// @notice Decides the last move; stateless.
@@ -46,11 +48,18 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     uint256 private _totalCredits;
 
     constructor(IJobMarket market_, IElementJudge judge_, IERC20 bondToken_, uint128 challengeBond_, uint64 clockBudget_) {
+        if (address(market_) == address(0)) revert DisputeInvalidParameter("market");
+        if (address(judge_) == address(0)) revert DisputeInvalidParameter("judge");
+        if (address(bondToken_) == address(0)) revert DisputeInvalidParameter("bondToken");
+        // A zero bond makes false challenges free; a zero clock makes every dispute a timeout.
+        if (challengeBond_ == 0) revert DisputeInvalidParameter("challengeBond");
+        if (clockBudget_ == 0) revert DisputeInvalidParameter("clockBudget");
         market = market_;
         judge = judge_;
         bondToken = bondToken_;
         challengeBond = challengeBond_;
         clockBudget = clockBudget_;
+        emit DisputeGameConfigured(market_, judge_, bondToken_, challengeBond_, clockBudget_);
     }
 
     // ------------------------------------------------------------------ views
@@ -63,6 +72,11 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     /// @inheritdoc IDisputeGame
     function disputeCount() external view returns (uint256) {
         return _disputeCount;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function graphCounts(uint256 disputeId) external view returns (uint32 opCount, uint32 stateCount) {
+        return _countsOf(disputeId);
     }
 
     /// @inheritdoc IDisputeGame
@@ -97,6 +111,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         bytes32 hash = spec.specHash();
         if (hash != job.specHash) revert DisputeSpecMismatch(jobId, job.specHash, hash);
         _checkGraph(spec, graph);
+        // k = 0 would make bisection endless (every midpoint is lo).
+        if (spec.checkpointInterval == 0) revert DisputeSpecInvalid(jobId, "checkpointInterval");
         (bytes32 loRoot, bytes32 hiRoot) = market.intervalRoots(jobId, interval, checkpoints);
 
         disputeId = ++_disputeCount;
@@ -118,7 +134,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         // Market first: it reverts unless the job is disputable now.
         market.openDispute(jobId);
         _pullBond(challengeBond);
-        emit DisputeCreated(disputeId, jobId, msg.sender, interval, d.lo, d.hi, challengeBond);
+        emit DisputeCreated(
+            disputeId, jobId, msg.sender, job.solver, interval, d.lo, d.hi, loRoot, hiRoot, challengeBond, graph.opCount, graph.stateCount
+        );
     }
 
     /// @inheritdoc IDisputeGame
@@ -150,7 +168,11 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function point(uint256 disputeId, uint32 op, uint64 element) external {
         Dispute storage d = _move(disputeId, Stage.AwaitPoint);
         (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
-        bool valid = op == NEXT_STATE || op == STATE_COPY ? element >> 32 < stateCount : op < opCount;
+        bool valid;
+        if (op == NEXT_STATE || op == STATE_COPY) valid = element >> 32 < stateCount;
+        // Checkpoint 0 is judged against the spec's init rule, so only a range that starts there.
+        else if (op == INITIAL_STATE) valid = d.lo == 0 && element >> 32 < stateCount;
+        else valid = op < opCount;
         if (!valid) revert DisputePointInvalid(disputeId, op, element);
         d.pointOp = op;
         d.pointElement = element;
@@ -220,6 +242,23 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeGame
+    function openInitialState(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        LibOpCheck.StateLeafOpening calldata opening
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        if (d.pointOp != INITIAL_STATE) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
+        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        // d.lo = 0, so loRoot is checkpoint 0 (the range only narrows from its left end).
+        bool holds = judge.checkInitialElement(
+            spec.layers, spec.initSeed, d.loRoot, roots.stateCount, d.pointElement >> 32, uint32(d.pointElement), opening
+        );
+        _resolveOpening(disputeId, d, holds);
+    }
+
+    /// @inheritdoc IDisputeGame
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _live(disputeId);
         (uint64 left, uint64 elapsed) = d.clock(block.timestamp);
@@ -235,7 +274,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) revert DisputeNotAbandonable(disputeId);
         d.stage = Stage.Abandoned;
         _credit(d.challenger, d.bond);
-        market.closeDispute(d.jobId, true);
+        market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.Abandoned);
         emit DisputeResolved(disputeId, d.jobId, Stage.Abandoned);
     }
 
@@ -331,7 +370,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function _solverWins(uint256 disputeId, Dispute storage d) private {
         d.stage = Stage.SolverWon;
         _credit(d.solver, d.bond);
-        market.closeDispute(d.jobId, true);
+        market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.SolverWon);
         emit DisputeResolved(disputeId, d.jobId, Stage.SolverWon);
     }
 
@@ -341,7 +380,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         IJobMarket.JobStatus status = market.getJob(d.jobId).status;
         // Another dispute may have settled the job already; then there is no stake left to take.
         if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) market.slash(d.jobId, d.challenger);
-        else market.closeDispute(d.jobId, false);
+        else market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.ChallengerWon);
         emit DisputeResolved(disputeId, d.jobId, Stage.ChallengerWon);
     }
 

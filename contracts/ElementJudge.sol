@@ -48,4 +48,17 @@ contract ElementJudge is IElementJudge {
     ) external view returns (bool) {
         return LibOpCheck.checkStateLink(stateRoot, stateCount, tensor, traceRoot, traceCount, tracePosition, element, opening);
     }
+
+    /// @inheritdoc IElementJudge
+    function checkInitialElement(
+        uint32[] calldata layers,
+        bytes32 initSeed,
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        uint256 element,
+        LibOpCheck.StateLeafOpening calldata opening
+    ) external view returns (bool) {
+        return LibOpCheck.checkInitialElement(layers, initSeed, stateRoot, stateCount, tensor, element, opening);
+    }
 }

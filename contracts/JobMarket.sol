@@ -141,6 +141,9 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobMarket
     function postJob(PostJobParams calldata p) external nonReentrant returns (JobId jobId) {
+        // Until the game is wired no dispute can be opened, so no job may be posted (deployment
+        // happens in steps; a job claimed in between could never be challenged).
+        if (disputeGame == address(0)) revert JobMarketNotWired();
         if (!isPaymentToken[p.token]) revert JobMarketTokenNotAllowed(p.token);
         if (p.specHash == 0) revert JobInvalidParameter("specHash");
         if (p.checkpointCount == 0 || p.checkpointCount > LibCheckpoints.MAX_CHECKPOINTS) {
@@ -236,14 +239,15 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IJobMarket
     function openDispute(JobId jobId) external onlyDisputeGame {
-        uint16 open = _store.openDispute(jobId);
+        uint24 open = _store.openDispute(jobId);
         emit DisputeOpened(jobId, open);
     }
 
     /// @inheritdoc IJobMarket
-    function closeDispute(JobId jobId, bool solverWon) external onlyDisputeGame {
-        uint16 open = _store.closeDispute(jobId);
-        emit DisputeClosed(jobId, solverWon, open);
+    function closeDispute(JobId jobId, DisputeOutcome outcome) external onlyDisputeGame {
+        (uint24 open, bool extended) = _store.closeDispute(jobId);
+        emit DisputeClosed(jobId, outcome, open);
+        if (extended) emit TrainingDeadlineExtended(jobId, _store.jobs[jobId].trainingDeadline);
     }
 
     /// @inheritdoc IJobMarket
@@ -251,7 +255,7 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
         Job storage job = _store.slash(jobId);
         address solver = job.solver;
         uint256 stake = job.solverStake;
-        emit DisputeClosed(jobId, false, job.openDisputes);
+        emit DisputeClosed(jobId, DisputeOutcome.ChallengerWon, job.openDisputes);
         emit JobSlashed(jobId, solver, challenger, stake);
         _credit(job.submitter, job.token, job.payment);
         _receiveSlash(solver, stake);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IElementJudge} from "./IElementJudge.sol";
 import {IJobMarket} from "./IJobMarket.sol";
 import {JobId} from "../types/JobId.sol";
 import {JobSpec} from "../types/JobSpec.sol";
@@ -62,9 +63,27 @@ interface IDisputeGame {
     /// @notice Marks a point at the trace's copy of the state at step lo: pointOp == STATE_COPY,
     ///         pointElement = tensor · 2^32 + element of that tensor.
     function STATE_COPY() external view returns (uint32);
+    /// @notice Marks a point at checkpoint 0 itself, judged against the spec's init rule (§3.2):
+    ///         pointOp == INITIAL_STATE, pointElement = tensor · 2^32 + element; only while lo = 0.
+    function INITIAL_STATE() external view returns (uint32);
 
+    /// @notice The game's fixed parameters, once, at deployment.
+    event DisputeGameConfigured(IJobMarket market, IElementJudge judge, IERC20 bondToken, uint128 challengeBond, uint64 clockBudget);
+    /// @notice A dispute opened: everything an indexer needs to follow it (both clocks start at
+    ///         clockBudget; the graph's counts bound the points).
     event DisputeCreated(
-        uint256 indexed disputeId, JobId indexed jobId, address indexed challenger, uint32 interval, uint64 lo, uint64 hi, uint128 bond
+        uint256 indexed disputeId,
+        JobId indexed jobId,
+        address indexed challenger,
+        address solver,
+        uint32 interval,
+        uint64 lo,
+        uint64 hi,
+        bytes32 loRoot,
+        bytes32 hiRoot,
+        uint128 bond,
+        uint32 opCount,
+        uint32 stateCount
     );
     event MidpointPosted(uint256 indexed disputeId, uint64 step, bytes32 stateRoot);
     event HalfChosen(uint256 indexed disputeId, bool left, uint64 lo, uint64 hi);
@@ -99,6 +118,10 @@ interface IDisputeGame {
     error DisputeNotAbandonable(uint256 disputeId);
     /// @notice Nothing to withdraw.
     error DisputeNothingToWithdraw(address account);
+    /// @notice A constructor parameter is zero or unusable.
+    error DisputeInvalidParameter(string field);
+    /// @notice The job's spec cannot be disputed as posted (a field the game cannot play over).
+    error DisputeSpecInvalid(JobId jobId, string field);
 
     /// @notice The bond token (the staking vault's stake token).
     function bondToken() external view returns (IERC20);
@@ -108,6 +131,8 @@ interface IDisputeGame {
     function clockBudget() external view returns (uint64);
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
     function disputeCount() external view returns (uint256);
+    /// @notice The op and state counts of the dispute's graph (checked against graphRoot at challenge).
+    function graphCounts(uint256 disputeId) external view returns (uint32 opCount, uint32 stateCount);
     function creditOf(address account) external view returns (uint256);
     /// @notice The party whose move it is and the seconds its clock has left now: 0 once it ran out
     ///         (`timeout` succeeds from then on), and 0 when resolved.
@@ -165,6 +190,15 @@ interface IDisputeGame {
         JobSpec calldata spec,
         GraphCommitment calldata graph,
         LibOpCheck.StateLinkOpening calldata opening
+    ) external;
+    /// @notice Solver: open the state leaf holding the pointed element of checkpoint 0 (lo = 0)
+    ///         against its root; the solver wins iff the tensor has the shape the layers fix and the
+    ///         element the init rule's bits (§3.2). Resolves the dispute.
+    function openInitialState(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        LibOpCheck.StateLeafOpening calldata opening
     ) external;
     /// @notice Anyone: the side to move ran out of time and loses.
     function timeout(uint256 disputeId) external;

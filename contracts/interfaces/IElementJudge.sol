@@ -45,4 +45,16 @@ interface IElementJudge {
         uint256 element,
         LibOpCheck.StateLinkOpening calldata opening
     ) external view returns (bool holds);
+
+    /// @notice See LibOpCheck.checkInitialElement: whether checkpoint 0 holds the spec's initial
+    ///         value at the element. Reverts with OpCheckStateLeafInvalid when the block is not the state's.
+    function checkInitialElement(
+        uint32[] calldata layers,
+        bytes32 initSeed,
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        uint256 element,
+        LibOpCheck.StateLeafOpening calldata opening
+    ) external view returns (bool holds);
 }

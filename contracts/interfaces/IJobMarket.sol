@@ -65,6 +65,14 @@ interface IJobMarket {
     /// @param payment Escrowed payment.
     /// @param solverStake Stake locked by the solver.
     /// @param specHash SHA-256 of the job spec.
+    /// @notice How a dispute ended, as the market records it.
+    enum DisputeOutcome {
+        SolverWon,
+        ChallengerWon,
+        // The job was settled by another dispute first; the bond went back.
+        Abandoned
+    }
+
     struct Job {
         address solver;
         JobStatus status;
@@ -77,7 +85,7 @@ interface IJobMarket {
         IERC20 token;
         Duration challengeWindow;
         Timestamp challengeDeadline;
-        uint16 openDisputes;
+        uint24 openDisputes;
         uint128 payment;
         uint128 solverStake;
         bytes32 specHash;
@@ -138,9 +146,12 @@ interface IJobMarket {
     /// @notice The dispute game slashed the solver of the job in favour of `challenger`.
     event JobSlashed(JobId indexed jobId, address indexed solver, address indexed challenger, uint256 stake);
     /// @notice A dispute was opened on the job; `openDisputes` is the count now open.
-    event DisputeOpened(JobId indexed jobId, uint16 openDisputes);
-    /// @notice A dispute on the job was closed; `openDisputes` is the count still open.
-    event DisputeClosed(JobId indexed jobId, bool solverWon, uint16 openDisputes);
+    event DisputeOpened(JobId indexed jobId, uint24 openDisputes);
+    /// @notice A dispute on the job was closed with `outcome`; `openDisputes` is the count still open.
+    event DisputeClosed(JobId indexed jobId, DisputeOutcome outcome, uint24 openDisputes);
+    /// @notice The last open dispute of a Claimed job closed: the training deadline moved by the
+    ///         time disputes were open, so defending never costs the solver training time.
+    event TrainingDeadlineExtended(JobId indexed jobId, Timestamp trainingDeadline);
     /// @notice `amount` of `token` was credited to `account`, withdrawable with `withdraw`.
     event Credited(address indexed account, IERC20 indexed token, uint256 amount);
     /// @notice `account` withdrew its whole credit of `token`.
@@ -169,7 +180,7 @@ interface IJobMarket {
     /// @notice The challenge window ended at `deadline` (it is `now_`).
     error JobChallengeWindowClosed(JobId jobId, Timestamp deadline, Timestamp now_);
     /// @notice `openDisputes` disputes are open; the job cannot finalize or expire.
-    error JobDisputesOpen(JobId jobId, uint16 openDisputes);
+    error JobDisputesOpen(JobId jobId, uint24 openDisputes);
     /// @notice No dispute is open on the job.
     error JobNoOpenDispute(JobId jobId);
     /// @notice The job already has the maximum number of open disputes (2^16 - 1).
@@ -200,6 +211,8 @@ interface IJobMarket {
     error JobMarketNothingToWithdraw(address account, IERC20 token);
     /// @notice The constructor parameters are inconsistent; `field` names the first bad one.
     error JobMarketInvalidParameters(string field);
+    /// @notice The dispute game is not wired yet; no job can be posted before it is.
+    error JobMarketNotWired();
 
     // ------------------------------------------------------------------ views
 
@@ -276,12 +289,13 @@ interface IJobMarket {
     // ------------------------------------------------------------------ dispute game
 
     /// @notice Opens a dispute on a job: while Claimed before its training deadline, or while
-    ///         Submitted inside the challenge window. Blocks finalize and expire until closed. Only the dispute game.
+    ///         Submitted inside the challenge window. Blocks finalize and expire until closed, and
+    ///         pauses a Claimed job's training deadline while any dispute is open. Only the dispute game.
     function openDispute(JobId jobId) external;
 
     /// @notice Closes one open dispute on the job. Only the dispute game. Works in any status, so
     ///         the game can settle disputes left open when the job was slashed by another one.
-    function closeDispute(JobId jobId, bool solverWon) external;
+    function closeDispute(JobId jobId, DisputeOutcome outcome) external;
 
     /// @notice Closes one open dispute that the challenger won: slashes the solver's locked stake
     ///         (challenger / submitter / treasury), refunds the submitter's escrow, moves the job to

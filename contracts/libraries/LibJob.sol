@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IJobMarket} from "../interfaces/IJobMarket.sol";
 import {LibCheckpoints} from "./LibCheckpoints.sol";
 import {JobId} from "../types/JobId.sol";
-import {LibTime, Timestamp} from "../types/Time.sol";
+import {Duration, LibTime, Timestamp} from "../types/Time.sol";
 
 /// @title LibJob
 /// @notice The job state machine. Acts on one `JobStore`; every transition checks the stored
@@ -16,14 +16,19 @@ library LibJob {
     /// @param lastJobId Id of the most recent job; ids start at 1.
     /// @param jobs Job records.
     /// @param heads Head of each job's checkpoint chain (`LibCheckpoints`); zero before the claim.
+    /// @param pausedSince When the first of the disputes now open on a Claimed job was opened: its
+    ///        training deadline does not run while any is open (it moves on when the last closes).
     struct JobStore {
         uint64 lastJobId;
         mapping(JobId => IJobMarket.Job) jobs;
         mapping(JobId => bytes32 head) heads;
+        mapping(JobId => Timestamp since) pausedSince;
     }
 
     /// @notice The largest number of disputes that may be open on one job at once.
-    uint16 internal constant MAX_OPEN_DISPUTES = type(uint16).max;
+    /// Sybil challenges (by the solver itself) cannot fill it: 2^24 - 1 challenges cost far more
+    /// gas than any block space an attacker could buy.
+    uint24 internal constant MAX_OPEN_DISPUTES = type(uint24).max;
 
     // ------------------------------------------------------------------ transitions
 
@@ -131,12 +136,14 @@ library LibJob {
     /// @notice Counts one more open dispute: Claimed at or before the training deadline, or
     ///         Submitted at or before the challenge deadline.
     /// @return open Disputes open after this one.
-    function openDispute(JobStore storage s, JobId id) internal returns (uint16 open) {
+    function openDispute(JobStore storage s, JobId id) internal returns (uint24 open) {
         IJobMarket.Job storage job = s.jobs[id];
         IJobMarket.JobStatus status = job.status;
         Timestamp now_ = LibTime.now_();
+        open = job.openDisputes;
         if (status == IJobMarket.JobStatus.Claimed) {
-            if (now_ > job.trainingDeadline) {
+            // While a dispute is open the deadline is paused, so it has not passed.
+            if (open == 0 && now_ > job.trainingDeadline) {
                 revert IJobMarket.JobTrainingDeadlinePassed(id, job.trainingDeadline, now_);
             }
         } else if (status == IJobMarket.JobStatus.Submitted) {
@@ -146,20 +153,29 @@ library LibJob {
         } else {
             revert IJobMarket.JobNotDisputable(id, status);
         }
-        open = job.openDisputes;
         if (open == MAX_OPEN_DISPUTES) revert IJobMarket.JobTooManyDisputes(id);
+        if (open == 0 && status == IJobMarket.JobStatus.Claimed) s.pausedSince[id] = now_;
         open += 1;
         job.openDisputes = open;
     }
 
-    /// @notice Counts one dispute fewer, in any status.
+    /// @notice Counts one dispute fewer, in any status. When the last one of a Claimed job closes,
+    ///         its training deadline moves by the time disputes were open.
     /// @return open Disputes still open.
-    function closeDispute(JobStore storage s, JobId id) internal returns (uint16 open) {
+    /// @return extended Whether the training deadline moved.
+    function closeDispute(JobStore storage s, JobId id) internal returns (uint24 open, bool extended) {
         IJobMarket.Job storage job = s.jobs[id];
         open = job.openDisputes;
         if (open == 0) revert IJobMarket.JobNoOpenDispute(id);
         open -= 1;
         job.openDisputes = open;
+        Timestamp since = s.pausedSince[id];
+        if (open == 0 && job.status == IJobMarket.JobStatus.Claimed && Timestamp.unwrap(since) != 0) {
+            // A job is paused only between a claim and its deadline, so both fit in uint40 and uint32 here.
+            job.trainingDeadline = job.trainingDeadline.plus(Duration.wrap(uint32(Timestamp.unwrap(LibTime.now_()) - Timestamp.unwrap(since))));
+            extended = true;
+        }
+        if (open == 0) s.pausedSince[id] = Timestamp.wrap(0);
     }
 
     /// @notice Claimed | Submitted -> Slashed, closing one open dispute (the one the challenger won).
@@ -169,7 +185,7 @@ library LibJob {
         if (status != IJobMarket.JobStatus.Claimed && status != IJobMarket.JobStatus.Submitted) {
             revert IJobMarket.JobNotDisputable(id, status);
         }
-        uint16 open = job.openDisputes;
+        uint24 open = job.openDisputes;
         if (open == 0) revert IJobMarket.JobNoOpenDispute(id);
         job.openDisputes = open - 1;
         job.status = IJobMarket.JobStatus.Slashed;
@@ -218,7 +234,7 @@ library LibJob {
         IJobMarket.Job storage job = s.jobs[id];
         Timestamp now_ = LibTime.now_();
         if (job.openDisputes == MAX_OPEN_DISPUTES) return false;
-        if (job.status == IJobMarket.JobStatus.Claimed) return now_ <= job.trainingDeadline;
+        if (job.status == IJobMarket.JobStatus.Claimed) return job.openDisputes != 0 || now_ <= job.trainingDeadline;
         if (job.status == IJobMarket.JobStatus.Submitted) return now_ <= job.challengeDeadline;
         return false;
     }
@@ -233,7 +249,8 @@ library LibJob {
         expectStatus(job, id, IJobMarket.JobStatus.Claimed);
         if (caller != job.solver) revert IJobMarket.JobCallerNotSolver(id, caller);
         Timestamp now_ = LibTime.now_();
-        if (now_ > job.trainingDeadline) revert IJobMarket.JobTrainingDeadlinePassed(id, job.trainingDeadline, now_);
+        // The deadline is paused while a dispute is open.
+        if (now_ > job.trainingDeadline && job.openDisputes == 0) revert IJobMarket.JobTrainingDeadlinePassed(id, job.trainingDeadline, now_);
         if (stateRoot == 0) revert IJobMarket.JobStateRootZero(id);
         count = job.checkpointCount;
     }

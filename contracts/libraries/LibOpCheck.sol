@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {LibBatch} from "./LibBatch.sol";
 import {LibExactSum} from "./LibExactSum.sol";
 import {LibFp32} from "./LibFp32.sol";
+import {LibInit} from "./LibInit.sol";
 import {LibMerkle} from "./LibMerkle.sol";
 import {LibTensor} from "./LibTensor.sol";
 import {LibTranscendental} from "./LibTranscendental.sol";
@@ -113,6 +114,16 @@ library LibOpCheck {
         bytes32[] stateRootProof;
         bytes32[] traceLeafProof;
         bytes32[] traceRootProof;
+    }
+
+    /// @notice One 2048-byte state leaf of a tensor, proved under a state root: the tensor's shape,
+    ///         the leaf, its proof in the tensor's state-layout tree and the tensor root's proof in
+    ///         the state root.
+    struct StateLeafOpening {
+        uint32[] shape;
+        bytes block;
+        bytes32[] leafProof;
+        bytes32[] rootProof;
     }
 
     /// @notice A dataset record and its single-leaf proof in the dataset tree.
@@ -343,23 +354,63 @@ library LibOpCheck {
         uint256 element,
         StateLinkOpening calldata o
     ) internal view returns (bool holds) {
-        uint256 n = LibTensor.elementCount(o.shape);
-        uint256 perBlock = LibTensor.STATE_LEAF_BYTES / 4;
-        uint256 blockIndex = (element < n ? element : n - 1) / perBlock;
-        if (o.block.length != LibTensor.STATE_LEAF_BYTES) revert LibTensor.TensorLeavesLengthInvalid(o.block.length, LibTensor.STATE_LEAF_BYTES);
-        bytes32 dataRoot = LibMerkle.processProof(sha256(o.block), blockIndex, LibTensor.leafCount(n, LibTensor.STATE_LEAF_BYTES), o.stateLeafProof);
-        if (LibMerkle.processProof(LibTensor.tensorRoot(o.shape, dataRoot), tensor, stateCount, o.stateRootProof) != stateRoot) {
-            revert OpCheckStateLeafInvalid(tensor, blockIndex);
-        }
+        (uint256 n, uint256 blockIndex) = _proveStateLeaf(stateRoot, stateCount, tensor, element, o.shape, o.block, o.stateLeafProof, o.stateRootProof);
         uint256 ratio = LibTensor.STATE_LEAF_BYTES / LibTensor.TRACE_LEAF_BYTES;
         uint256 firstLeaf = blockIndex * ratio;
         uint256 traceLeaves = LibTensor.leafCount(n, LibTensor.TRACE_LEAF_BYTES);
         uint256 span = traceLeaves - firstLeaf < ratio ? traceLeaves - firstLeaf : ratio;
-        dataRoot = LibMerkle.processRangeProof(LibTensor.hashLeaves(o.block, span, LibTensor.TRACE_LEAF_BYTES), firstLeaf, traceLeaves, o.traceLeafProof);
+        bytes32 dataRoot = LibMerkle.processRangeProof(LibTensor.hashLeaves(o.block, span, LibTensor.TRACE_LEAF_BYTES), firstLeaf, traceLeaves, o.traceLeafProof);
         return LibMerkle.processProof(LibTensor.tensorRoot(o.shape, dataRoot), tracePosition, traceCount, o.traceRootProof) == traceRoot;
     }
 
+    /// @notice Whether element `element` of state tensor `tensor` of the checkpoint-0 state
+    ///         `stateRoot` is the spec's initial value (§3.2, LibInit): the shape must be the one the
+    ///         layers fix and the bits exactly the init rule's. A point past the tensor's end (opened
+    ///         at its last leaf) is the challenger's fault, and so is a tensor the layers do not have.
+    /// @return holds True iff the solver's checkpoint 0 holds the initial value there; reverts with
+    ///         OpCheckStateLeafInvalid when the block is not the state's (a bad opening).
+    function checkInitialElement(
+        uint32[] calldata layers,
+        bytes32 initSeed,
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        uint256 element,
+        StateLeafOpening calldata o
+    ) internal view returns (bool holds) {
+        (uint256 n, uint256 blockIndex) = _proveStateLeaf(stateRoot, stateCount, tensor, element, o.shape, o.block, o.leafProof, o.rootProof);
+        (bool exists, uint32[] memory shape, bool weight, uint256 layer) = LibInit.tensorOf(layers, tensor);
+        if (!exists) return true;
+        if (keccak256(abi.encodePacked(shape)) != keccak256(abi.encodePacked(o.shape))) return false;
+        if (element >= n) return true;
+        uint32 bits = LibTensor.elementBits(o.block, blockIndex * (LibTensor.STATE_LEAF_BYTES / 4), element, LibTensor.STATE_LEAF_BYTES);
+        if (!weight) return bits == 0;
+        return bits == LibInit.weightBits(initSeed, layer, element, LibInit.glorotLimit(uint256(shape[0]) + shape[1]));
+    }
+
     // ================================================================== internals: verdicts
+
+    /// @dev Proves a 2048-byte block as the state leaf holding `element` (the last leaf past the
+    ///      end) of tensor `tensor` under `stateRoot`; reverts with OpCheckStateLeafInvalid if not.
+    function _proveStateLeaf(
+        bytes32 stateRoot,
+        uint256 stateCount,
+        uint256 tensor,
+        uint256 element,
+        uint32[] calldata shape,
+        bytes calldata block_,
+        bytes32[] calldata leafProof,
+        bytes32[] calldata rootProof
+    ) private view returns (uint256 n, uint256 blockIndex) {
+        n = LibTensor.elementCount(shape);
+        uint256 perBlock = LibTensor.STATE_LEAF_BYTES / 4;
+        blockIndex = (element < n ? element : n - 1) / perBlock;
+        if (block_.length != LibTensor.STATE_LEAF_BYTES) revert LibTensor.TensorLeavesLengthInvalid(block_.length, LibTensor.STATE_LEAF_BYTES);
+        bytes32 dataRoot = LibMerkle.processProof(sha256(block_), blockIndex, LibTensor.leafCount(n, LibTensor.STATE_LEAF_BYTES), leafProof);
+        if (LibMerkle.processProof(LibTensor.tensorRoot(shape, dataRoot), tensor, stateCount, rootProof) != stateRoot) {
+            revert OpCheckStateLeafInvalid(tensor, blockIndex);
+        }
+    }
 
     /// @notice Verdict of an op with one or two scalar inputs a, b and parameter c.
     function _checkScalar(uint8 kind, uint32 a, uint32 b, uint32 c, uint32 y) private pure returns (bool) {

@@ -129,6 +129,17 @@ export const disputeGameAbi = [
   {
     "inputs": [
       {
+        "internalType": "string",
+        "name": "field",
+        "type": "string"
+      }
+    ],
+    "name": "DisputeInvalidParameter",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "disputeId",
         "type": "uint256"
@@ -178,6 +189,22 @@ export const disputeGameAbi = [
       }
     ],
     "name": "DisputeRootZero",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      },
+      {
+        "internalType": "string",
+        "name": "field",
+        "type": "string"
+      }
+    ],
+    "name": "DisputeSpecInvalid",
     "type": "error"
   },
   {
@@ -328,6 +355,12 @@ export const disputeGameAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "solver",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint32",
         "name": "interval",
         "type": "uint32"
@@ -346,12 +379,73 @@ export const disputeGameAbi = [
       },
       {
         "indexed": false,
+        "internalType": "bytes32",
+        "name": "loRoot",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "hiRoot",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
         "internalType": "uint128",
         "name": "bond",
         "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "opCount",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "stateCount",
+        "type": "uint32"
       }
     ],
     "name": "DisputeCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "contract IJobMarket",
+        "name": "market",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "contract IElementJudge",
+        "name": "judge",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "contract IERC20",
+        "name": "bondToken",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "challengeBond",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "clockBudget",
+        "type": "uint64"
+      }
+    ],
+    "name": "DisputeGameConfigured",
     "type": "event"
   },
   {
@@ -534,6 +628,19 @@ export const disputeGameAbi = [
     ],
     "name": "Withdrawn",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "INITIAL_STATE",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [],
@@ -930,6 +1037,30 @@ export const disputeGameAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "graphCounts",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "opCount",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "stateCount",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "judge",
     "outputs": [
@@ -1205,6 +1336,170 @@ export const disputeGameAbi = [
       }
     ],
     "name": "openElement",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint16",
+            "name": "version",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "layers",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "uint8",
+            "name": "activation",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "loss",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "initSeed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "optimizer",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "learningRate",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "momentum",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "steps",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint32",
+            "name": "checkpointInterval",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "batchSize",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "datasetRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "datasetCid",
+            "type": "string"
+          },
+          {
+            "internalType": "uint64",
+            "name": "recordCount",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint8",
+            "name": "featureEncoding",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "labelEncoding",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "dataSeed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "dtype",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "graphRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct JobSpec",
+        "name": "spec",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "opCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "stateCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "opsRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IDisputeGame.GraphCommitment",
+        "name": "graph",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "block",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.StateLeafOpening",
+        "name": "opening",
+        "type": "tuple"
+      }
+    ],
+    "name": "openInitialState",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -8,6 +8,17 @@ export const elementJudgeAbi = [
   {
     "inputs": [
       {
+        "internalType": "int256",
+        "name": "exponent",
+        "type": "int256"
+      }
+    ],
+    "name": "LibInitOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "given",
         "type": "uint256"
@@ -271,6 +282,77 @@ export const elementJudgeAbi = [
     ],
     "name": "TensorShapeInvalid",
     "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint32[]",
+        "name": "layers",
+        "type": "uint32[]"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "initSeed",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "stateRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "stateCount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "tensor",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "element",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "block",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.StateLeafOpening",
+        "name": "opening",
+        "type": "tuple"
+      }
+    ],
+    "name": "checkInitialElement",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [

@@ -235,9 +235,9 @@ export const jobMarketAbi = [
         "type": "uint64"
       },
       {
-        "internalType": "uint16",
+        "internalType": "uint24",
         "name": "openDisputes",
-        "type": "uint16"
+        "type": "uint24"
       }
     ],
     "name": "JobDisputesOpen",
@@ -285,6 +285,11 @@ export const jobMarketAbi = [
       }
     ],
     "name": "JobMarketInvalidParameters",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "JobMarketNotWired",
     "type": "error"
   },
   {
@@ -552,15 +557,15 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
-        "internalType": "bool",
-        "name": "solverWon",
-        "type": "bool"
+        "internalType": "enum IJobMarket.DisputeOutcome",
+        "name": "outcome",
+        "type": "uint8"
       },
       {
         "indexed": false,
-        "internalType": "uint16",
+        "internalType": "uint24",
         "name": "openDisputes",
-        "type": "uint16"
+        "type": "uint24"
       }
     ],
     "name": "DisputeClosed",
@@ -590,9 +595,9 @@ export const jobMarketAbi = [
       },
       {
         "indexed": false,
-        "internalType": "uint16",
+        "internalType": "uint24",
         "name": "openDisputes",
-        "type": "uint16"
+        "type": "uint24"
       }
     ],
     "name": "DisputeOpened",
@@ -859,6 +864,25 @@ export const jobMarketAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "Timestamp",
+        "name": "trainingDeadline",
+        "type": "uint40"
+      }
+    ],
+    "name": "TrainingDeadlineExtended",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "account",
         "type": "address"
@@ -944,9 +968,9 @@ export const jobMarketAbi = [
         "type": "uint64"
       },
       {
-        "internalType": "bool",
-        "name": "solverWon",
-        "type": "bool"
+        "internalType": "enum IJobMarket.DisputeOutcome",
+        "name": "outcome",
+        "type": "uint8"
       }
     ],
     "name": "closeDispute",
@@ -1113,9 +1137,9 @@ export const jobMarketAbi = [
             "type": "uint40"
           },
           {
-            "internalType": "uint16",
+            "internalType": "uint24",
             "name": "openDisputes",
-            "type": "uint16"
+            "type": "uint24"
           },
           {
             "internalType": "uint128",

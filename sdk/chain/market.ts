@@ -12,7 +12,7 @@ import { jobStatusName, type JobStatusName } from './revert.ts';
 import { sleep, withRetry, type RetryOptions } from './retry.ts';
 
 export const JOB_EVENT_NAMES = [
-  'JobPosted', 'JobCancelled', 'JobClaimed', 'CheckpointCommitted', 'JobSubmitted', 'JobFinalized', 'JobExpired', 'JobSlashed', 'DisputeOpened', 'DisputeClosed',
+  'JobPosted', 'JobCancelled', 'JobClaimed', 'CheckpointCommitted', 'JobSubmitted', 'JobFinalized', 'JobExpired', 'JobSlashed', 'DisputeOpened', 'DisputeClosed', 'TrainingDeadlineExtended',
 ] as const;
 export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
 

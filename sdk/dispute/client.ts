@@ -3,7 +3,7 @@
  * local data, submit it, and watch the clocks. `playSolver` defends with the solver's own
  * regenerated chain; `playChallenger` prosecutes with the solver's chain as the verifier saw it.
  */
-import type { Account, Address, Chain, ContractFunctionArgs, ContractFunctionName, Hex, PublicClient, Transport, WalletClient } from 'viem';
+import { parseEventLogs, type Account, type Address, type Chain, type ContractFunctionArgs, type ContractFunctionName, type Hex, type PublicClient, type TransactionReceipt, type Transport, type WalletClient } from 'viem';
 import { disputeGameAbi } from '../abi/index.ts';
 import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
@@ -15,9 +15,10 @@ import { OpKind, type Graph } from '../graph/graph.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
 import { decodeAbiParameters } from 'viem';
-import { findFault, type Fault } from './find.ts';
+import { findFault, findInitialFault, type Fault } from './find.ts';
 import { linkElement, linkPoint, linkTensor, StepProofs, traceRootOf } from './openings.ts';
 import type { StepData, Trajectory } from './trajectory.ts';
+import type { Tensor } from '../commit/tensor.ts';
 
 /** Stages of IDisputeGame.Stage. */
 export const Stage = {
@@ -37,6 +38,8 @@ export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v])
 export const NEXT_STATE = 0xffff_ffff;
 /** The point's op for the trace's copy of the state before the step (DisputeGame.STATE_COPY). */
 export const STATE_COPY = 0xffff_fffe;
+/** The point's op for checkpoint 0 itself, judged by the init rule (DisputeGame.INITIAL_STATE). */
+export const INITIAL_STATE = 0xffff_fffd;
 
 export interface GameClients {
   readonly publicClient: PublicClient;
@@ -70,10 +73,10 @@ export type GameWrite = {
  * on the block's timestamp, so a bare estimate runs out of gas when the second turns before the
  * block), reverts decoded, the receipt awaited.
  */
-async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
+async function send(clients: GameClients, write: GameWrite): Promise<TransactionReceipt> {
   const sender = createTxSender({ publicClient: clients.publicClient, signer: fromWalletClient(clients.walletClient), chainId: await clients.publicClient.getChainId() });
   const { receipt } = await sender.writeContract({ address: clients.game, abi: disputeGameAbi, ...write });
-  return receipt.gasUsed;
+  return receipt;
 }
 
 /**
@@ -83,10 +86,12 @@ async function send(clients: GameClients, write: GameWrite): Promise<bigint> {
 export async function challenge(clients: GameClients, params: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph; fromBlock?: bigint }): Promise<{ disputeId: bigint; gasUsed: bigint }> {
   const { publicClient } = clients;
   const market = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'market' });
-  const before = await publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'disputeCount' });
   const args = (proof: CheckpointProof) => [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), proof] as const;
-  const gasUsed = await withCheckpointProof({ publicClient, market, fromBlock: params.fromBlock }, params.jobId, params.interval, (proof) => send(clients, { functionName: 'challenge', args: args(proof) }));
-  return { disputeId: before + 1n, gasUsed };
+  const receipt = await withCheckpointProof({ publicClient, market, fromBlock: params.fromBlock }, params.jobId, params.interval, (proof) => send(clients, { functionName: 'challenge', args: args(proof) }));
+  // The id comes from this transaction's event: another challenge may land first.
+  const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' }).find((e) => e.address.toLowerCase() === clients.game.toLowerCase());
+  if (created === undefined) throw new Error('the challenge was mined without a DisputeCreated event');
+  return { disputeId: created.args.disputeId, gasUsed: receipt.gasUsed };
 }
 
 export interface MoveRecord {
@@ -152,6 +157,9 @@ export async function solverMove(disputeId: bigint, d: Dispute, data: SolverData
   const graph = graphCommitment(data.graph);
   const op = d.pointOp;
   const element = Number(d.pointElement);
+  if (op === INITIAL_STATE) {
+    return { functionName: 'openInitialState', args: [disputeId, spec, graph, p.stateLeaf(linkTensor(d.pointElement), linkElement(d.pointElement))] };
+  }
   if (op === NEXT_STATE || op === STATE_COPY) {
     const link = p.stateLink(op === NEXT_STATE ? 'next' : 'copy', linkTensor(d.pointElement), linkElement(d.pointElement));
     return { functionName: 'openStateLink', args: [disputeId, spec, graph, link] };
@@ -174,7 +182,7 @@ export async function playSolver(clients: GameClients, disputeId: bigint, o: Sol
   const solverStages = new Set<number>([Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening]);
   return play(clients, disputeId, (s) => !o.silent && solverStages.has(s), async (d) => {
     const write = await solverMove(disputeId, d, data, cache);
-    return { move: write.functionName, gasUsed: await send(clients, write) };
+    return { move: write.functionName, gasUsed: (await send(clients, write)).gasUsed };
   }, o);
 }
 
@@ -187,6 +195,11 @@ export interface ChallengerData {
   readonly faultyStep: number;
   /** Override the point (a false challenger in tests); defaults to findFault on the solver's step. */
   readonly pointAt?: (step: StepData) => Fault;
+  /**
+   * The spec's checkpoint 0 (`initialState`), for an interval that starts at step 0: a solver's
+   * checkpoint 0 that differs from it is pointed at first (INITIAL_STATE), before any transition.
+   */
+  readonly initial?: readonly Tensor[];
 }
 
 /**
@@ -201,13 +214,23 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     if (served !== d.midRoot) log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
     return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
   }
+  // A checkpoint 0 that is not the spec's is refuted without looking at any transition.
+  const initialFault = d.lo === 0n && data.initial !== undefined && data.pointAt === undefined ? findInitialFault(data.initial, await data.solverChain.stateAt(0)) : undefined;
+  if (initialFault !== undefined) return { functionName: 'point', args: [disputeId, ...pointOf(initialFault)] };
   const step = await data.solverChain.stepAt(Number(d.lo));
   if (traceRootOf(data.graph, step) !== d.traceRoot) log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
   const fault = data.pointAt?.(step) ?? findFault(data.graph, step) ?? { kind: 'next-state', tensor: 0, element: 0 };
-  const [op, element] = fault.kind === 'element'
-    ? [fault.op, BigInt(fault.element)]
-    : [fault.kind === 'next-state' ? NEXT_STATE : STATE_COPY, linkPoint(fault.tensor, fault.element)];
-  return { functionName: 'point', args: [disputeId, op, element] };
+  return { functionName: 'point', args: [disputeId, ...pointOf(fault)] };
+}
+
+/** A fault as the game's point: (op, element), link points as tensor · 2^32 + element. */
+export function pointOf(fault: Fault): [number, bigint] {
+  switch (fault.kind) {
+    case 'element': return [fault.op, BigInt(fault.element)];
+    case 'next-state': return [NEXT_STATE, linkPoint(fault.tensor, fault.element)];
+    case 'state-copy': return [STATE_COPY, linkPoint(fault.tensor, fault.element)];
+    case 'initial': return [INITIAL_STATE, linkPoint(fault.tensor, fault.element)];
+  }
 }
 
 export interface ChallengerPlayOptions extends PlayOptions, ChallengerData {}
@@ -217,13 +240,13 @@ export async function playChallenger(clients: GameClients, disputeId: bigint, o:
   const challengerStages = new Set<number>([Stage.AwaitChoice, Stage.AwaitPoint]);
   return play(clients, disputeId, (s) => challengerStages.has(s), async (d) => {
     const write = await challengerMove(disputeId, d, o, o.log);
-    return { move: write.functionName, gasUsed: await send(clients, write) };
+    return { move: write.functionName, gasUsed: (await send(clients, write)).gasUsed };
   }, o);
 }
 
 /** Anyone: end a dispute whose mover ran out of time. */
 export async function claimTimeout(clients: GameClients, disputeId: bigint): Promise<bigint> {
-  return send(clients, { functionName: 'timeout', args: [disputeId] });
+  return (await send(clients, { functionName: 'timeout', args: [disputeId] })).gasUsed;
 }
 
 export type { Hex };

@@ -16,7 +16,23 @@ export type Fault =
   | { readonly kind: 'element'; readonly op: number; readonly element: number }
   | { readonly kind: 'next-state'; readonly tensor: number; readonly element: number }
   /** The trace's copy of the state before the step; never found in a served step (its copies are its state). */
-  | { readonly kind: 'state-copy'; readonly tensor: number; readonly element: number };
+  | { readonly kind: 'state-copy'; readonly tensor: number; readonly element: number }
+  /** Checkpoint 0 itself, where it is not the spec's initial state (§3.2). */
+  | { readonly kind: 'initial'; readonly tensor: number; readonly element: number };
+
+/**
+ * The first element where a checkpoint 0 departs from the spec's initial state (`initialState`):
+ * a tensor of another shape is pointed at its element 0, a missing tensor past the state's end.
+ */
+export function findInitialFault(initial: readonly Tensor[], state: readonly Tensor[]): Fault | undefined {
+  for (const [t, expected] of initial.entries()) {
+    const got = state[t];
+    if (got === undefined || got.shape.join() !== expected.shape.join()) return { kind: 'initial', tensor: t, element: 0 };
+    const element = firstDifference(got.data, expected.data);
+    if (element !== undefined) return { kind: 'initial', tensor: t, element };
+  }
+  return undefined;
+}
 
 export function findFault(graph: Graph, step: StepData): Fault | undefined {
   const before = step.before.map((t) => t.data);

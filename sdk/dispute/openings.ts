@@ -22,6 +22,14 @@ export interface StateLinkArg {
   traceRootProof: Hex[];
 }
 
+/** A state leaf opened under a state root alone (IDisputeGame.openInitialState). */
+export interface StateLeafArg {
+  shape: number[];
+  block: Hex;
+  leafProof: Hex[];
+  rootProof: Hex[];
+}
+
 /** Which state a link point is about: the trace's copy of the state before (STATE_COPY) or the next state (NEXT_STATE). */
 export type LinkSide = 'copy' | 'next';
 
@@ -123,6 +131,23 @@ export class StepProofs {
       opProof: this.opProof(opIndex),
       record: { record: bytesToHex(dataset.record(index)), proof: [...dataset.prove(index).siblings] },
       output: this.output(opIndex, element),
+    };
+  }
+
+  /**
+   * The state leaf holding element `element` of state tensor `t` of the state before the step
+   * (checkpoint 0 for an INITIAL_STATE point), proved under its state root. An element past the
+   * tensor's end is opened at its last leaf.
+   */
+  stateLeaf(t: number, element: number): StateLeafArg {
+    const states = this.step.before;
+    const state = states[t] as Tensor;
+    const opening = new TensorTree(state).open(Math.min(element, elementCount(state.shape) - 1), 1);
+    return {
+      shape: [...state.shape],
+      block: bytesToHex(opening.leaves),
+      leafProof: [...opening.proof.siblings],
+      rootProof: [...new MerkleTree(concatRoots(states.map((s) => tensorRootBytes(s)))).rangeProof(t, 1).siblings],
     };
   }
 

@@ -98,9 +98,13 @@ export function describeJobEvent(event: JobEvent): string {
     case 'JobExpired': return `job ${event.args.jobId} expired: solver ${event.args.solver} missed its deadline, stake ${event.args.stake} slashed, payment refunded`;
     case 'JobSlashed': return `job ${event.args.jobId} slashed: challenger ${event.args.challenger} proved fraud by ${event.args.solver}; payment refunded`;
     case 'DisputeOpened': return `job ${event.args.jobId} dispute opened (${event.args.openDisputes} open)`;
-    case 'DisputeClosed': return `job ${event.args.jobId} dispute closed, ${event.args.solverWon ? 'solver won' : 'challenger won'} (${event.args.openDisputes} open)`;
+    case 'DisputeClosed': return `job ${event.args.jobId} dispute closed, ${DISPUTE_OUTCOMES[event.args.outcome] ?? 'unknown outcome'} (${event.args.openDisputes} open)`;
+    case 'TrainingDeadlineExtended': return `job ${event.args.jobId} training deadline extended to ${when(event.args.trainingDeadline)} (disputes were open)`;
   }
 }
+
+/** IJobMarket.DisputeOutcome, as the market's DisputeClosed event carries it. */
+const DISPUTE_OUTCOMES = ['solver won', 'challenger won', 'abandoned (the job was settled by another dispute)'] as const;
 
 export interface CancelJobParameters {
   readonly jobId: bigint;

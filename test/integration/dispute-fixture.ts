@@ -19,7 +19,9 @@ import {
   type FraudKind,
   type Graph,
   type JobSpec,
+  type Tensor,
   type Trajectory,
+  type Transition,
 } from '../../sdk/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
 
@@ -93,7 +95,9 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     return jobId;
   }
 
-  function chain(fraud?: { kind: FraudKind; at: (step: number) => boolean }): Trajectory {
+  /** A solver's chain from checkpoint 0: honest, a fraud kind at some steps, or a custom start and transition. */
+  function chain(fraud?: { kind: FraudKind; at: (step: number) => boolean }, custom: { startState?: Tensor[]; transition?: Transition } = {}): Trajectory {
+    const transition = custom.transition ?? (fraud === undefined ? undefined : fraudTransition(fraud.kind, fraud.at));
     return createTrajectory({
       tf,
       graph,
@@ -101,11 +105,11 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
       records: train.records,
       start: 0,
       end: spec.training.steps,
-      startState: initial,
-      ...(fraud === undefined ? {} : { transition: fraudTransition(fraud.kind, fraud.at) }),
+      startState: custom.startState ?? initial,
+      ...(transition === undefined ? {} : { transition }),
     });
   }
 
   const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
-  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, solver, challenger, submitter, runJob, chain, clients };
+  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, submitter, runJob, chain, clients };
 }

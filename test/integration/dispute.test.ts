@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import {
   claimTimeout,
   disputeGameAbi,
+  findFault,
+  honestTransition,
   FRAUD_KINDS,
   playChallenger,
   playSolver,
@@ -20,6 +22,7 @@ import {
   type StepData,
   type Tensor,
   type Trajectory,
+  type Transition,
 } from '../../sdk/index.ts';
 import { BOND, CLOCK, createWorld } from './dispute-fixture.ts';
 
@@ -95,6 +98,47 @@ describe('dispute game on real trained steps', () => {
     });
   }
 
+  it('a solver whose checkpoint 0 has NaN momentum slots and that never trains loses the INITIAL_STATE point', async () => {
+    const S = world.graph.state.length;
+    // Rule 1 of §4.2 makes every SGD output valid once a momentum input is NaN: the lazy solver
+    // copies its state forward and rewrites the update ops' outputs to match.
+    const nanStart = world.initial.map((t, i) => (i < S / 2 ? { shape: t.shape, data: new Float32Array(t.data.length).fill(Number.NaN) } : t));
+    const lazy: Transition = (tf, graph, state, batch, step, options) => {
+      const honest = honestTransition(tf, graph, state, batch, step, options);
+      for (const t of honest.state) t.dispose();
+      const trace = honest.trace?.slice();
+      if (trace !== undefined) state.forEach((t, i) => { trace[trace.length - S + i] = t.dataSync() as Float32Array; });
+      return { state: state.map((t) => t.clone()), ...(trace === undefined ? {} : { trace }) };
+    };
+    const solverChain = world.chain(undefined, { startState: nanStart, transition: lazy });
+    assert.equal(findFault(world.graph, await solverChain.stepAt(0)), undefined, 'no transition of the lazy chain breaks the tolerance rule');
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
+    const moves: MoveRecord[] = [];
+    const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
+    const [end] = await Promise.all([
+      playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: 0, initial: world.initial }),
+    ]);
+    assert.equal(end, Stage.ChallengerWon);
+    assert.ok(moves.some((m) => m.move === 'openInitialState'), 'decided by the init rule');
+    assert.equal((await world.market.read.getJob([jobId])).status, 5, 'job Slashed');
+  });
+
+  it('an honest solver wins an INITIAL_STATE point at any element of its checkpoint 0', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
+    const moves: MoveRecord[] = [];
+    const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
+    const [end] = await Promise.all([
+      playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: 0, pointAt: () => ({ kind: 'initial', tensor: world.graph.state.length / 2, element: 20_000 }) }),
+    ]);
+    assert.equal(end, Stage.SolverWon);
+    assert.ok(moves.some((m) => m.move === 'openInitialState'));
+  });
+
   it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {
     const solverChain = world.chain();
     const jobId = await world.runJob(solverChain);
@@ -139,6 +183,8 @@ describe('dispute game on real trained steps', () => {
     await assert.rejects(point(world.graph.ops.length, 0n), /DisputePointInvalid/);
     await assert.rejects(point(NEXT_STATE, S << 32n), /DisputePointInvalid/);
     await assert.rejects(point(STATE_COPY, S << 32n), /DisputePointInvalid/);
+    // Checkpoint 0 can only be pointed at in a range that starts at it; this one is interval 1.
+    await assert.rejects(point(await world.game.read.INITIAL_STATE(), 0n), /DisputePointInvalid/);
     await point(STATE_COPY, ((S - 1n) << 32n) | 0xffff_ffffn);
     await world.publicClient.waitForTransactionReceipt({ hash: await challengerClients.walletClient.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }) });
     assert.equal(await solverPlays, Stage.SolverWon);

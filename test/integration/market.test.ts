@@ -306,11 +306,44 @@ describe('JobMarket over viem', async () => {
   it('finalizes after a dispute the solver won', async () => {
     const id = await submitted(1, 'won');
     await mined(market.write.openDispute([id], asGame));
-    await mined(market.write.closeDispute([id, true], asGame));
+    await mined(market.write.closeDispute([id, 0], asGame));
     await advance(DAY + 1);
     await expectRevert(market.write.openDispute([id], asGame), 'JobChallengeWindowClosed');
     await mined(market.write.finalize([id]));
     assert.equal(await status(id), STATUS.Finalized);
+  });
+
+  it('pauses the training deadline while disputes are open: the solver loses no training time to defending', async () => {
+    const id = await claimed(3, 'paused');
+    const deadline = (await market.read.getJob([id])).trainingDeadline;
+    await advance(DAY - 600);
+    await mined(market.write.openDispute([id], asGame));
+    await mined(market.write.openDispute([id], asGame));
+    // Two disputes held for two hours, past the nominal deadline: commits still land, expiry cannot.
+    await advance(7_200);
+    await mined(market.write.commitCheckpoint([id, 0, stateRoot('p0'), cid('p0')], asSolver));
+    await expectRevert(market.write.expire([id]), 'JobDisputesOpen');
+    await mined(market.write.closeDispute([id, 0], asGame));
+    assert.equal((await market.read.getJob([id])).trainingDeadline, deadline, 'one dispute is still open');
+    const receipt = await mined(market.write.closeDispute([id, 0], asGame));
+    const events = parseEventLogs({ abi: jobMarketAbi, logs: receipt.logs });
+    const closed = events.find((e) => e.eventName === 'DisputeClosed');
+    assert.equal(closed?.eventName === 'DisputeClosed' && closed.args.outcome, 0, 'outcome SolverWon');
+    const extended = events.find((e) => e.eventName === 'TrainingDeadlineExtended');
+    const paused = 7_200 + 10; // the seconds between the first open and the last close: one per block mined
+    const moved = (await market.read.getJob([id])).trainingDeadline - deadline;
+    assert.ok(extended !== undefined && moved >= 7_200 && moved <= paused, `deadline moved by ${moved} s`);
+    await mined(market.write.commitCheckpoint([id, 1, stateRoot('p1'), cid('p1')], asSolver));
+    assert.equal(await market.read.isExpirable([id]), false, 'the moved deadline has not passed');
+  });
+
+  it('refuses jobs until the dispute game is wired: none could be challenged', async () => {
+    const unwired = getContract({
+      address: (await viem.deployContract('JobMarket', [vault.address, { treasury: treasury.account.address, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: MIN_STAKE, minChallengeWindow: DAY }, [token.address], deployer.account.address])).address,
+      abi: jobMarketAbi,
+      client,
+    });
+    await expectRevert(unwired.write.postJob([{ specHash: keccak256(toHex('spec:unwired')), checkpointCount: 1, token: token.address, payment: PAYMENT, solverStake: STAKE, claimDeadline: (await now()) + 3_600, trainingDuration: DAY, challengeWindow: DAY }], asSubmitter), 'JobMarketNotWired');
   });
 
   it('keeps locked stake locked and releases unstaked stake after the delay', async () => {

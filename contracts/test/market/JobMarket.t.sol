@@ -318,10 +318,10 @@ contract JobMarketTest is MarketFixture {
         vm.prank(game);
         market.openDispute(id);
         vm.warp(block.timestamp + MIN_WINDOW + 1);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobDisputesOpen.selector, id, uint16(1)));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobDisputesOpen.selector, id, uint24(1)));
         market.finalize(id);
         vm.prank(game);
-        market.closeDispute(id, true);
+        market.closeDispute(id, IJobMarket.DisputeOutcome.SolverWon);
         market.finalize(id);
         assertEq(credit(solver), PAY, "paid after the dispute closed");
     }
@@ -384,7 +384,7 @@ contract JobMarketTest is MarketFixture {
         vm.prank(game);
         market.openDispute(id);
         vm.warp(block.timestamp + TRAINING + 1);
-        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobDisputesOpen.selector, id, uint16(1)));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobDisputesOpen.selector, id, uint24(1)));
         market.expire(id);
     }
 
@@ -443,7 +443,7 @@ contract JobMarketTest is MarketFixture {
         );
         market.slash(id, challenger);
         // The second dispute can still be settled.
-        market.closeDispute(id, false);
+        market.closeDispute(id, IJobMarket.DisputeOutcome.ChallengerWon);
         vm.stopPrank();
         assertEq(market.getJob(id).openDisputes, 0, "all closed");
     }
@@ -473,7 +473,7 @@ contract JobMarketTest is MarketFixture {
         JobId id = postClaimSubmit(PAY, STAKE, 2);
         vm.expectRevert(abi.encodeWithSelector(IJobMarket.JobNoOpenDispute.selector, id));
         vm.prank(game);
-        market.closeDispute(id, true);
+        market.closeDispute(id, IJobMarket.DisputeOutcome.SolverWon);
     }
 
     // ------------------------------------------------------------------ wiring and owner

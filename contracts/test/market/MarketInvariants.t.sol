@@ -193,7 +193,7 @@ contract MarketHandler is Test {
     function closeDispute(uint256 jobSeed, bool solverWon) external {
         (JobId id,) = _job(jobSeed);
         vm.prank(game);
-        try market.closeDispute(id, solverWon) {} catch {}
+        try market.closeDispute(id, solverWon ? IJobMarket.DisputeOutcome.SolverWon : IJobMarket.DisputeOutcome.ChallengerWon) {} catch {}
         _observe(id);
     }
 
