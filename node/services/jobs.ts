@@ -140,6 +140,13 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     }
     // The dataset before the claim: a job whose data cannot be had is not worth the stake.
     const records = await fetchDataset(store, spec.data.cid, { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) }, { signal: fetchSignal });
+    // Batch selection draws indices below the spec's recordCount: a record past the file could never be opened.
+    const count = records.length / recordBytes(spec);
+    if (count !== spec.data.recordCount) {
+      db.updateJob(jobId, { state: 'skipped', reason: `the dataset has ${count} records, the spec says ${spec.data.recordCount}` });
+      log.info('job not claimed', { jobId, reason: 'dataset record count differs from the spec' });
+      return;
+    }
     await saveDataset(options.dataDir, jobId, records);
     const outcome = await journal.once({
       action: 'claim', jobId,

@@ -32,6 +32,14 @@ describe('claim policy', () => {
     assert.match(JSON.stringify(decide({ job: { submitter: me } })), /own account/);
   });
 
+  it('declines a bait job whose on-chain checkpoint count is not the spec\'s (it could only expire)', () => {
+    for (const checkpointCount of [7, 9, 1024]) {
+      const d = decide({ job: { checkpointCount } });
+      assert.ok(!d.claim && d.final, `checkpointCount ${checkpointCount}`);
+      assert.match(JSON.stringify(d), /steps \/ checkpointInterval = 8/);
+    }
+  });
+
   it('fakes the configured interval only', () => {
     assert.equal(fraudSteps({ kind: 'none', interval: 1 }, 8), undefined);
     const mid = fraudSteps({ kind: 'wrong-lr', interval: 2 }, 8);

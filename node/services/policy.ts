@@ -37,6 +37,10 @@ export function flopsPerStep(spec: Pick<JobSpec, 'model' | 'training'>): number 
 export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: bigint; chainTime: number; policy: ClaimPolicy; backend: BackendName; me: Address }): ClaimDecision {
   const { job, spec, policy } = input;
   if (job.status !== 'Open') return { claim: false, reason: `job is ${job.status}`, final: true };
+  // A bait job: the chain's checkpoint count is not the spec's, so the job can never be submitted
+  // as specified and ends in expiry, which pays the submitter part of the stake.
+  const intervals = spec.training.steps / spec.training.checkpointInterval;
+  if (job.checkpointCount !== intervals) return { claim: false, reason: `the market's checkpointCount ${job.checkpointCount} is not the spec's steps / checkpointInterval = ${intervals}`, final: true };
   if (input.chainTime > job.claimDeadline) return { claim: false, reason: 'claim deadline passed', final: true };
   if (getAddress(job.submitter) === getAddress(input.me)) return { claim: false, reason: 'posted by this node\'s own account', final: true };
   if (policy.tokens.length > 0 && !policy.tokens.some((t) => getAddress(t) === getAddress(job.token))) return { claim: false, reason: `payment token ${job.token} is not in policy.tokens`, final: true };

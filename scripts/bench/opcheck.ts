@@ -20,6 +20,7 @@ import {
   exampleSpec,
   fp32Bits,
   fp32FromBits,
+  MAX_FAN_IN,
   MerkleTree,
   opLeaf,
   OpKind,
@@ -194,6 +195,8 @@ const E_MM = 17 * 128 + 77; // element (17, 77) of [64, 128]
 const matmul_k128 = await run('matmul K=128', 128, OpKind.MATMUL, E_MM);
 const matmul_k784 = await run('matmul K=784', 784, OpKind.MATMUL, E_MM);
 const matmul_k1024 = await run('matmul K=1024', 1024, OpKind.MATMUL, E_MM);
+// The largest fan-in a spec accepts (MAX_FAN_IN): its opening must be mined well under EIP-7825's 16.78M cap.
+const matmul_k4096 = await run(`matmul K=${MAX_FAN_IN}`, MAX_FAN_IN, OpKind.MATMUL, E_MM);
 const bias_add = await run('bias_add [64,128]', 784, OpKind.BIAS_ADD, E_MM);
 const relu = await run('relu [64,128]', 784, OpKind.RELU, E_MM);
 const xent: [string, bigint][] = [];
@@ -212,6 +215,7 @@ console.log(JSON.stringify({
   matmul_k128: Number(matmul_k128),
   matmul_k784: Number(matmul_k784),
   matmul_k1024: Number(matmul_k1024),
+  matmul_k4096: Number(matmul_k4096),
   bias_add: Number(bias_add),
   relu: Number(relu),
   softmax_xent: Number(worstXent[1]),

@@ -4,7 +4,7 @@ import { hexToBytes, type Hex } from 'viem';
 import { EncodingError, SpecError } from '../errors.ts';
 import { sha256Hex } from '../commit/sha256.ts';
 import { exampleSpec } from './example-spec.ts';
-import { checkpointCount, cidOfSpecHash, decodeJobSpec, encodeJobSpec, parseJobSpec, recordBytes, specCid, specHash, type JobSpecInput } from './job-spec.ts';
+import { checkpointCount, cidOfSpecHash, decodeJobSpec, encodeJobSpec, MAX_FAN_IN, parseJobSpec, recordBytes, specCid, specHash, type JobSpecInput } from './job-spec.ts';
 
 describe('job spec', () => {
   it('encodes canonically, decodes back, and hashes to its raw CID', () => {
@@ -41,6 +41,28 @@ describe('job spec', () => {
     const spec = parseJobSpec(exampleSpec());
     assert.equal(recordBytes(spec), 785);
     assert.equal(checkpointCount(spec), 21);
+  });
+
+  it('rejects a fan-in no dispute could open: a layer or a batch over MAX_FAN_IN, as input and as fetched bytes', () => {
+    const wide = exampleSpec();
+    wide.model.layers = [784, MAX_FAN_IN + 1, 10];
+    wide.training.batchSize = 65_536;
+    try {
+      parseJobSpec(wide);
+      assert.fail('expected a SpecError');
+    } catch (err) {
+      assert.ok(err instanceof SpecError);
+      assert.deepEqual(err.issues.map((i) => i.path).sort(), ['model.layers.1', 'training.batchSize']);
+    }
+    const edge = exampleSpec();
+    edge.training.batchSize = MAX_FAN_IN;
+    const bytes = encodeJobSpec(parseJobSpec(edge));
+    assert.equal(decodeJobSpec(bytes).training.batchSize, MAX_FAN_IN);
+    // A submitter that bypasses the SDK posts the same bytes with batchSize 65536: they must not decode.
+    const word = MAX_FAN_IN.toString(16).padStart(64, '0');
+    const at = 2 + 64 * 11; // after the tuple offset, batchSize is the 11th head word (§2.6)
+    assert.equal(bytes.slice(at, at + 64), word);
+    assert.throws(() => decodeJobSpec(`${bytes.slice(0, at)}${(65_536).toString(16).padStart(64, '0')}${bytes.slice(at + 64)}` as Hex), SpecError);
   });
 
   it('names every bad field in one error', () => {

@@ -27,6 +27,16 @@ export type Loss = (typeof LOSSES)[number];
  */
 export const MAX_CHECKPOINTS = 1024;
 
+/**
+ * The longest reduction (fan-in) any op of a job may have: a layer size (the K of a forward or
+ * backward matmul, the N of a row sum) and the batch size (the K of a weight gradient, the N of a
+ * bias gradient). An element opening reads its whole row in calldata, about 0.9k gas per term:
+ * 4096 terms measured at 3.33M gas (`npm run bench:opcheck`, matmul_k4096), a 5x margin under the
+ * 16.78M per-transaction cap of EIP-7825. A longer reduction could not be opened, so an honest
+ * solver could not defend it: such specs are rejected until reductions are judged in chunks.
+ */
+export const MAX_FAN_IN = 4096;
+
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes as 0x-prefixed hex').transform((s) => s.toLowerCase() as Hex);
 const uint = (max: number) => z.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 const cid = z.string().refine((s) => {
@@ -43,7 +53,7 @@ const jobSpecSchema = z
   .object({
     version: z.literal(SPEC_VERSION, { error: `must be ${SPEC_VERSION}` }),
     model: z.strictObject({
-      layers: z.array(uint(65_535)).min(2, 'needs an input and an output size').max(16, 'at most 16 sizes'),
+      layers: z.array(uint(MAX_FAN_IN)).min(2, 'needs an input and an output size').max(16, 'at most 16 sizes'),
       activation: z.enum(ACTIVATIONS),
       loss: z.enum(LOSSES),
       initSeed: bytes32,
@@ -56,7 +66,7 @@ const jobSpecSchema = z
     training: z.strictObject({
       steps: uint(Number.MAX_SAFE_INTEGER),
       checkpointInterval: uint(0xffff_ffff),
-      batchSize: uint(65_536),
+      batchSize: uint(MAX_FAN_IN),
     }),
     data: z.strictObject({
       root: bytes32,

@@ -12,6 +12,7 @@ import {
   DatasetTree,
   encodeJobSpec,
   JOB_SPEC_ABI,
+  MAX_FAN_IN,
   MerkleTree,
   parseJobSpec,
   specHash,
@@ -112,14 +113,14 @@ describe('commitments: TypeScript and Solidity agree', () => {
 
   it('specHash is the same for random valid specs', async () => {
     const specArb = fc.record({
-      layers: fc.array(fc.integer({ min: 1, max: 65_535 }), { minLength: 1, maxLength: 6 }),
+      layers: fc.array(fc.integer({ min: 1, max: MAX_FAN_IN }), { minLength: 1, maxLength: 6 }),
       classes: fc.integer({ min: 2, max: 256 }),
       activation: fc.constantFrom('relu', 'tanh', 'sigmoid' as const),
       lr: fc.double({ min: 1e-6, max: 10, noNaN: true }),
       momentum: fc.double({ min: 0, max: 0.99, noNaN: true }),
       k: fc.integer({ min: 1, max: 1000 }),
       intervals: fc.integer({ min: 1, max: 1024 }), // MAX_CHECKPOINTS
-      batch: fc.integer({ min: 1, max: 65_536 }),
+      batch: fc.integer({ min: 1, max: MAX_FAN_IN }),
       records: fc.integer({ min: 1, max: 2 ** 40 }),
       seeds: fc.tuple(bytes32, bytes32, bytes32, bytes32),
     });

@@ -27,7 +27,7 @@ function leafOpening(state: readonly Tensor[], t: number, element: number) {
   const tensor = state[t] as Tensor;
   const opening = new TensorTree(tensor).open(Math.min(element, tensor.data.length - 1), 1);
   const roots = new Uint8Array(state.length * 32);
-  state.forEach((s, i) => roots.set(tensorRootBytes(s), i * 32));
+  state.forEach((s, i) => { roots.set(tensorRootBytes(s), i * 32); });
   return {
     shape: [...tensor.shape],
     block: bytesToHex(opening.leaves),
@@ -58,7 +58,7 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
     for (const c of cases) {
       const got = await harness.read.weightBits([bytesToHex(c.seed), BigInt(c.layer), c.elements.map(BigInt), BigInt(c.fanSum)]);
       const limit = glorotLimit(c.fanSum);
-      c.elements.forEach((e, i) => assert.equal(got[i], fp32Bits(initWeight(c.seed, c.layer, e, limit)), `layer ${c.layer} element ${e}`));
+      c.elements.forEach((e, i) => { assert.equal(got[i], fp32Bits(initWeight(c.seed, c.layer, e, limit)), `layer ${c.layer} element ${e}`); });
       checked += c.elements.length;
     }
     assert.equal(checked, 1000);
@@ -75,7 +75,7 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
     const honest = initialState(spec);
     const S = graph.state.length;
     const check = (state: readonly Tensor[], t: number, element: number, opening = leafOpening(state, t, element)) =>
-      harness.read.checkInitialElement([layers, spec.model.initSeed as Hex, stateRoot(state), BigInt(S), BigInt(t), BigInt(element), opening]);
+      harness.read.checkInitialElement([layers, spec.model.initSeed, stateRoot(state), BigInt(S), BigInt(t), BigInt(element), opening]);
 
     it('every tensor of the honest initial state holds at random elements, and past its end', async () => {
       for (let t = 0; t < S; t++) {
