@@ -144,6 +144,23 @@ library LibExactSum {
         return decideInfiniteScaled(atScale(c, e - WINDOW), c.num, c.den, negative);
     }
 
+    /// @notice §4.2 rule 3a: whether some evaluation order may overflow an intermediate value (a
+    ///         product or a partial sum), so that a correct implementation returns ±Inf or NaN for
+    ///         a finite x: (1 + γ_n)·Σ|boundTerms| >= Ω, with num/den = γ_n, evaluated at the scale
+    ///         of rule 4 (Ω among the values) with the slack in y's favour.
+    function mayOverflow(Claim memory c) internal pure returns (bool) {
+        c.y = Value({q: 0, m: 0, neg: false});
+        int256 e = maxTop(Value({q: OMEGA_Q, m: OMEGA_M, neg: false}), claimTop(c));
+        Scaled memory a = atScale(c, e - WINDOW);
+        return mayOverflowScaled(a, c.num, c.den);
+    }
+
+    /// @notice Rule 3a at scale: den·Ω <= num·(Mb + r) + den·(Mb + r), Mb the bound terms' sum.
+    function mayOverflowScaled(Scaled memory a, uint256 num, uint256 den) internal pure returns (bool) {
+        (uint256 omega,) = truncate(OMEGA_M, OMEGA_Q, a.s);
+        return _le512(den, omega, num, a.m + a.r, den, a.m + a.r);
+    }
+
     /// @notice den·max(|Y - X| - r, 0) <= num·(Mb + r) + den·(Fb + r).
     function decideScaled(Scaled memory a, uint256 num, uint256 den) internal pure returns (bool) {
         uint256 d = _abs(a.y - a.x);

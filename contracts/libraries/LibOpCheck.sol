@@ -418,11 +418,29 @@ library LibOpCheck {
         if (LibFp32.isSpecial(a) || LibFp32.isSpecial(b) || LibFp32.isSpecial(c)) return true;
         if (kind == TRANSPOSE) return _checkExact(a, y);
         if (kind == DIV_ROW) return _checkDiv(a, b, y);
+        bool transcendental = kind == EXP || kind == TANH || kind == SIGMOID;
+        LibExactSum.Claim memory cl = transcendental ? _transcendentalClaim(kind, a, y) : _rationalClaim(kind, a, b, c, y);
+        if (LibFp32.isSpecial(y) && !transcendental && _intermediatesMayOverflow(kind, a, b, c, cl)) return true; // rule 3a
         if (LibFp32.isNaN(y)) return false; // rule 3
-        LibExactSum.Claim memory cl = kind == EXP || kind == TANH || kind == SIGMOID
-            ? _transcendentalClaim(kind, a, y)
-            : _rationalClaim(kind, a, b, c, y);
         return _decide(cl, y);
+    }
+
+    /// @notice Rule 3a for the scalar kinds whose evaluation has an intermediate that can overflow
+    ///         although x is finite: the SGD kinds (a product, then a sum: the bound terms) and
+    ///         SCALED_DIFF ((a - b)·c, or ac - bc when |c| > 1).
+    function _intermediatesMayOverflow(uint8 kind, uint32 a, uint32 b, uint32 c, LibExactSum.Claim memory cl)
+        private
+        pure
+        returns (bool)
+    {
+        if (kind == SGD_VELOCITY || kind == SGD_WEIGHT) return LibExactSum.mayOverflow(cl);
+        if (kind != SCALED_DIFF) return false;
+        LibExactSum.Claim memory ov;
+        bool cBig = c & LibFp32.ABS_MASK > LibFp32.ONE;
+        ov.boundTerms = cBig ? _pair(_mul(_fp(a), _fp(c)), _mul(_fp(b), _fp(c))) : _pair(_fp(a), _fp(b));
+        (ov.num, ov.den) = (2, U_INV - 2);
+        ov.terms = new LibExactSum.Value[](0);
+        return LibExactSum.mayOverflow(ov);
     }
 
     /// @notice Rule 4 (y infinite) or rule 5 (y finite) for a claim.
@@ -554,7 +572,6 @@ library LibOpCheck {
         pure
         returns (bool)
     {
-        if (LibFp32.isNaN(y)) return false; // rule 3
         bool inf = LibFp32.isSpecial(y);
         LibExactSum.Value memory vy = inf ? _zero() : _fp(y);
         int256 e = LibExactSum.maxTop(floor, LibExactSum.maxTop(vy, p.e));
@@ -569,8 +586,11 @@ library LibOpCheck {
         sc.r += inexact;
         (sc.f, inexact) = LibExactSum.truncate(floor.m, floor.q, sc.s);
         sc.r += inexact;
-        if (inf) return LibExactSum.decideInfiniteScaled(sc, n, U_INV - n, LibFp32.signBit(y));
-        return LibExactSum.decideScaled(sc, n, U_INV - n);
+        if (!inf) return LibExactSum.decideScaled(sc, n, U_INV - n);
+        // A partial sum or product may overflow in some order: ±Inf and NaN (Inf - Inf) are valid.
+        if (LibExactSum.mayOverflowScaled(sc, n, U_INV - n)) return true; // rule 3a
+        if (LibFp32.isNaN(y)) return false; // rule 3
+        return LibExactSum.decideInfiniteScaled(sc, n, U_INV - n, LibFp32.signBit(y));
     }
 
     // ================================================================== internals: values

@@ -142,3 +142,49 @@ describe('exact element checks (§4)', () => {
     assert.ok(checkLoadX(2, bits(0.25), bits(0.25)) && !checkLoadX(2, bits(0.25), bits(0.5)));
   });
 });
+
+describe('rule 3a: an overflowed partial sum or product is what correct implementations return', () => {
+  const INF = 0x7f800000;
+  const NEG_INF = 0xff800000;
+  const NAN = 0x7fc00000;
+  /** Σ in float32, left to right: each partial sum rounded, as a sequential kernel computes it. */
+  const leftToRight = (xs: readonly number[]): number => xs.reduce((s, x) => f(s + x), 0);
+  /** Pairwise Σ in float32, as a tree-reducing (SIMD or GPU) kernel computes it. */
+  const pairwise = (xs: readonly number[]): number => (xs.length === 1 ? (xs[0] as number) : f(pairwise(xs.slice(0, xs.length >> 1)) + pairwise(xs.slice(xs.length >> 1))));
+
+  it('a row whose exact sum is 1.3e38 may come back as +Inf or finite, and both are valid', () => {
+    const row = [f(2e38), f(2e38), f(-2.7e38)];
+    assert.equal(leftToRight(row), Infinity, 'the first partial sum overflows');
+    assert.ok(Number.isFinite(leftToRight([row[0] as number, row[2] as number, row[1] as number])), 'another order does not');
+    for (const kind of [OpKind.MATMUL, OpKind.ROW_SUM]) {
+      const b = kind === OpKind.MATMUL ? A(1, 1, 1) : NONE;
+      assert.equal(checkElement(kind, [], A(...row), b, INF), true, `kind ${kind}: +Inf`);
+      assert.equal(checkElement(kind, [], A(...row), b, bits(leftToRight([row[0] as number, row[2] as number, row[1] as number]))), true, `kind ${kind}: finite`);
+    }
+  });
+
+  it('Inf - Inf gives NaN in a pairwise order: valid where the intermediates reach Ω', () => {
+    const row = [f(3e38), f(3e38), f(-3e38), f(-3e38)];
+    assert.ok(Number.isNaN(pairwise(row)));
+    assert.equal(checkElement(OpKind.ROW_SUM, [], A(...row), NONE, NAN), true);
+    assert.equal(checkElement(OpKind.MATMUL, [], A(...row), A(1, 1, 1, 1), NEG_INF), true);
+  });
+
+  it('far below Ω nothing can overflow: ±Inf and NaN stay invalid', () => {
+    const row = [f(1e37), f(1e37), f(-1e37)];
+    for (const y of [INF, NEG_INF, NAN]) {
+      assert.equal(checkElement(OpKind.ROW_SUM, [], A(...row), NONE, y), false);
+      assert.equal(checkElement(OpKind.MATMUL, [], A(...row), A(1, 1, 1), y), false);
+    }
+  });
+
+  it('SGD and SCALED_DIFF: an overflowed product or difference may reach the output', () => {
+    // velocity c·a + b with c·a = 0.9·3.4e38·... : a product above Ω is Inf without FMA.
+    assert.equal(checkElement(OpKind.SGD_VELOCITY, [bits(2)], A(3e38), A(-3e38), INF), true, 'c·a overflows, x = 3e38');
+    // MSE gradient (a - b)·c with a - b above Ω and c = 2/(B·n): x finite, the difference is Inf.
+    const c = f(2 / 640);
+    assert.equal(f(f(3e38 - -3e38) * c), Infinity);
+    assert.equal(checkElement(OpKind.SCALED_DIFF, [bits(c)], A(3e38), A(-3e38), INF), true);
+    assert.equal(checkElement(OpKind.SCALED_DIFF, [bits(c)], A(1e38), A(-1e38), INF), false, 'a - b = 2e38 cannot overflow');
+  });
+});

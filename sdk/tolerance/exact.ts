@@ -130,6 +130,38 @@ function decideInfinite(c: Claim, negative: boolean): boolean {
   return c.den * (ax + r) + c.num * (m + r) + c.den * (f + r) >= c.den * omega;
 }
 
+/**
+ * Rule 3a: some evaluation order may overflow an intermediate value (a product or a partial sum),
+ * so a correct implementation may return ±Inf or NaN for a finite x: (1 + γ_n)·Σ|boundTerms| >= Ω,
+ * num/den = γ_n, at the scale of rule 4 (Ω among the values), the slack in y's favour.
+ */
+function mayOverflow(c: Claim): boolean {
+  const at = atScale({ ...c, y: ZERO }, [OMEGA]);
+  if (at === null) return false;
+  const { m, r } = at.scaled;
+  const omega = OMEGA.n << BigInt(OMEGA.e - at.s);
+  return c.den * omega <= c.num * (m + r) + c.den * (m + r);
+}
+
+/** The claim whose bound terms are the op's intermediates, for the kinds where one can overflow. */
+function intermediates(kind: number, c: number, a: Uint32Array, b: Uint32Array, cl: Claim): Claim | undefined {
+  switch (kind) {
+    case OpKind.MATMUL:
+    case OpKind.ROW_SUM:
+    case OpKind.SGD_VELOCITY:
+    case OpKind.SGD_WEIGHT:
+      return cl; // products, then partial sums of them: the bound terms
+    case OpKind.SCALED_DIFF: {
+      // (a - b)·c, or ac - bc when |c| > 1
+      const [a0, b0, cc] = [decode(a[0] ?? 0), decode(b[0] ?? 0), decode(c)];
+      const big = compare(abs(cc), ONE) > 0;
+      return claim([], ZERO, gamma(2), ZERO, { boundTerms: big ? [mul(a0, cc), mul(b0, cc)] : [a0, b0] });
+    }
+    default:
+      return undefined;
+  }
+}
+
 const gamma = (n: number): { num: bigint; den: bigint } => ({ num: BigInt(n), den: U_DEN - BigInt(n) });
 const U = { num: 1n, den: U_DEN };
 const EXACT = { num: 0n, den: 1n };
@@ -316,10 +348,14 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
     return decideClaim(claim([num, neg(mul(decode(y), den))], ZERO, gamma(2), mul(SIGMA, abs(den)), { boundTerms: [num] }));
   }
 
-  if (yClass === 'nan') return false; // Rule 3
   const transcendentalKind = kind === OpKind.EXP || kind === OpKind.TANH || kind === OpKind.SIGMOID;
   const yv = yClass === 'finite' ? decode(y) : ZERO;
   const cl = transcendentalKind ? transcendentalClaim(kind, decode(a[0] ?? 0), yv) : rationalClaim(kind, c, a, b, yv);
+  if (yClass !== 'finite' && !transcendentalKind) {
+    const ic = intermediates(kind, c, a, b, cl);
+    if (ic !== undefined && mayOverflow(ic)) return true; // Rule 3a
+  }
+  if (yClass === 'nan') return false; // Rule 3
   if (yClass === 'inf') return decideInfinite(cl, isNegative(y)); // Rule 4
   return decideClaim(cl); // Rule 5
 }

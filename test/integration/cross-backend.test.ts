@@ -164,3 +164,29 @@ describe('outputs moved just past the bound are rejected', () => {
     });
   }
 });
+
+describe('reductions whose partial sums overflow (§4.2 rule 3a)', () => {
+  // Rows an f32 dataset can feed a layer: exact results finite (1.3e38, 1e38), partial sums above Ω.
+  const rows = [[2e38, 2e38, -2.7e38], [3e38, 3e38, -3e38, -3e38, 1e38], [-3.3e38, -1e38, 2e38, 1e38, 0.5]];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: whatever matmul and sum return (finite, ±Inf or NaN) is valid`, async () => {
+      const tf = await useBackend(backend);
+      const seen = new Set<string>();
+      for (const row of rows) {
+        const a = Float32Array.from(row);
+        // Long rows too: the kernels block the reduction differently past their vector widths.
+        for (const repeat of [1, 37]) {
+          const long = new Float32Array(a.length * repeat).map((_, i) => a[i % a.length] as number);
+          const longBits = new Uint32Array(long.buffer);
+          const longOnes = Uint32Array.from(long, () => fp32Bits(1));
+          const mm = (await tf.matMul(tf.tensor2d(long, [1, long.length]), tf.ones([long.length, 1])).data())[0] as number;
+          const sum = (await tf.sum(tf.tensor1d(long)).data())[0] as number;
+          seen.add(Number.isNaN(mm) ? 'NaN' : Number.isFinite(mm) ? 'finite' : 'Inf').add(Number.isNaN(sum) ? 'NaN' : Number.isFinite(sum) ? 'finite' : 'Inf');
+          assert.equal(checkElement(OpKind.MATMUL, [], longBits, longOnes, fp32Bits(mm)), true, `matmul of [${row.join(', ')}] x${repeat} = ${mm}`);
+          assert.equal(checkElement(OpKind.ROW_SUM, [], longBits, new Uint32Array(0), fp32Bits(sum)), true, `sum of [${row.join(', ')}] x${repeat} = ${sum}`);
+        }
+      }
+      assert.ok(seen.has('Inf') || seen.has('NaN'), `the kernels overflowed somewhere (${[...seen].join(', ')}); the test would prove nothing otherwise`);
+    });
+  }
+});

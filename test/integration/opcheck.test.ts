@@ -277,6 +277,33 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
     });
   });
 
+  it('rule 3a: where a product or partial sum may overflow, both agree that ±Inf and NaN are valid, and not below', async () => {
+    const INF = 0x7f800000;
+    const NAN = 0x7fc00000;
+    const big = fc.float({ min: f32(1e37), max: f32(3.4e38), noNaN: true }).map((v) => fp32Bits(v));
+    const signed = fc.tuple(big, fc.boolean()).map(([v, n]) => (n ? (v | 0x80000000) >>> 0 : v));
+    const rows = fc.sample(fc.array(signed, { minLength: 2, maxLength: 8 }), { numRuns: 120, seed: 31 });
+    const cases: Case[] = rows.flatMap((row) => {
+      const a = Uint32Array.from(row);
+      const ones = Uint32Array.from(row, () => 0x3f800000);
+      const halves = Uint32Array.from(row, () => 0x3f000000); // products of half the size: below Ω more often
+      return [INF, (INF | 0x80000000) >>> 0, NAN].flatMap((y) => [
+        { kind: OpKind.MATMUL, params: [], a, b: ones, y },
+        { kind: OpKind.MATMUL, params: [], a, b: halves, y },
+        { kind: OpKind.ROW_SUM, params: [], a, b: new Uint32Array(0), y },
+      ]);
+    });
+    const pairs = fc.sample(fc.tuple(signed, signed, fc.constantFrom(0x3f666666, 0x3c800000, 0x40000000)), { numRuns: 150, seed: 32 });
+    for (const [x, z, c] of pairs) {
+      for (const y of [INF, (INF | 0x80000000) >>> 0, NAN]) {
+        for (const kind of [OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT, OpKind.SCALED_DIFF]) cases.push({ kind, params: [c], a: Uint32Array.of(x), b: Uint32Array.of(z), y });
+      }
+    }
+    total += cases.length;
+    const { valid, invalid } = await compare(cases, 60);
+    assert.ok(valid > 100 && invalid > 100, `both verdicts exercised (${valid} valid, ${invalid} invalid)`);
+  });
+
   it('ran thousands of differential cases', (t) => {
     t.diagnostic(`${total} differential cases`);
     assert.ok(total > 10_000, `${total} cases`);
