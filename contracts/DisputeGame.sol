@@ -44,6 +44,11 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     /// @dev opCount and stateCount of each dispute's graph, checked against graphRoot at challenge.
     mapping(uint256 disputeId => uint64) private _counts;
     mapping(address account => uint256) private _credits;
+    /// @dev Each job's disputes form one FIFO queue: only the oldest open one (active) accepts moves
+    ///      and runs its clocks, so a solver regenerates one interval at a time (§5.1, serialization).
+    mapping(JobId jobId => uint256 disputeId) private _activeOf;
+    mapping(JobId jobId => uint256 disputeId) private _lastOf;
+    mapping(uint256 disputeId => uint256 nextId) private _nextOf;
     uint256 private _disputeCount;
     uint256 private _totalCredits;
 
@@ -85,10 +90,17 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeGame
+    function activeDispute(JobId jobId) external view returns (uint256) {
+        return _activeOf[jobId];
+    }
+
+    /// @inheritdoc IDisputeGame
     function mover(uint256 disputeId) external view returns (address who, uint64 left) {
         Dispute storage d = _disputes[disputeId];
         if (!LibDispute.live(d.stage)) return (address(0), 0);
         (uint64 clockLeft, uint64 elapsed) = d.clock(block.timestamp);
+        // A queued dispute's clocks do not run.
+        if (_activeOf[d.jobId] != disputeId) elapsed = 0;
         who = LibDispute.solverToMove(d.stage) ? d.solver : d.challenger;
         left = elapsed >= clockLeft ? 0 : clockLeft - elapsed;
     }
@@ -130,6 +142,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         d.lastMoveAt = uint40(block.timestamp);
         d.stage = d.afterRange();
         _counts[disputeId] = (uint64(graph.opCount) << 32) | graph.stateCount;
+        bool active = _activeOf[jobId] == 0;
+        if (active) _activeOf[jobId] = disputeId;
+        else _nextOf[_lastOf[jobId]] = disputeId;
+        _lastOf[jobId] = disputeId;
 
         // Market first: it reverts unless the job is disputable now.
         market.openDispute(jobId);
@@ -137,6 +153,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         emit DisputeCreated(
             disputeId, jobId, msg.sender, job.solver, interval, d.lo, d.hi, loRoot, hiRoot, challengeBond, graph.opCount, graph.stateCount
         );
+        if (active) emit DisputeActivated(disputeId, jobId);
     }
 
     /// @inheritdoc IDisputeGame
@@ -261,6 +278,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     /// @inheritdoc IDisputeGame
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _live(disputeId);
+        _expectActive(disputeId, d.jobId);
         (uint64 left, uint64 elapsed) = d.clock(block.timestamp);
         if (elapsed < left) revert DisputeClockRunning(disputeId, left, elapsed);
         if (LibDispute.solverToMove(d.stage)) _challengerWins(disputeId, d);
@@ -273,6 +291,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         IJobMarket.JobStatus status = market.getJob(d.jobId).status;
         if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) revert DisputeNotAbandonable(disputeId);
         d.stage = Stage.Abandoned;
+        _advanceQueue(d.jobId, disputeId);
         _credit(d.challenger, d.bond);
         market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.Abandoned);
         emit DisputeResolved(disputeId, d.jobId, Stage.Abandoned);
@@ -303,7 +322,25 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         if (d.stage != expected) revert DisputeUnexpectedStage(disputeId, d.stage, expected);
         address party = LibDispute.solverToMove(expected) ? d.solver : d.challenger;
         if (msg.sender != party) revert DisputeCallerNotParty(disputeId, msg.sender, party);
+        _expectActive(disputeId, d.jobId);
         d.charge(disputeId, block.timestamp);
+    }
+
+    function _expectActive(uint256 disputeId, JobId jobId) private view {
+        uint256 active = _activeOf[jobId];
+        if (active != disputeId) revert DisputeQueued(disputeId, active);
+    }
+
+    /// @dev A resolved dispute leaves its job's queue; when it was the active one, the next in line
+    ///      becomes active and its clocks start now (both sides get their whole budget).
+    function _advanceQueue(JobId jobId, uint256 disputeId) private {
+        if (_activeOf[jobId] != disputeId) return;
+        uint256 next = _nextOf[disputeId];
+        _activeOf[jobId] = next;
+        if (next == 0) return;
+        delete _nextOf[disputeId];
+        _disputes[next].lastMoveAt = uint40(block.timestamp);
+        emit DisputeActivated(next, jobId);
     }
 
     function _countsOf(uint256 disputeId) private view returns (uint32 opCount, uint32 stateCount) {
@@ -369,6 +406,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
 
     function _solverWins(uint256 disputeId, Dispute storage d) private {
         d.stage = Stage.SolverWon;
+        _advanceQueue(d.jobId, disputeId);
         _credit(d.solver, d.bond);
         market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.SolverWon);
         emit DisputeResolved(disputeId, d.jobId, Stage.SolverWon);
@@ -376,6 +414,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
 
     function _challengerWins(uint256 disputeId, Dispute storage d) private {
         d.stage = Stage.ChallengerWon;
+        _advanceQueue(d.jobId, disputeId);
         _credit(d.challenger, d.bond);
         IJobMarket.JobStatus status = market.getJob(d.jobId).status;
         // Another dispute may have settled the job already; then there is no stake left to take.

@@ -85,6 +85,9 @@ interface IDisputeGame {
         uint32 opCount,
         uint32 stateCount
     );
+    /// @notice The dispute became its job's active one: its clocks run from this block (at creation
+    ///         when no other dispute of the job was open, else when the one before it resolved).
+    event DisputeActivated(uint256 indexed disputeId, JobId indexed jobId);
     event MidpointPosted(uint256 indexed disputeId, uint64 step, bytes32 stateRoot);
     event HalfChosen(uint256 indexed disputeId, bool left, uint64 lo, uint64 hi);
     event TracePosted(uint256 indexed disputeId, uint64 step, bytes32 traceRoot);
@@ -118,6 +121,8 @@ interface IDisputeGame {
     error DisputeNotAbandonable(uint256 disputeId);
     /// @notice Nothing to withdraw.
     error DisputeNothingToWithdraw(address account);
+    /// @notice Another dispute of the same job is active; this one waits in line (its clocks do not run).
+    error DisputeQueued(uint256 disputeId, uint256 activeDisputeId);
     /// @notice A constructor parameter is zero or unusable.
     error DisputeInvalidParameter(string field);
     /// @notice The job's spec cannot be disputed as posted (a field the game cannot play over).
@@ -134,8 +139,11 @@ interface IDisputeGame {
     /// @notice The op and state counts of the dispute's graph (checked against graphRoot at challenge).
     function graphCounts(uint256 disputeId) external view returns (uint32 opCount, uint32 stateCount);
     function creditOf(address account) external view returns (uint256);
+    /// @notice The job's active dispute (0 when none is open): disputes of a job are played one at
+    ///         a time, oldest first; the others accept no move and their clocks do not run.
+    function activeDispute(JobId jobId) external view returns (uint256);
     /// @notice The party whose move it is and the seconds its clock has left now: 0 once it ran out
-    ///         (`timeout` succeeds from then on), and 0 when resolved.
+    ///         (`timeout` succeeds from then on), and 0 when resolved. A queued dispute's clock stands still.
     function mover(uint256 disputeId) external view returns (address who, uint64 left);
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with

@@ -126,7 +126,8 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
         await finish(disputeId, d, signal);
         return;
       }
-      if (SOLVER_STAGES.has(stage)) {
+      // A queued dispute waits for the job's earlier ones (its clocks stand still).
+      if (d.active && SOLVER_STAGES.has(stage)) {
         if (options.fraud.kind === 'withhold') {
           await clock.sleep(options.pollingIntervalMs, signal);
           continue;

@@ -186,6 +186,22 @@ export const disputeGameAbi = [
         "internalType": "uint256",
         "name": "disputeId",
         "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "activeDisputeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "DisputeQueued",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
       }
     ],
     "name": "DisputeRootZero",
@@ -330,6 +346,25 @@ export const disputeGameAbi = [
       }
     ],
     "name": "Credited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      }
+    ],
+    "name": "DisputeActivated",
     "type": "event"
   },
   {
@@ -679,6 +714,25 @@ export const disputeGameAbi = [
     "name": "abandon",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "JobId",
+        "name": "jobId",
+        "type": "uint64"
+      }
+    ],
+    "name": "activeDispute",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

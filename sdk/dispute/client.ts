@@ -49,8 +49,14 @@ export interface GameClients {
 
 export type Dispute = Awaited<ReturnType<typeof readDispute>>;
 
+/**
+ * A dispute as the game stores it, plus `active`: a job's disputes are played one at a time,
+ * oldest first, and only the active one accepts moves (the others' clocks stand still).
+ */
 export async function readDispute(clients: Pick<GameClients, 'publicClient' | 'game'>, disputeId: bigint) {
-  return clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'getDispute', args: [disputeId] });
+  const d = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'getDispute', args: [disputeId] });
+  const active = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'activeDispute', args: [d.jobId] });
+  return { ...d, active: active === disputeId };
 }
 
 /** The spec as the contracts' JobSpec tuple. */
@@ -113,7 +119,7 @@ async function play(clients: GameClients, disputeId: bigint, mine: (stage: Stage
     const d = await readDispute(clients, disputeId);
     const stage = d.stage as StageCode;
     if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
-    if (mine(stage)) {
+    if (d.active && mine(stage)) {
       const record = await move(d);
       options.log.info('dispute move', { disputeId, move: record.move, gasUsed: record.gasUsed });
       options.onMove?.(record);

@@ -37,8 +37,8 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     await testClient.increaseTime({ seconds });
     await testClient.mine({ blocks: 1 });
   };
-  const [deployer, submitter, solver, challenger] = await viem.getWalletClients();
-  if (!deployer || !submitter || !solver || !challenger) throw new Error('need four accounts');
+  const [deployer, submitter, solver, challenger, puppet] = await viem.getWalletClients();
+  if (!deployer || !submitter || !solver || !challenger || !puppet) throw new Error('need five accounts');
 
   const deployment = await deploy({
     publicClient,
@@ -49,7 +49,7 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   const vault = await viem.getContractAt('StakingVault', deployment.contracts.StakingVault.address);
   const market = await viem.getContractAt('JobMarket', deployment.contracts.JobMarket.address);
   const game = await viem.getContractAt('DisputeGame', deployment.contracts.DisputeGame.address);
-  for (const w of [submitter, solver, challenger]) {
+  for (const w of [submitter, solver, challenger, puppet]) {
     await token.write.mint([w.account.address, 1000n * 10n ** 18n]);
     const t = await viem.getContractAt('TestToken', token.address, { client: { wallet: w } });
     await t.write.approve([market.address, 2n ** 255n]);
@@ -111,5 +111,5 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   }
 
   const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
-  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, submitter, runJob, chain, clients };
+  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, puppet, submitter, runJob, chain, clients };
 }

@@ -24,7 +24,8 @@ import {
   type Trajectory,
   type Transition,
 } from '../../sdk/index.ts';
-import { BOND, CLOCK, createWorld } from './dispute-fixture.ts';
+import type { Address } from 'viem';
+import { BOND, CLOCK, createWorld, STAKE } from './dispute-fixture.ts';
 
 const world = await createWorld();
 const { k } = world;
@@ -137,6 +138,60 @@ describe('dispute game on real trained steps', () => {
     ]);
     assert.equal(end, Stage.SolverWon);
     assert.ok(moves.some((m) => m.move === 'openInitialState'));
+  });
+
+  it('a caught solver cannot hand the reward to a sock puppet: the puppet\'s later dispute waits behind the honest one', async () => {
+    const solverChain = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
+    const jobId = await world.runJob(solverChain);
+    const { disputeId: honestId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const puppetClients = world.clients(world.puppet);
+    const { disputeId: puppetId } = await challenge(puppetClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
+    assert.equal(await world.game.read.activeDispute([jobId]), honestId);
+    // The solver tries to lose the puppet's game at once: no move and no timeout is accepted there.
+    const game = { address: world.game.address, abi: disputeGameAbi } as const;
+    await assert.rejects(world.publicClient.simulateContract({ ...game, functionName: 'postMidpoint', args: [puppetId, `0x${'01'.repeat(32)}`], account: world.solver.account.address }), /DisputeQueued/);
+    await world.increaseTime(Number(CLOCK) / 2);
+    assert.equal((await world.game.read.mover([puppetId]))[1], CLOCK, 'the queued clock stands still');
+    const rewardOf = (who: Address) => world.market.read.creditOf([who, world.token.address]);
+    const before = await rewardOf(world.challenger.account.address);
+    const common = { log: silentLogger, pollMs: 20 };
+    const [end] = await Promise.all([
+      playSolver(solverClients, honestId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, honestId, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP }),
+    ]);
+    assert.equal(end, Stage.ChallengerWon);
+    const { challengerBps } = await world.market.read.parameters();
+    assert.equal((await rewardOf(world.challenger.account.address)) - before, STAKE * BigInt(challengerBps) / 10_000n, 'the honest challenger takes the challenger share');
+    // The job is settled: the puppet's dispute can only be abandoned, bond back, no share of the stake.
+    await world.publicClient.waitForTransactionReceipt({ hash: await world.puppet.writeContract({ ...game, functionName: 'abandon', args: [puppetId] }) });
+    assert.equal((await readDispute(puppetClients, puppetId)).stage, Stage.Abandoned);
+    assert.equal(await rewardOf(world.puppet.account.address), 0n);
+  });
+
+  it('a job\'s disputes are played one at a time: a griefer\'s second dispute starts with full clocks when the first ends', async () => {
+    const solverChain = world.chain();
+    const jobId = await world.runJob(solverChain);
+    const { disputeId: first } = await challenge(challengerClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
+    const { disputeId: second } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    assert.equal(await world.game.read.activeDispute([jobId]), first);
+    // The solver regenerates the first interval slowly: most of its clock goes by. Had both clocks
+    // run at once, the second dispute would be lost on time below.
+    await world.increaseTime(Number(CLOCK) - 120);
+    const common = { log: silentLogger, pollMs: 20 };
+    const falsePoint = () => ({ kind: 'element', op: 2, element: 5 }) as const;
+    const play = (id: bigint) => Promise.all([
+      playSolver(solverClients, id, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, id, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP, pointAt: falsePoint }),
+    ]);
+    const bonds = await world.game.read.creditOf([world.solver.account.address]);
+    assert.equal((await play(first))[0], Stage.SolverWon);
+    assert.equal(await world.game.read.activeDispute([jobId]), second);
+    await world.increaseTime(300);
+    const timeout = world.publicClient.simulateContract({ address: world.game.address, abi: disputeGameAbi, functionName: 'timeout', args: [second], account: world.challenger.account.address });
+    await assert.rejects(timeout, /DisputeClockRunning/);
+    assert.equal((await play(second))[0], Stage.SolverWon);
+    assert.equal((await world.game.read.creditOf([world.solver.account.address])) - bonds, 2n * BOND, 'the griefer paid a bond per dispute');
+    assert.equal(await world.game.read.activeDispute([jobId]), 0n);
   });
 
   it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {

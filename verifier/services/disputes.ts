@@ -112,7 +112,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         const d = await readDispute(gameReader, disputeId);
         const stage = d.stage as StageCode;
         if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
-        if (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint) {
+        if (d.active && (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint)) {
           const write = served === undefined ? withheldMove(disputeId, d) : await challengerMove(disputeId, d, { graph: served.graph, solverChain: served.chain, faultyStep: served.faultyStep }, plog);
           const { receipt } = await send(write.functionName, jobId, { address: game, abi: disputeGameAbi, ...write, signal });
           plog.info('dispute move', { move: write.functionName, gasUsed: receipt.gasUsed });
