@@ -145,20 +145,27 @@ library LibExactSum {
     }
 
     /// @notice §4.2 rule 3a: whether some evaluation order may overflow an intermediate value (a
-    ///         product or a partial sum), so that a correct implementation returns ±Inf or NaN for
-    ///         a finite x: (1 + γ_n)·Σ|boundTerms| >= Ω, with num/den = γ_n, evaluated at the scale
-    ///         of rule 4 (Ω among the values) with the slack in y's favour.
-    function mayOverflow(Claim memory c) internal pure returns (bool) {
+    ///         product or a partial sum) so that a correct implementation returns `y` (±Inf or NaN)
+    ///         for a finite x. The terms are the signed intermediates, the bound terms their
+    ///         magnitudes, num/den = γ_n: +Inf needs (1 + γ_n)·Σ(positive terms) >= Ω, -Inf the same
+    ///         of the negative ones, NaN (Inf - Inf) both. Evaluated at the scale of rule 4 (Ω among
+    ///         the values) with the slack in y's favour.
+    function mayOverflow(Claim memory c, uint32 y) internal pure returns (bool) {
         c.y = Value({q: 0, m: 0, neg: false});
         int256 e = maxTop(Value({q: OMEGA_Q, m: OMEGA_M, neg: false}), claimTop(c));
-        Scaled memory a = atScale(c, e - WINDOW);
-        return mayOverflowScaled(a, c.num, c.den);
+        return mayOverflowScaled(atScale(c, e - WINDOW), c.num, c.den, y);
     }
 
-    /// @notice Rule 3a at scale: den·Ω <= num·(Mb + r) + den·(Mb + r), Mb the bound terms' sum.
-    function mayOverflowScaled(Scaled memory a, uint256 num, uint256 den) internal pure returns (bool) {
+    /// @notice Rule 3a at scale: Σ± = (Mb ± X) / 2, so 2·den·Ω <= (num + den)·(Mb ± X + 2r).
+    function mayOverflowScaled(Scaled memory a, uint256 num, uint256 den, uint32 y) internal pure returns (bool) {
         (uint256 omega,) = truncate(OMEGA_M, OMEGA_Q, a.s);
-        return _le512(den, omega, num, a.m + a.r, den, a.m + a.r);
+        // SAFETY of the casts: |X| <= Mb < 2^220 (every truncated value is below 2^191).
+        uint256 pos = uint256(int256(a.m) + a.x) + 2 * a.r;
+        uint256 negSide = uint256(int256(a.m) - a.x) + 2 * a.r;
+        bool up = _le512(2 * den, omega, num, pos, den, pos);
+        bool down = _le512(2 * den, omega, num, negSide, den, negSide);
+        if (LibFp32.isNaN(y)) return up && down;
+        return LibFp32.signBit(y) ? down : up;
     }
 
     /// @notice den·max(|Y - X| - r, 0) <= num·(Mb + r) + den·(Fb + r).

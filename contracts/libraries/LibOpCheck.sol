@@ -420,27 +420,36 @@ library LibOpCheck {
         if (kind == DIV_ROW) return _checkDiv(a, b, y);
         bool transcendental = kind == EXP || kind == TANH || kind == SIGMOID;
         LibExactSum.Claim memory cl = transcendental ? _transcendentalClaim(kind, a, y) : _rationalClaim(kind, a, b, c, y);
-        if (LibFp32.isSpecial(y) && !transcendental && _intermediatesMayOverflow(kind, a, b, c, cl)) return true; // rule 3a
+        if (LibFp32.isSpecial(y) && !transcendental && _intermediatesMayOverflow(kind, a, b, c, cl, y)) return true; // rule 3a
         if (LibFp32.isNaN(y)) return false; // rule 3
         return _decide(cl, y);
     }
 
     /// @notice Rule 3a for the scalar kinds whose evaluation has an intermediate that can overflow
-    ///         although x is finite: the SGD kinds (a product, then a sum: the bound terms) and
-    ///         SCALED_DIFF ((a - b)·c, or ac - bc when |c| > 1).
-    function _intermediatesMayOverflow(uint8 kind, uint32 a, uint32 b, uint32 c, LibExactSum.Claim memory cl)
+    ///         although x is finite: the SGD kinds (a product, then a sum: the claim's terms) and
+    ///         SCALED_DIFF ((a - b)·c, or ac - bc when |c| > 1; signed as they reach the output).
+    function _intermediatesMayOverflow(uint8 kind, uint32 a, uint32 b, uint32 c, LibExactSum.Claim memory cl, uint32 y)
         private
         pure
         returns (bool)
     {
-        if (kind == SGD_VELOCITY || kind == SGD_WEIGHT) return LibExactSum.mayOverflow(cl);
+        if (kind == SGD_VELOCITY || kind == SGD_WEIGHT) return LibExactSum.mayOverflow(cl, y);
         if (kind != SCALED_DIFF) return false;
         LibExactSum.Claim memory ov;
-        bool cBig = c & LibFp32.ABS_MASK > LibFp32.ONE;
-        ov.boundTerms = cBig ? _pair(_mul(_fp(a), _fp(c)), _mul(_fp(b), _fp(c))) : _pair(_fp(a), _fp(b));
+        LibExactSum.Value memory va = _fp(a);
+        LibExactSum.Value memory vb = _fp(b);
+        LibExactSum.Value memory vc = _fp(c);
+        if (c & LibFp32.ABS_MASK > LibFp32.ONE) {
+            (va, vb) = (_mul(va, vc), _mul(vb, vc));
+        } else if (vc.neg) {
+            (va, vb) = (_neg(va), _neg(vb));
+        }
+        ov.terms = _pair(va, _neg(vb));
+        ov.boundTerms = ov.terms;
         (ov.num, ov.den) = (2, U_INV - 2);
-        ov.terms = new LibExactSum.Value[](0);
-        return LibExactSum.mayOverflow(ov);
+        // c = 0: an overflowed a - b times 0 is NaN, whatever the sign.
+        if (vc.m == 0) return LibFp32.isNaN(y) && (LibExactSum.mayOverflow(ov, LibFp32.EXP_MASK) || LibExactSum.mayOverflow(ov, LibFp32.SIGN_MASK | LibFp32.EXP_MASK));
+        return LibExactSum.mayOverflow(ov, y);
     }
 
     /// @notice Rule 4 (y infinite) or rule 5 (y finite) for a claim.
@@ -588,7 +597,7 @@ library LibOpCheck {
         sc.r += inexact;
         if (!inf) return LibExactSum.decideScaled(sc, n, U_INV - n);
         // A partial sum or product may overflow in some order: ±Inf and NaN (Inf - Inf) are valid.
-        if (LibExactSum.mayOverflowScaled(sc, n, U_INV - n)) return true; // rule 3a
+        if (LibExactSum.mayOverflowScaled(sc, n, U_INV - n, y)) return true; // rule 3a
         if (LibFp32.isNaN(y)) return false; // rule 3
         return LibExactSum.decideInfiniteScaled(sc, n, U_INV - n, LibFp32.signBit(y));
     }

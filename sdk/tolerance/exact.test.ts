@@ -170,6 +170,13 @@ describe('rule 3a: an overflowed partial sum or product is what correct implemen
     assert.equal(checkElement(OpKind.MATMUL, [], A(...row), A(1, 1, 1, 1), NEG_INF), true);
   });
 
+  it('the sign follows the terms that can overflow: all positive terms give +Inf only', () => {
+    const row = [f(2e38), f(2e38), f(1)];
+    assert.equal(checkElement(OpKind.ROW_SUM, [], A(...row), NONE, INF), true);
+    assert.equal(checkElement(OpKind.ROW_SUM, [], A(...row), NONE, NEG_INF), false, 'no negative partial sum can reach -Ω');
+    assert.equal(checkElement(OpKind.ROW_SUM, [], A(...row), NONE, NAN), false, 'Inf - Inf needs both signs');
+  });
+
   it('far below Ω nothing can overflow: ±Inf and NaN stay invalid', () => {
     const row = [f(1e37), f(1e37), f(-1e37)];
     for (const y of [INF, NEG_INF, NAN]) {

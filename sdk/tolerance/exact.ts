@@ -132,33 +132,44 @@ function decideInfinite(c: Claim, negative: boolean): boolean {
 
 /**
  * Rule 3a: some evaluation order may overflow an intermediate value (a product or a partial sum),
- * so a correct implementation may return ±Inf or NaN for a finite x: (1 + γ_n)·Σ|boundTerms| >= Ω,
- * num/den = γ_n, at the scale of rule 4 (Ω among the values), the slack in y's favour.
+ * so a correct implementation returns ±Inf or NaN for a finite x. The claim's terms are the signed
+ * intermediates, its bound terms their magnitudes, num/den = γ_n: +Inf needs
+ * (1 + γ_n)·Σ(positive terms) >= Ω, -Inf the same of the negative ones, NaN (Inf - Inf) both.
+ * At the scale of rule 4 (Ω among the values), the slack in y's favour: Σ± = (M ± X) / 2.
  */
-function mayOverflow(c: Claim): boolean {
+function mayOverflow(c: Claim, y: 'inf' | '-inf' | 'nan'): boolean {
   const at = atScale({ ...c, y: ZERO }, [OMEGA]);
   if (at === null) return false;
-  const { m, r } = at.scaled;
+  const { x, m, r } = at.scaled;
   const omega = OMEGA.n << BigInt(OMEGA.e - at.s);
-  return c.den * omega <= c.num * (m + r) + c.den * (m + r);
+  const reaches = (side: bigint): boolean => 2n * c.den * omega <= (c.num + c.den) * (side + 2n * r);
+  const up = reaches(m + x);
+  const down = reaches(m - x);
+  return y === 'nan' ? up && down : y === '-inf' ? down : up;
 }
 
-/** The claim whose bound terms are the op's intermediates, for the kinds where one can overflow. */
-function intermediates(kind: number, c: number, a: Uint32Array, b: Uint32Array, cl: Claim): Claim | undefined {
+/** Rule 3a for an op whose evaluation has an intermediate that can overflow although x is finite. */
+function intermediatesMayOverflow(kind: number, c: number, a: Uint32Array, b: Uint32Array, cl: Claim, y: 'inf' | '-inf' | 'nan'): boolean {
   switch (kind) {
     case OpKind.MATMUL:
     case OpKind.ROW_SUM:
     case OpKind.SGD_VELOCITY:
     case OpKind.SGD_WEIGHT:
-      return cl; // products, then partial sums of them: the bound terms
+      return mayOverflow(cl, y); // products, then partial sums of them: the claim's terms
     case OpKind.SCALED_DIFF: {
-      // (a - b)·c, or ac - bc when |c| > 1
-      const [a0, b0, cc] = [decode(a[0] ?? 0), decode(b[0] ?? 0), decode(c)];
-      const big = compare(abs(cc), ONE) > 0;
-      return claim([], ZERO, gamma(2), ZERO, { boundTerms: big ? [mul(a0, cc), mul(b0, cc)] : [a0, b0] });
+      // (a - b)·c, or ac - bc when |c| > 1, signed as the intermediates reach the output
+      let [a0, b0] = [decode(a[0] ?? 0), decode(b[0] ?? 0)];
+      const cc = decode(c);
+      if (compare(abs(cc), ONE) > 0) [a0, b0] = [mul(a0, cc), mul(b0, cc)];
+      else if (cc.n < 0n) [a0, b0] = [neg(a0), neg(b0)];
+      const terms = [a0, neg(b0)];
+      const ov = claim(terms, ZERO, gamma(2), ZERO, { boundTerms: terms });
+      // c = 0: an overflowed a - b times 0 is NaN, whatever the sign.
+      if (cc.n === 0n) return y === 'nan' && (mayOverflow(ov, 'inf') || mayOverflow(ov, '-inf'));
+      return mayOverflow(ov, y);
     }
     default:
-      return undefined;
+      return false;
   }
 }
 
@@ -352,8 +363,8 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
   const yv = yClass === 'finite' ? decode(y) : ZERO;
   const cl = transcendentalKind ? transcendentalClaim(kind, decode(a[0] ?? 0), yv) : rationalClaim(kind, c, a, b, yv);
   if (yClass !== 'finite' && !transcendentalKind) {
-    const ic = intermediates(kind, c, a, b, cl);
-    if (ic !== undefined && mayOverflow(ic)) return true; // Rule 3a
+    const special = yClass === 'nan' ? 'nan' : isNegative(y) ? '-inf' : 'inf';
+    if (intermediatesMayOverflow(kind, c, a, b, cl, special)) return true; // Rule 3a
   }
   if (yClass === 'nan') return false; // Rule 3
   if (yClass === 'inf') return decideInfinite(cl, isNegative(y)); // Rule 4
