@@ -10,6 +10,7 @@ import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {LibDispute} from "./libraries/LibDispute.sol";
 import {LibMerkle} from "./libraries/LibMerkle.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
+import {LibTensor} from "./libraries/LibTensor.sol";
 import {JobId} from "./types/JobId.sol";
 import {JobSpec} from "./types/JobSpec.sol";
 import {OpDesc} from "./types/OpDesc.sol";
@@ -49,6 +50,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     mapping(JobId jobId => uint256 disputeId) private _activeOf;
     mapping(JobId jobId => uint256 disputeId) private _lastOf;
     mapping(uint256 disputeId => uint256 nextId) private _nextOf;
+    /// @dev Publication of demanded data: next tensor << 32 | next leaf, and the deposit held for it.
+    mapping(uint256 disputeId => uint64 cursor) private _cursorOf;
+    mapping(uint256 disputeId => uint128 deposit) private _depositOf;
     uint256 private _disputeCount;
     uint256 private _totalCredits;
 
@@ -173,6 +177,57 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeGame
+    function demandData(uint256 disputeId) external nonReentrant {
+        Dispute storage d = _disputes[disputeId];
+        Stage next = d.stage == Stage.AwaitPoint ? Stage.AwaitTraceData : Stage.AwaitStateData;
+        _move(disputeId, next == Stage.AwaitTraceData ? Stage.AwaitPoint : Stage.AwaitChoice);
+        d.stage = next;
+        _cursorOf[disputeId] = 0;
+        _depositOf[disputeId] = challengeBond;
+        _pullBond(challengeBond);
+        emit DataDemanded(disputeId, next, challengeBond);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function publishData(uint256 disputeId, DataPart calldata part) external {
+        Dispute storage d = _disputes[disputeId];
+        bool trace = d.stage == Stage.AwaitTraceData;
+        _move(disputeId, trace ? Stage.AwaitTraceData : Stage.AwaitStateData);
+        (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
+        uint64 cursor = _cursorOf[disputeId];
+        uint256 leafBytes = trace ? LibTensor.TRACE_LEAF_BYTES : LibTensor.STATE_LEAF_BYTES;
+        uint256 count = part.leaves.length / leafBytes;
+        if (part.tensor != uint32(cursor >> 32) || part.firstLeaf != uint32(cursor) || count == 0 || count * leafBytes != part.leaves.length) {
+            revert DisputeDataOutOfOrder(disputeId, uint32(cursor >> 32), uint32(cursor));
+        }
+        uint256 total = judge.checkDataPart(
+            trace ? d.traceRoot : d.midRoot, trace ? uint256(stateCount) + opCount : stateCount, part, leafBytes
+        );
+        if (total == 0) revert DisputeDataInvalid(disputeId, part.tensor);
+        emit DataPublished(disputeId, part.tensor, part.firstLeaf, uint32(count));
+        uint256 leaf = part.firstLeaf + count;
+        uint256 tensor = part.tensor;
+        if (leaf == total) (tensor, leaf) = (tensor + 1, 0);
+        if (tensor < (trace ? uint256(stateCount) + opCount : stateCount)) {
+            // SAFETY: tensor < 2^32 (a count of u32s) and leaf < total < 2^32 (checked by the judge).
+            _cursorOf[disputeId] = uint64((tensor << 32) | leaf);
+            return;
+        }
+        // Everything is on-chain now: back to the challenger, and the deposit to the solver.
+        d.stage = trace ? Stage.AwaitPoint : Stage.AwaitChoice;
+        _cursorOf[disputeId] = 0;
+        uint128 deposit = _depositOf[disputeId];
+        _depositOf[disputeId] = 0;
+        _credit(d.solver, deposit);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function dataCursor(uint256 disputeId) external view returns (uint32 tensor, uint32 leaf) {
+        uint64 cursor = _cursorOf[disputeId];
+        return (uint32(cursor >> 32), uint32(cursor));
+    }
+
+    /// @inheritdoc IDisputeGame
     function postTrace(uint256 disputeId, bytes32 traceRoot) external {
         Dispute storage d = _move(disputeId, Stage.AwaitTrace);
         if (traceRoot == bytes32(0)) revert DisputeRootZero(disputeId);
@@ -292,6 +347,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         if (status == IJobMarket.JobStatus.Claimed || status == IJobMarket.JobStatus.Submitted) revert DisputeNotAbandonable(disputeId);
         d.stage = Stage.Abandoned;
         _advanceQueue(d.jobId, disputeId);
+        _refundDeposit(disputeId, d);
         _credit(d.challenger, d.bond);
         market.closeDispute(d.jobId, IJobMarket.DisputeOutcome.Abandoned);
         emit DisputeResolved(disputeId, d.jobId, Stage.Abandoned);
@@ -333,6 +389,14 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
 
     /// @dev A resolved dispute leaves its job's queue; when it was the active one, the next in line
     ///      becomes active and its clocks start now (both sides get their whole budget).
+    /// @dev A deposit for data that never came back goes to the challenger (the solver lost or the game ended).
+    function _refundDeposit(uint256 disputeId, Dispute storage d) private {
+        uint128 deposit = _depositOf[disputeId];
+        if (deposit == 0) return;
+        _depositOf[disputeId] = 0;
+        _credit(d.challenger, deposit);
+    }
+
     function _advanceQueue(JobId jobId, uint256 disputeId) private {
         if (_activeOf[jobId] != disputeId) return;
         uint256 next = _nextOf[disputeId];
@@ -415,6 +479,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function _challengerWins(uint256 disputeId, Dispute storage d) private {
         d.stage = Stage.ChallengerWon;
         _advanceQueue(d.jobId, disputeId);
+        _refundDeposit(disputeId, d);
         _credit(d.challenger, d.bond);
         IJobMarket.JobStatus status = market.getJob(d.jobId).status;
         // Another dispute may have settled the job already; then there is no stake left to take.

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
 import {OpDesc} from "./types/OpDesc.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 
 /// @title ElementJudge
 /// @notice The deployable face of LibOpCheck: the dispute game calls it for the last move.
@@ -60,5 +61,14 @@ contract ElementJudge is IElementJudge {
         LibOpCheck.StateLeafOpening calldata opening
     ) external view returns (bool) {
         return LibOpCheck.checkInitialElement(layers, initSeed, stateRoot, stateCount, tensor, element, opening);
+    }
+
+    /// @inheritdoc IElementJudge
+    function checkDataPart(bytes32 root, uint256 count, IDisputeGame.DataPart calldata part, uint256 leafBytes)
+        external
+        view
+        returns (uint256)
+    {
+        return LibOpCheck.checkDataPart(root, count, part.tensor, part.firstLeaf, part.shape, part.leaves, part.leafProof, part.rootProof, leafBytes);
     }
 }

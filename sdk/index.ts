@@ -36,6 +36,7 @@ export * from './engine/evaluate.ts';
 export * from './dispute/trajectory.ts';
 export * from './dispute/openings.ts';
 export * from './dispute/find.ts';
+export * from './dispute/availability.ts';
 export * from './dispute/frauds.ts';
 export * from './dispute/client.ts';
 export * from './chain/deployment.ts';

@@ -23,6 +23,8 @@ interface IDisputeGame {
         AwaitTrace, // solver: post the op-trace root of the single disputed step
         AwaitPoint, // challenger: name one output element (or one next-state tensor)
         AwaitOpening, // solver: open it with proofs
+        AwaitStateData, // solver: publish the midpoint state in calldata, leaf by leaf (demanded)
+        AwaitTraceData, // solver: publish the op trace in calldata, leaf by leaf (demanded)
         SolverWon,
         ChallengerWon,
         Abandoned
@@ -47,6 +49,18 @@ interface IDisputeGame {
         bytes32 traceRoot;
         uint32 pointOp;
         uint64 pointElement;
+    }
+
+    /// @notice A contiguous run of leaves of one tensor of the data the challenger demanded (the
+    ///         midpoint state in the state layout, or the op trace in the trace layout), with the
+    ///         range proof in the tensor's tree and the tensor root's proof in the state or trace root.
+    struct DataPart {
+        uint32 tensor;
+        uint32 firstLeaf;
+        uint32[] shape;
+        bytes leaves;
+        bytes32[] leafProof;
+        bytes32[] rootProof;
     }
 
     /// @notice The counts and op root that graphRoot commits to: graphRoot = sha256(opCount ||
@@ -88,6 +102,12 @@ interface IDisputeGame {
     /// @notice The dispute became its job's active one: its clocks run from this block (at creation
     ///         when no other dispute of the job was open, else when the one before it resolved).
     event DisputeActivated(uint256 indexed disputeId, JobId indexed jobId);
+    /// @notice The challenger demanded the data behind the posted midpoint (AwaitStateData) or trace
+    ///         (AwaitTraceData), with a deposit of `deposit` that goes to the solver once it is published.
+    event DataDemanded(uint256 indexed disputeId, Stage stage, uint128 deposit);
+    /// @notice Leaves [firstLeaf, firstLeaf + leafCount) of tensor `tensor` of the demanded data were
+    ///         published, proved, in this transaction's calldata (`publishData`).
+    event DataPublished(uint256 indexed disputeId, uint32 tensor, uint32 firstLeaf, uint32 leafCount);
     event MidpointPosted(uint256 indexed disputeId, uint64 step, bytes32 stateRoot);
     event HalfChosen(uint256 indexed disputeId, bool left, uint64 lo, uint64 hi);
     event TracePosted(uint256 indexed disputeId, uint64 step, bytes32 traceRoot);
@@ -121,6 +141,10 @@ interface IDisputeGame {
     error DisputeNotAbandonable(uint256 disputeId);
     /// @notice Nothing to withdraw.
     error DisputeNothingToWithdraw(address account);
+    /// @notice The part does not continue the publication where it stands (tensor, first leaf), or has no whole leaf.
+    error DisputeDataOutOfOrder(uint256 disputeId, uint32 tensor, uint32 firstLeaf);
+    /// @notice The published leaves do not prove against the posted root.
+    error DisputeDataInvalid(uint256 disputeId, uint32 tensor);
     /// @notice Another dispute of the same job is active; this one waits in line (its clocks do not run).
     error DisputeQueued(uint256 disputeId, uint256 activeDisputeId);
     /// @notice A constructor parameter is zero or unusable.
@@ -162,6 +186,15 @@ interface IDisputeGame {
     function postMidpoint(uint256 disputeId, bytes32 stateRoot) external;
     /// @notice Challenger: `left` keeps [lo, mid], otherwise [mid, hi].
     function chooseHalf(uint256 disputeId, bool left) external;
+    /// @notice Challenger, instead of choosing a half (AwaitChoice) or pointing (AwaitPoint): make the
+    ///         solver publish the posted midpoint state or op trace on-chain (its clock runs until it
+    ///         has). Pulls a deposit of challengeBond, credited to the solver when the data is complete.
+    function demandData(uint256 disputeId) external;
+    /// @notice Solver: the next leaves of the demanded data, in order (tensor by tensor, leaf by
+    ///         leaf); when the last leaf is in, the game returns to the challenger's move.
+    function publishData(uint256 disputeId, DataPart calldata part) external;
+    /// @notice Where publication stands: the next tensor and leaf expected.
+    function dataCursor(uint256 disputeId) external view returns (uint32 tensor, uint32 leaf);
     /// @notice Solver: the op-trace root of step lo (hi = lo + 1).
     function postTrace(uint256 disputeId, bytes32 traceRoot) external;
     /// @notice Challenger: the disputed output element; or (op = NEXT_STATE) element

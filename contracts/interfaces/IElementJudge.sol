@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 import {OpDesc} from "../types/OpDesc.sol";
+import {IDisputeGame} from "./IDisputeGame.sol";
 
 /// @title IElementJudge
 /// @notice Stateless adjudication of one op output element (docs/PROTOCOL.md §4): proves the op
@@ -57,4 +58,11 @@ interface IElementJudge {
         uint256 element,
         LibOpCheck.StateLeafOpening calldata opening
     ) external view returns (bool holds);
+
+    /// @notice See LibOpCheck.checkDataPart: the tensor's leaf count when the part proves against
+    ///         `root` (tensor `part.tensor` of `count`), 0 when it does not.
+    function checkDataPart(bytes32 root, uint256 count, IDisputeGame.DataPart calldata part, uint256 leafBytes)
+        external
+        view
+        returns (uint256 leafTotal);
 }

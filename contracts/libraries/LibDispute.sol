@@ -11,7 +11,8 @@ library LibDispute {
     /// @notice True when it is the solver's move in `stage`.
     function solverToMove(IDisputeGame.Stage stage) internal pure returns (bool) {
         return stage == IDisputeGame.Stage.AwaitMidpoint || stage == IDisputeGame.Stage.AwaitTrace
-            || stage == IDisputeGame.Stage.AwaitOpening;
+            || stage == IDisputeGame.Stage.AwaitOpening || stage == IDisputeGame.Stage.AwaitStateData
+            || stage == IDisputeGame.Stage.AwaitTraceData;
     }
 
     /// @notice True while the dispute waits for a move.

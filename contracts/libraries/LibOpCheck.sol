@@ -388,6 +388,27 @@ library LibOpCheck {
         return bits == LibInit.weightBits(initSeed, layer, element, LibInit.glorotLimit(uint256(shape[0]) + shape[1]));
     }
 
+    /// @notice Whether `leaves` (whole leaves of `leafBytes`) are leaves [first, first + c) of the
+    ///         tensor of `shape` that is entry `tensor` of the `count` tensor roots under `root`.
+    /// @return leafTotal The tensor's leaf count, or 0 when the part does not prove (or runs past its end).
+    function checkDataPart(
+        bytes32 root,
+        uint256 count,
+        uint256 tensor,
+        uint256 first,
+        uint32[] calldata shape,
+        bytes calldata leaves,
+        bytes32[] calldata leafProof,
+        bytes32[] calldata rootProof,
+        uint256 leafBytes
+    ) internal view returns (uint256 leafTotal) {
+        uint256 c = leaves.length / leafBytes;
+        leafTotal = LibTensor.leafCount(LibTensor.elementCount(shape), leafBytes);
+        if (tensor >= count || c == 0 || first + c > leafTotal) return 0;
+        bytes32 dataRoot = LibMerkle.processRangeProof(LibTensor.hashLeaves(leaves, c, leafBytes), first, leafTotal, leafProof);
+        if (LibMerkle.processProof(LibTensor.tensorRoot(shape, dataRoot), tensor, count, rootProof) != root) return 0;
+    }
+
     // ================================================================== internals: verdicts
 
     /// @dev Proves a 2048-byte block as the state leaf holding `element` (the last leaf past the

@@ -8,7 +8,7 @@
  */
 import type { Address } from 'viem';
 import {
-  disputeGameAbi, pollLoop, readDispute, solverMove, Stage, STAGE_NAMES,
+  disputeGameAbi, pollLoop, readDispute, SOLVER_STAGES, solverMove, Stage, STAGE_NAMES,
   withRetry, type Clock, type Dispute, type Logger, type Service, type StageCode, type WalletChainClient,
 } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
@@ -34,7 +34,6 @@ export interface DefenderComponents {
   readonly clock: Clock;
 }
 
-const SOLVER_STAGES: ReadonlySet<number> = new Set([Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening]);
 
 export function createDefender(options: DefenderOptions, components: DefenderComponents): Service {
   const { db, client, journal, workspaces, metrics, clock } = components;
@@ -71,13 +70,14 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
   /** Sends the solver's move for the dispute's current stage. */
   async function move(disputeId: bigint, d: Dispute, ws: JobWorkspace, interval: number, signal: AbortSignal): Promise<void> {
     const stage = d.stage as StageCode;
-    const name = stage === Stage.AwaitMidpoint ? 'postMidpoint' : stage === Stage.AwaitTrace ? 'postTrace' : 'open';
+    const name = stage === Stage.AwaitMidpoint ? 'postMidpoint' : stage === Stage.AwaitTrace ? 'postTrace' : stage === Stage.AwaitStateData || stage === Stage.AwaitTraceData ? 'publishData' : 'open';
     const traj = await ws.trajectory(interval);
     const outcome = await journal.once({
-      action: `dispute${disputeId}.${name}.${d.lo}-${d.hi}`, jobId: d.jobId, index: stage,
+      // A publication takes many moves in one stage: the cursor and the last move's time tell them apart.
+      action: `dispute${disputeId}.${name}.${d.lo}-${d.hi}.${d.cursor.tensor}.${d.cursor.leaf}.${d.lastMoveAt}`, jobId: d.jobId, index: stage,
       done: async (s) => {
         const now = await read(disputeId, s);
-        return now.stage !== d.stage || now.lo !== d.lo || now.hi !== d.hi;
+        return now.stage !== d.stage || now.lo !== d.lo || now.hi !== d.hi || now.cursor.tensor !== d.cursor.tensor || now.cursor.leaf !== d.cursor.leaf;
       },
       send: async (sender, onBroadcast, s) => {
         const write = await solverMove(disputeId, d, { graph: ws.graph, spec: ws.spec, trajectory: traj, dataset: () => ws.dataset() });
@@ -127,7 +127,7 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
         return;
       }
       // A queued dispute waits for the job's earlier ones (its clocks stand still).
-      if (d.active && SOLVER_STAGES.has(stage)) {
+      if (d.active && SOLVER_STAGES.includes(stage)) {
         if (options.fraud.kind === 'withhold') {
           await clock.sleep(options.pollingIntervalMs, signal);
           continue;

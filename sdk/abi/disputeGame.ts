@@ -113,6 +113,43 @@ export const disputeGameAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "tensor",
+        "type": "uint32"
+      }
+    ],
+    "name": "DisputeDataInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint32",
+        "name": "tensor",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "firstLeaf",
+        "type": "uint32"
+      }
+    ],
+    "name": "DisputeDataOutOfOrder",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "expected",
         "type": "bytes32"
@@ -346,6 +383,62 @@ export const disputeGameAbi = [
       }
     ],
     "name": "Credited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum IDisputeGame.Stage",
+        "name": "stage",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "deposit",
+        "type": "uint128"
+      }
+    ],
+    "name": "DataDemanded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "tensor",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "firstLeaf",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "leafCount",
+        "type": "uint32"
+      }
+    ],
+    "name": "DataPublished",
     "type": "event"
   },
   {
@@ -974,6 +1067,43 @@ export const disputeGameAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "dataCursor",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "tensor",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint32",
+        "name": "leaf",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "demandData",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2012,6 +2142,56 @@ export const disputeGameAbi = [
       }
     ],
     "name": "postTrace",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "tensor",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "firstLeaf",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct IDisputeGame.DataPart",
+        "name": "part",
+        "type": "tuple"
+      }
+    ],
+    "name": "publishData",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

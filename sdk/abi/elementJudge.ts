@@ -286,6 +286,72 @@ export const elementJudgeAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "tensor",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "firstLeaf",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct IDisputeGame.DataPart",
+        "name": "part",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "leafBytes",
+        "type": "uint256"
+      }
+    ],
+    "name": "checkDataPart",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint32[]",
         "name": "layers",
         "type": "uint32[]"

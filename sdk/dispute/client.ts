@@ -15,10 +15,11 @@ import { OpKind, type Graph } from '../graph/graph.ts';
 import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
 import { decodeAbiParameters } from 'viem';
-import { findFault, findInitialFault, type Fault } from './find.ts';
+import { dataPart, type Published } from './availability.ts';
+import { findCopyFault, findFault, findInitialFault, type Fault } from './find.ts';
 import { linkElement, linkPoint, linkTensor, StepProofs, traceRootOf } from './openings.ts';
 import type { StepData, Trajectory } from './trajectory.ts';
-import type { Tensor } from '../commit/tensor.ts';
+import { STATE_LEAF_BYTES, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 
 /** Stages of IDisputeGame.Stage. */
 export const Stage = {
@@ -28,12 +29,17 @@ export const Stage = {
   AwaitTrace: 3,
   AwaitPoint: 4,
   AwaitOpening: 5,
-  SolverWon: 6,
-  ChallengerWon: 7,
-  Abandoned: 8,
+  AwaitStateData: 6,
+  AwaitTraceData: 7,
+  SolverWon: 8,
+  ChallengerWon: 9,
+  Abandoned: 10,
 } as const;
 export type StageCode = (typeof Stage)[keyof typeof Stage];
 export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v]) => [v, k])) as Record<StageCode, string>;
+
+/** The stages in which the solver moves (IDisputeGame / LibDispute.solverToMove). */
+export const SOLVER_STAGES: readonly StageCode[] = [Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening, Stage.AwaitStateData, Stage.AwaitTraceData];
 
 export const NEXT_STATE = 0xffff_ffff;
 /** The point's op for the trace's copy of the state before the step (DisputeGame.STATE_COPY). */
@@ -56,7 +62,11 @@ export type Dispute = Awaited<ReturnType<typeof readDispute>>;
 export async function readDispute(clients: Pick<GameClients, 'publicClient' | 'game'>, disputeId: bigint) {
   const d = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'getDispute', args: [disputeId] });
   const active = await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'activeDispute', args: [d.jobId] });
-  return { ...d, active: active === disputeId };
+  const publishing = d.stage === Stage.AwaitStateData || d.stage === Stage.AwaitTraceData;
+  const [tensor, leaf] = publishing ? await clients.publicClient.readContract({ address: clients.game, abi: disputeGameAbi, functionName: 'dataCursor', args: [disputeId] }) : [0, 0];
+  /** Where publication of demanded data stands: the next tensor and leaf (0, 0 outside the data stages). */
+  const cursor = { tensor, leaf };
+  return { ...d, active: active === disputeId, cursor };
 }
 
 /** The spec as the contracts' JobSpec tuple. */
@@ -156,9 +166,17 @@ export async function solverMove(disputeId: bigint, d: Dispute, data: SolverData
     const mid = Number(d.lo + (d.hi - d.lo) / 2n);
     return { functionName: 'postMidpoint', args: [disputeId, stateRoot(await data.trajectory.stateAt(mid))] };
   }
+  if ((d.stage as StageCode) === Stage.AwaitStateData) {
+    // The challenger demanded the posted midpoint state: publish its next leaves, in order.
+    const state = await data.trajectory.stateAt(Number(d.lo + (d.hi - d.lo) / 2n));
+    return { functionName: 'publishData', args: [disputeId, dataPart({ tensors: state, leafBytes: STATE_LEAF_BYTES }, d.cursor.tensor, d.cursor.leaf)] };
+  }
   if (cache.proofs?.step.step !== Number(d.lo)) cache.proofs = new StepProofs(data.graph, await data.trajectory.stepAt(Number(d.lo)));
   const p = cache.proofs;
   if ((d.stage as StageCode) === Stage.AwaitTrace) return { functionName: 'postTrace', args: [disputeId, p.traceRoot] };
+  if ((d.stage as StageCode) === Stage.AwaitTraceData) {
+    return { functionName: 'publishData', args: [disputeId, dataPart({ tensors: p.tensors, leafBytes: TRACE_LEAF_BYTES }, d.cursor.tensor, d.cursor.leaf)] };
+  }
   const spec = specTuple(data.spec);
   const graph = graphCommitment(data.graph);
   const op = d.pointOp;
@@ -185,7 +203,7 @@ export async function solverMove(disputeId: bigint, d: Dispute, data: SolverData
 export async function playSolver(clients: GameClients, disputeId: bigint, o: SolverPlayOptions): Promise<StageCode> {
   const cache: { proofs?: StepProofs } = {};
   const data: SolverData = { graph: o.graph, spec: o.spec, trajectory: o.trajectory, dataset: () => o.dataset };
-  const solverStages = new Set<number>([Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening]);
+  const solverStages = new Set<number>(SOLVER_STAGES);
   return play(clients, disputeId, (s) => !o.silent && solverStages.has(s), async (d) => {
     const write = await solverMove(disputeId, d, data, cache);
     return { move: write.functionName, gasUsed: (await send(clients, write)).gasUsed };
@@ -206,6 +224,17 @@ export interface ChallengerData {
    * checkpoint 0 that differs from it is pointed at first (INITIAL_STATE), before any transition.
    */
   readonly initial?: readonly Tensor[];
+  /**
+   * What the solver published on demand in this dispute (`readPublished`). With it, a posted
+   * midpoint or trace that the served data does not match (or that was withheld) is demanded
+   * on-chain and judged from what was published; without it, only logged.
+   */
+  readonly published?: () => Promise<Published>;
+  /**
+   * Whether a published state `to` is consistent with honest training from `from` (the verifier's
+   * screen): picks the half when the served data cannot (the left half is kept when it is not).
+   */
+  readonly consistent?: (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => Promise<boolean>;
 }
 
 /**
@@ -214,18 +243,59 @@ export interface ChallengerData {
  * step. Shared by `playChallenger` and the verifier daemon.
  */
 export async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerData, log: Logger): Promise<GameWrite> {
+  const demand: GameWrite = { functionName: 'demandData', args: [disputeId] };
+  const served = {
+    state: async (step: bigint): Promise<Tensor[] | undefined> => data.solverChain.stateAt(Number(step)).catch(() => undefined),
+    step: async (step: bigint): Promise<StepData | undefined> => data.solverChain.stepAt(Number(step)).catch(() => undefined),
+  };
+  /** The solver's state at `step` if it has `root`: as served, or as published on-chain. */
+  const stateWithRoot = async (root: Hex, step: bigint): Promise<Tensor[] | undefined> => {
+    const s = await served.state(step);
+    if (s !== undefined && stateRoot(s) === root) return s;
+    return (await data.published?.())?.states.get(root);
+  };
   if ((d.stage as StageCode) === Stage.AwaitChoice) {
     const mid = d.lo + (d.hi - d.lo) / 2n;
-    const served = stateRoot(await data.solverChain.stateAt(Number(mid)));
-    if (served !== d.midRoot) log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot, served });
-    return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
+    const servedMid = await served.state(mid);
+    if (servedMid !== undefined && stateRoot(servedMid) === d.midRoot) return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
+    if (data.published === undefined) {
+      log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot });
+      return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
+    }
+    // Posted differs from served (or nothing was served): the posted state must be published.
+    const midState = (await data.published()).states.get(d.midRoot);
+    if (midState === undefined) return demand;
+    const loState = await stateWithRoot(d.loRoot, d.lo);
+    const leftHolds = loState !== undefined && data.consistent !== undefined && await data.consistent({ step: Number(d.lo), state: loState }, { step: Number(mid), state: midState });
+    log.info('judged a published midpoint', { disputeId, step: mid, leftHalfConsistent: leftHolds });
+    return { functionName: 'chooseHalf', args: [disputeId, !leftHolds] };
   }
   // A checkpoint 0 that is not the spec's is refuted without looking at any transition.
-  const initialFault = d.lo === 0n && data.initial !== undefined && data.pointAt === undefined ? findInitialFault(data.initial, await data.solverChain.stateAt(0)) : undefined;
+  const start = d.lo === 0n && data.initial !== undefined && data.pointAt === undefined ? await stateWithRoot(d.loRoot, 0n) : undefined;
+  const initialFault = start !== undefined && data.initial !== undefined ? findInitialFault(data.initial, start) : undefined;
   if (initialFault !== undefined) return { functionName: 'point', args: [disputeId, ...pointOf(initialFault)] };
-  const step = await data.solverChain.stepAt(Number(d.lo));
-  if (traceRootOf(data.graph, step) !== d.traceRoot) log.warn('posted trace differs from the served one', { disputeId, step: d.lo });
-  const fault = data.pointAt?.(step) ?? findFault(data.graph, step) ?? { kind: 'next-state', tensor: 0, element: 0 };
+  // The step as the game has it: the states with the posted roots, and the trace with the posted
+  // root, from what was served where it matches and from what was published where not.
+  const servedStep = await served.step(d.lo);
+  const [before, after] = [await stateWithRoot(d.loRoot, d.lo), await stateWithRoot(d.hiRoot, d.hi)];
+  let trace: { copies: readonly Tensor[]; outputs: Float32Array[] } | undefined;
+  if (servedStep !== undefined && traceRootOf(data.graph, servedStep) === d.traceRoot) trace = { copies: servedStep.before, outputs: servedStep.trace };
+  else if (data.published !== undefined) {
+    const published = (await data.published()).traces.get(d.traceRoot);
+    if (published === undefined) return demand;
+    const S = data.graph.state.length;
+    trace = { copies: published.slice(0, S), outputs: published.slice(S).map((t) => t.data) };
+  }
+  let step: StepData | undefined;
+  if (trace !== undefined && before !== undefined && after !== undefined && servedStep !== undefined) {
+    const copyFault = data.pointAt === undefined ? findCopyFault(before, trace.copies) : undefined;
+    if (copyFault !== undefined) return { functionName: 'point', args: [disputeId, ...pointOf(copyFault)] };
+    step = { step: Number(d.lo), before, trace: trace.outputs, after, batch: servedStep.batch };
+  } else {
+    log.warn('the step the game holds is not fully known; judging the served one', { disputeId, step: d.lo });
+    step = servedStep;
+  }
+  const fault = (step === undefined ? undefined : data.pointAt?.(step) ?? findFault(data.graph, step)) ?? { kind: 'next-state', tensor: 0, element: 0 };
   return { functionName: 'point', args: [disputeId, ...pointOf(fault)] };
 }
 

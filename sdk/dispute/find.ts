@@ -56,6 +56,17 @@ export function findFault(graph: Graph, step: StepData): Fault | undefined {
   return undefined;
 }
 
+/** The first element where a published trace's copy of the state before the step departs from that state. */
+export function findCopyFault(before: readonly Tensor[], copies: readonly Tensor[]): Fault | undefined {
+  for (const [t, state] of before.entries()) {
+    const copy = copies[t];
+    if (copy === undefined || copy.shape.join() !== state.shape.join()) return { kind: 'state-copy', tensor: t, element: 0 };
+    const element = firstDifference(copy.data, state.data);
+    if (element !== undefined) return { kind: 'state-copy', tensor: t, element };
+  }
+  return undefined;
+}
+
 /** The first element whose bits differ (NaN payloads and signed zeros included), or the shorter length. */
 function firstDifference(a: Float32Array, b: Float32Array): number | undefined {
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length);

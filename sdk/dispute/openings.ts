@@ -84,6 +84,11 @@ export class StepProofs {
   readonly #trace: MerkleTree;
   readonly #tensors: Tensor[];
 
+  /** The trace's tensors (§3.1): the state before, then every op output. */
+  get tensors(): readonly Tensor[] {
+    return this.#tensors;
+  }
+
   constructor(graph: Graph, step: StepData) {
     this.graph = graph;
     this.step = step;

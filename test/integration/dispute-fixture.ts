@@ -110,6 +110,23 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     });
   }
 
+  /**
+   * The challenger's screen for a published state: training honestly from `from` on this backend
+   * reaches `to` within a relative distance of 1e-4 (a cheat moves it far more; a backend's
+   * rounding far less).
+   */
+  async function consistent(from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }): Promise<boolean> {
+    const honest = await createTrajectory({ tf, graph, spec, records: train.records, start: from.step, end: to.step, startState: from.state }).stateAt(to.step);
+    let diff = 0;
+    let norm = 0;
+    honest.forEach((t, i) => { t.data.forEach((v, e) => {
+      const w = to.state[i]?.data[e] ?? Number.NaN;
+      diff += (v - w) ** 2;
+      norm += v ** 2;
+    }); });
+    return Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm);
+  }
+
   const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
-  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, puppet, submitter, runJob, chain, clients };
+  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, puppet, submitter, runJob, chain, clients, consistent };
 }

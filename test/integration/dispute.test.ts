@@ -11,6 +11,7 @@ import {
   playChallenger,
   playSolver,
   readDispute,
+  readPublished,
   silentLogger,
   Stage,
   challenge,
@@ -192,6 +193,66 @@ describe('dispute game on real trained steps', () => {
     assert.equal((await play(second))[0], Stage.SolverWon);
     assert.equal((await world.game.read.creditOf([world.solver.account.address])) - bonds, 2n * BOND, 'the griefer paid a bond per dispute');
     assert.equal(await world.game.read.activeDispute([jobId]), 0n);
+  });
+
+  describe('data availability: what the solver posts, it must publish on demand', () => {
+    const published = (id: bigint) => () => readPublished(world.publicClient, world.game.address, id);
+    const game = { address: world.game.address, abi: disputeGameAbi } as const;
+
+    it('a cheater that serves an honest decoy but posts its own chain is made to publish it, and loses', async () => {
+      const cheat = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
+      const decoy = world.chain();
+      const jobId = await world.runJob(cheat);
+      const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+      const moves: MoveRecord[] = [];
+      const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
+      const [end] = await Promise.all([
+        playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: cheat, dataset: world.dataset }),
+        playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: decoy, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent }),
+      ]);
+      assert.equal(end, Stage.ChallengerWon);
+      assert.ok(moves.filter((m) => m.move === 'demandData').length >= 1, 'the posted midpoint that the decoy does not match was demanded');
+      assert.ok(moves.some((m) => m.move === 'publishData'));
+      assert.equal((await world.market.read.getJob([jobId])).status, 5, 'job Slashed');
+    });
+
+    it('a cheater that posts every move but withholds the data loses on its clock', async () => {
+      const cheat = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
+      const jobId = await world.runJob(cheat);
+      const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+      // Served nothing: every read of the solver's chain fails, as for a verifier that got no data.
+      const withheld: Trajectory = { start: k, end: 2 * k, stateAt: () => Promise.reject(new Error('withheld')), stepAt: () => Promise.reject(new Error('withheld')) };
+      const challengerPlays = playChallenger(challengerClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, solverChain: withheld, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent });
+      // The solver posts its midpoint, then ignores the demand.
+      const d = await readDispute(solverClients, disputeId);
+      await world.publicClient.waitForTransactionReceipt({ hash: await world.solver.writeContract({ ...game, functionName: 'postMidpoint', args: [disputeId, stateRoot(await cheat.stateAt(Number(d.lo + (d.hi - d.lo) / 2n)))] }) });
+      while ((await readDispute(solverClients, disputeId)).stage !== Stage.AwaitStateData) await new Promise((r) => setTimeout(r, 20));
+      const [who, left] = await world.game.read.mover([disputeId]);
+      assert.equal(who.toLowerCase(), world.solver.account.address.toLowerCase(), 'the solver\'s clock runs while the data is missing');
+      await world.increaseTime(Number(left) + 1);
+      await claimTimeout(challengerClients, disputeId);
+      assert.equal(await challengerPlays, Stage.ChallengerWon);
+      assert.equal((await world.market.read.getJob([jobId])).status, 5, 'job Slashed');
+    });
+
+    it('an honest solver publishes whatever is demanded, wins, and is paid a deposit per demand', async () => {
+      const honest = world.chain();
+      const jobId = await world.runJob(honest);
+      const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+      // A challenger whose view matches nothing the solver posts: it demands every midpoint and the trace.
+      const other = world.chain({ kind: 'noise', at: (s) => s >= k });
+      const moves: MoveRecord[] = [];
+      const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
+      const credit = await world.game.read.creditOf([world.solver.account.address]);
+      const [end] = await Promise.all([
+        playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: honest, dataset: world.dataset }),
+        playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: other, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent }),
+      ]);
+      assert.equal(end, Stage.SolverWon);
+      const demands = moves.filter((m) => m.move === 'demandData').length;
+      assert.equal(demands, Math.log2(k) + 1, 'every midpoint and the trace were demanded');
+      assert.equal((await world.game.read.creditOf([world.solver.account.address])) - credit, BOND * BigInt(demands + 1), 'the bond and every deposit');
+    });
   });
 
   it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {

@@ -16,21 +16,20 @@ import {
   jobMarketAbi,
   marketAddress,
   marketSource,
-  NEXT_STATE,
   challengerMove,
   readDispute,
+  readPublished,
   readJob,
   specTuple,
   Stage,
   STAGE_NAMES,
   type Clock,
-  type Dispute,
-  type GameWrite,
   type Graph,
   type Hex,
   type JobSpec,
   type Logger,
   type StageCode,
+  type Tensor,
   type Trajectory,
   type WalletChainClient,
   withCheckpointProof,
@@ -48,6 +47,8 @@ export interface DisputeManagerOptions {
   readonly pollMs: number;
   /** The solver's served chain of an interval, rebuilt from what the verifier kept (undefined when withheld). */
   readonly chainOf: (jobId: bigint, interval: number, signal: AbortSignal) => Promise<{ chain: Trajectory; graph: Graph } | undefined>;
+  /** The screen for a state the solver published on demand: honest training from `from` reaches `to`. */
+  readonly consistent: (jobId: bigint, from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }, signal: AbortSignal) => Promise<boolean>;
   readonly onResolved?: ((r: { jobId: bigint; interval: number; disputeId: bigint; outcome: DisputeOutcome }) => void) | undefined;
 }
 
@@ -93,18 +94,17 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     o.onResolved?.({ jobId, interval, disputeId, outcome });
   };
 
-  /** Without served data nothing can be judged: keep the left half, point at the next state, and win on the solver's clock. */
-  const withheldMove = (disputeId: bigint, d: Dispute): GameWrite => {
-    if ((d.stage as StageCode) === Stage.AwaitChoice) {
-      log.warn('the solver posts midpoints but serves no data; choosing the left half', { disputeId });
-      return { functionName: 'chooseHalf', args: [disputeId, true] };
-    }
-    return { functionName: 'point', args: [disputeId, NEXT_STATE, 0n] };
+  /** A chain of which nothing was served: every read fails, so every posted root is demanded on-chain. */
+  const withheldChain = (start: number, end: number): Trajectory => {
+    const withheld = () => Promise.reject(new Error('the solver served no data for this interval'));
+    return { start, end, stateAt: withheld, stepAt: withheld };
   };
 
   /** Plays the dispute to its end: our moves, and the timeout when the solver's clock runs out. */
-  const prosecute = async (jobId: bigint, disputeId: bigint, served: { chain: Trajectory; graph: Graph; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
+  const prosecute = async (jobId: bigint, disputeId: bigint, graph: Graph, served: { chain: Trajectory; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
     const plog = log.child({ disputeId, jobId });
+    const fromBlock = BigInt(o.chain.deployment.deployedAt);
+    const published = () => readPublished(pc, game, disputeId, fromBlock);
     let failures = 0;
     for (;;) {
       signal.throwIfAborted();
@@ -113,7 +113,11 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         const stage = d.stage as StageCode;
         if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
         if (d.active && (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint)) {
-          const write = served === undefined ? withheldMove(disputeId, d) : await challengerMove(disputeId, d, { graph: served.graph, solverChain: served.chain, faultyStep: served.faultyStep }, plog);
+          // What was served is followed where it matches the posted roots; the rest is demanded
+          // on-chain and judged from the publication (§5.2).
+          const data = served ?? { chain: withheldChain(Number(d.lo), Number(d.hi)), faultyStep: Number(d.lo) };
+          const consistent = (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => o.consistent(jobId, from, to, signal);
+          const write = await challengerMove(disputeId, d, { graph, solverChain: data.chain, faultyStep: data.faultyStep, published, consistent }, plog);
           const { receipt } = await send(write.functionName, jobId, { address: game, abi: disputeGameAbi, ...write, signal });
           plog.info('dispute move', { move: write.functionName, gasUsed: receipt.gasUsed });
           failures = 0;
@@ -136,12 +140,12 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     }
   };
 
-  const play = (jobId: bigint, interval: number, disputeId: bigint, faultyStep: number | null, signal: AbortSignal): void => {
+  const play = (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, faultyStep: number | null, signal: AbortSignal): void => {
     const key = disputeId.toString();
     if (playing.has(key)) return;
     const task = (async () => {
       const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
-      const stage = await prosecute(jobId, disputeId, served === undefined || faultyStep === null ? undefined : { ...served, faultyStep }, signal);
+      const stage = await prosecute(jobId, disputeId, graph, served === undefined || faultyStep === null ? undefined : { chain: served.chain, faultyStep }, signal);
       resolved(jobId, interval, disputeId, stage);
     })().catch((err: unknown) => {
       if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err });
@@ -185,7 +189,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     o.db.upsertDispute(jobId, interval, { state: 'open', dispute_id: disputeId.toString() });
     o.db.updateInterval(jobId, interval, { state: 'challenged' });
     log.info('dispute opened', { jobId, interval, disputeId });
-    play(jobId, interval, disputeId, faultyStep, signal);
+    play(jobId, interval, disputeId, graph, faultyStep, signal);
     return disputeId;
   };
 
@@ -211,7 +215,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
             log.info('found the dispute opened before the restart', { jobId, interval: row.idx, disputeId: found });
             o.db.upsertDispute(jobId, row.idx, { state: 'open', dispute_id: found.toString() });
             o.db.updateInterval(jobId, row.idx, { state: 'challenged' });
-            play(jobId, row.idx, found, row.faulty_step, signal);
+            play(jobId, row.idx, found, (await specOf(jobId)).graph, row.faulty_step, signal);
           } else {
             const { spec, graph } = await specOf(jobId);
             await challenge({ jobId, interval: row.idx, spec, graph, faultyStep: row.faulty_step, signal });
@@ -220,7 +224,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
           const d = await readDispute(gameReader, BigInt(row.dispute_id));
           const stage = d.stage as StageCode;
           if (stage >= Stage.SolverWon) resolved(jobId, row.idx, BigInt(row.dispute_id), stage);
-          else play(jobId, row.idx, BigInt(row.dispute_id), row.faulty_step, signal);
+          else play(jobId, row.idx, BigInt(row.dispute_id), (await specOf(jobId)).graph, row.faulty_step, signal);
         }
       }
     },

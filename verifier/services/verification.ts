@@ -23,6 +23,7 @@ import {
   type Graph,
   type JobSpec,
   type Logger,
+  type Tensor,
   type Trajectory,
 } from '../../sdk/index.ts';
 import { firstFault, servedChain, ServedDataError } from '../core/exact.ts';
@@ -63,6 +64,8 @@ export interface Verification {
   job(jobId: bigint, signal: AbortSignal): Promise<LoadedJob>;
   /** The served chain of a challenged interval, from what was kept on disk. */
   chainOf(jobId: bigint, interval: number, signal: AbortSignal): Promise<{ chain: Trajectory; graph: Graph } | undefined>;
+  /** The screen applied to a state published in a dispute: re-executed from `from`, within the screen threshold of `to`. */
+  consistent(jobId: bigint, from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }, signal: AbortSignal): Promise<boolean>;
   report(jobId: bigint): JobReport | undefined;
 }
 
@@ -250,6 +253,12 @@ export function createVerification(o: VerificationOptions): Verification {
       const end = o.db.checkpoint(jobId, interval + 1);
       if (served === undefined || start === undefined || end === undefined) return undefined;
       return { graph: j.graph, chain: servedChain({ graph: j.graph, spec: j.spec, records: j.records, start: interval * k, end: (interval + 1) * k, ...served, startRoot: start.root, endRoot: end.root }) };
+    },
+    async consistent(jobId, from, to, signal) {
+      const j = await job(jobId, signal);
+      const r = await screenInterval({ tf: o.tf, graph: j.graph, spec: j.spec, records: j.records, start: from.state, fromStep: from.step, steps: to.step - from.step, end: to.state, threshold: o.config.screen.threshold, signal });
+      log.info('published state screened', { jobId, fromStep: from.step, toStep: to.step, distance: r.distance, verdict: r.verdict });
+      return r.verdict === 'pass';
     },
   };
 }
