@@ -24,6 +24,7 @@ export * from './p2p/node.ts';
 export * from './graph/graph.ts';
 export * from './graph/init.ts';
 export * from './tolerance/exact.ts';
+export * from './tolerance/reference.ts';
 export * from './tolerance/vector.ts';
 export * from './engine/backend.ts';
 export * from './engine/batch.ts';

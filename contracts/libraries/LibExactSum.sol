@@ -21,6 +21,8 @@ import {LibFp32} from "./LibFp32.sol";
 library LibExactSum {
     /// @notice Bits between the scale and the largest value's top: s = E - WINDOW.
     int256 internal constant WINDOW = 190;
+    /// @notice The widest span (top of the largest value to the smallest ulp) evaluated exactly.
+    int256 internal constant EXACT_WINDOW = 250;
     /// @notice Marker of "no nonzero value".
     int256 internal constant NO_EXPONENT = type(int256).min;
     /// @notice Ω = 2^128 - 2^103 = (2^25 - 1) · 2^103.
@@ -43,6 +45,9 @@ library LibExactSum {
         uint256 num;
         uint256 den;
         Value floor;
+        // Evaluate at the smallest ulp of its values when they span at most EXACT_WINDOW bits (no
+        // slack at all): the rational scalar kinds. False for transcendental enclosures.
+        bool exactScale;
     }
 
     /// @notice A claim's truncated sums at scale 2^s (units of 2^s).
@@ -106,6 +111,26 @@ library LibExactSum {
         e = maxTop(c.floor, e);
     }
 
+    /// @notice The scale of a claim whose largest top is e: e - WINDOW, or for an exactScale claim
+    ///         the smallest ulp q of its values when that is lower and within EXACT_WINDOW of e, so
+    ///         that nothing is truncated and the verdict is that of exact rational arithmetic.
+    function scaleOf(Claim memory c, int256 e) internal pure returns (int256 s) {
+        s = e - WINDOW;
+        if (!c.exactScale) return s;
+        int256 qmin = _minQ(c.terms, type(int256).max);
+        qmin = _minQ(c.boundTerms, qmin);
+        if (c.y.m != 0 && c.y.q < qmin) qmin = c.y.q;
+        if (c.floor.m != 0 && c.floor.q < qmin) qmin = c.floor.q;
+        if (qmin < s && e - qmin <= EXACT_WINDOW) s = qmin;
+    }
+
+    function _minQ(Value[] memory vs, int256 q) private pure returns (int256) {
+        for (uint256 i = 0; i < vs.length; ++i) {
+            if (vs[i].m != 0 && vs[i].q < q) q = vs[i].q;
+        }
+        return q;
+    }
+
     /// @notice Truncated sums of a claim at scale 2^s.
     function atScale(Claim memory c, int256 s) internal pure returns (Scaled memory a) {
         a.s = s;
@@ -134,14 +159,14 @@ library LibExactSum {
     function decide(Claim memory c) internal pure returns (bool) {
         int256 e = claimTop(c);
         if (e == NO_EXPONENT) return true;
-        return decideScaled(atScale(c, e - WINDOW), c.num, c.den);
+        return decideScaled(atScale(c, scaleOf(c, e)), c.num, c.den);
     }
 
     /// @notice Rule 4 for y = ±Inf (`negative` for -Inf); c.y is ignored (taken as 0).
     function decideInfinite(Claim memory c, bool negative) internal pure returns (bool) {
         c.y = Value({q: 0, m: 0, neg: false});
         int256 e = maxTop(Value({q: OMEGA_Q, m: OMEGA_M, neg: false}), claimTop(c));
-        return decideInfiniteScaled(atScale(c, e - WINDOW), c.num, c.den, negative);
+        return decideInfiniteScaled(atScale(c, scaleOf(c, e)), c.num, c.den, negative);
     }
 
     /// @notice §4.2 rule 3a: whether some evaluation order may overflow an intermediate value (a
@@ -153,7 +178,7 @@ library LibExactSum {
     function mayOverflow(Claim memory c, uint32 y) internal pure returns (bool) {
         c.y = Value({q: 0, m: 0, neg: false});
         int256 e = maxTop(Value({q: OMEGA_Q, m: OMEGA_M, neg: false}), claimTop(c));
-        return mayOverflowScaled(atScale(c, e - WINDOW), c.num, c.den, y);
+        return mayOverflowScaled(atScale(c, scaleOf(c, e)), c.num, c.den, y);
     }
 
     /// @notice Rule 3a at scale: Σ± = (Mb ± X) / 2, so 2·den·Ω <= (num + den)·(Mb ± X + 2r).

@@ -467,6 +467,7 @@ library LibOpCheck {
         }
         ov.terms = _pair(va, _neg(vb));
         ov.boundTerms = ov.terms;
+        ov.exactScale = true;
         (ov.num, ov.den) = (2, U_INV - 2);
         // c = 0: an overflowed a - b times 0 is NaN, whatever the sign.
         if (vc.m == 0) return LibFp32.isNaN(y) && (LibExactSum.mayOverflow(ov, LibFp32.EXP_MASK) || LibExactSum.mayOverflow(ov, LibFp32.SIGN_MASK | LibFp32.EXP_MASK));
@@ -488,9 +489,11 @@ library LibOpCheck {
         LibExactSum.Value memory va = _fp(a);
         LibExactSum.Value memory vb = _fp(b);
         cl.y = _yValue(y);
+        cl.exactScale = true;
         if (kind == BIAS_ADD || kind == SUB_ROW) {
-            // x = a ± b, B = u|x| + σ.
-            cl.terms = _pair(va, kind == SUB_ROW ? _neg(vb) : vb);
+            // x = a ± b, B = u|x| + σ. The sum is taken exactly first where it fits, so that a
+            // cancellation is decided exactly (§4.3).
+            cl.terms = _sumTerms(va, kind == SUB_ROW ? _neg(vb) : vb, 250);
             (cl.num, cl.den, cl.floor, cl.absX) = (1, U_INV, _sigma(1), true);
         } else if (kind == RELU) {
             // x = max(a, 0), B = σ.
@@ -518,7 +521,8 @@ library LibOpCheck {
         } else if (kind == SCALED_DIFF) {
             // x = ac - bc, B = γ_2|x| + 2σ.
             LibExactSum.Value memory vc = _fp(c);
-            cl.terms = _pair(_mul(va, vc), _neg(_mul(vb, vc)));
+            LibExactSum.Value[] memory d = _sumTerms(va, _neg(vb), 200);
+            cl.terms = d.length == 1 ? _one(_mul(d[0], vc)) : _pair(_mul(va, vc), _neg(_mul(vb, vc)));
             (cl.num, cl.den, cl.floor, cl.absX) = (2, U_INV - 2, _sigma(2), true);
         } else if (kind == SGD_VELOCITY || kind == SGD_WEIGHT) {
             // velocity: x = c·a + b; weight: x = a - c·b; B = γ_2 Σ|terms| + 2σ.
@@ -559,6 +563,7 @@ library LibOpCheck {
         cl.terms = _pair(va, _neg(_mul(_fp(y), vb)));
         cl.boundTerms = _one(va);
         (cl.num, cl.den, cl.floor) = (2, U_INV - 2, _mul(_sigma(1), absB));
+        cl.exactScale = true;
         return LibExactSum.decide(cl);
     }
 
@@ -653,6 +658,28 @@ library LibOpCheck {
     /// @notice -v.
     function _neg(LibExactSum.Value memory v) private pure returns (LibExactSum.Value memory) {
         return LibExactSum.Value({q: v.q, m: v.m, neg: !v.neg});
+    }
+
+    /// @notice [x + z] as one exact value (aligned at the lower ulp) when the two span at most
+    ///         `maxSpan` bits, else [x, z]: the same sum, so the same claim, with no cancellation left
+    ///         to the scale (§4.3).
+    function _sumTerms(LibExactSum.Value memory x, LibExactSum.Value memory z, int256 maxSpan)
+        private
+        pure
+        returns (LibExactSum.Value[] memory)
+    {
+        if (x.m == 0) return _one(z);
+        if (z.m == 0) return _one(x);
+        int256 tx = LibExactSum.top(x.m, x.q);
+        int256 tz = LibExactSum.top(z.m, z.q);
+        int256 q = x.q < z.q ? x.q : z.q;
+        if ((tx > tz ? tx : tz) - q > maxSpan) return _pair(x, z);
+        // SAFETY: both shifted significands are below 2^maxSpan <= 2^250.
+        uint256 mx = x.m << uint256(x.q - q);
+        uint256 mz = z.m << uint256(z.q - q);
+        if (x.neg == z.neg) return _one(LibExactSum.Value({q: q, m: mx + mz, neg: x.neg}));
+        if (mx >= mz) return _one(LibExactSum.Value({q: mx == mz ? int256(0) : q, m: mx - mz, neg: mx == mz ? false : x.neg}));
+        return _one(LibExactSum.Value({q: q, m: mz - mx, neg: z.neg}));
     }
 
     /// @notice x · z, exact (significands of at most three fp32 factors stay below 2^80).

@@ -4,39 +4,11 @@
  * huge, cancelling values. Prints per kind: cases, lenient (SDK valid, exact invalid), strict.
  * Run: `npm run fuzz:exact` (about a minute).
  */
-import { checkElement, decode, type Dy } from '../../sdk/tolerance/exact.ts';
+import { checkElement } from '../../sdk/tolerance/exact.ts';
+import { exactVerdict } from '../../sdk/tolerance/reference.ts';
 import { OP_KIND_NAMES, OpKind, type OpKindCode } from '../../sdk/graph/graph.ts';
 import { fp32Bits, fp32FromBits } from '../../sdk/spec/job-spec.ts';
 const f = Math.fround;
-const toBig = (d: Dy, e: number): bigint => d.n << BigInt(d.e - e);
-const mul = (a: Dy, b: Dy): Dy => ({ n: a.n * b.n, e: a.e + b.e });
-const neg = (a: Dy): Dy => ({ n: -a.n, e: a.e });
-const D = (x: number) => decode(fp32Bits(x));
-function valid(terms: Dy[], y: Dy, num: bigint, den: bigint, m: Dy[], absX: boolean, floor: Dy): boolean {
-  const all = [...terms, y, ...m, floor].filter((d) => d.n !== 0n);
-  const e = Math.min(0, ...all.map((d) => d.e));
-  const B = (d: Dy) => (d.n === 0n ? 0n : toBig(d, e));
-  const xs = terms.reduce((s, d) => s + B(d), 0n);
-  const diff = B(y) > xs ? B(y) - xs : xs - B(y);
-  let mm = m.reduce((s, d) => { const v = B(d); return s + (v < 0n ? -v : v); }, 0n);
-  if (absX) mm += xs < 0n ? -xs : xs;
-  return den * diff <= num * mm + den * B(floor);
-}
-const sig = (k: number): Dy => ({ n: BigInt(k), e: -126 });
-const U = 2n ** 24n;
-function oracle(kind: number, a: number, b: number, c: number, y: number): boolean {
-  const A = D(a), Bv = D(b), C = D(c), Y = D(y);
-  switch (kind) {
-    case OpKind.BIAS_ADD: return valid([A, Bv], Y, 1n, U, [], true, sig(1));
-    case OpKind.SUB_ROW: return valid([A, neg(Bv)], Y, 1n, U, [], true, sig(1));
-    case OpKind.TANH_GRAD: { const ab2 = mul(A, mul(Bv, Bv)); return valid([A, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4)); }
-    case OpKind.SIGMOID_GRAD: { const ab = mul(A, Bv); const ab2 = mul(ab, Bv); return valid([ab, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4)); }
-    case OpKind.SCALED_DIFF: return valid([mul(A, C), neg(mul(Bv, C))], Y, 2n, U - 2n, [], true, sig(2));
-    case OpKind.SGD_VELOCITY: { const t = [mul(C, A), Bv]; return valid(t, Y, 2n, U - 2n, t, false, sig(2)); }
-    case OpKind.SGD_WEIGHT: { const t = [A, neg(mul(C, Bv))]; return valid(t, Y, 2n, U - 2n, t, false, sig(2)); }
-  }
-  throw new Error();
-}
 let rnd = 7; const r = () => { rnd = (rnd * 1103515245 + 12345) % 2 ** 31; return rnd / 2 ** 31; };
 const kinds = [OpKind.BIAS_ADD, OpKind.SUB_ROW, OpKind.TANH_GRAD, OpKind.SIGMOID_GRAD, OpKind.SCALED_DIFF, OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT];
 const stats = new Map<string, [number, number, number]>();
@@ -58,7 +30,7 @@ for (let it = 0; it < 40000; it++) {
   for (const y0 of ys) for (const d of [-1, 0, 1]) {
     const yb = (fp32Bits(y0) + d) >>> 0; if (!Number.isFinite(fp32FromBits(yb))) continue;
     const got = checkElement(kind, [fp32Bits(c)], Uint32Array.of(fp32Bits(a)), Uint32Array.of(fp32Bits(b)), yb);
-    const want = oracle(kind, a, b, c, fp32FromBits(yb));
+    const want = exactVerdict(kind, a, b, c, fp32FromBits(yb));
     const name = OP_KIND_NAMES[kind as OpKindCode];
     const s = stats.get(name) ?? [0, 0, 0];
     stats.set(name, s);

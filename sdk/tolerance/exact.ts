@@ -16,6 +16,7 @@ export interface Dy {
 
 const ZERO: Dy = { n: 0n, e: 0 };
 const SCALE_BITS = 190;
+const EXACT_WINDOW = 250;
 /** Smallest magnitude that rounds to infinity: 2^128 - 2^103. */
 const OMEGA: Dy = { n: (1n << 25n) - 1n, e: 103 };
 const SIGMA: Dy = { n: 1n, e: -126 };
@@ -72,6 +73,12 @@ export interface Claim {
   readonly num: bigint;
   readonly den: bigint;
   readonly floor: Dy;
+  /**
+   * Evaluate at the smallest ulp of the values when they span at most EXACT_WINDOW bits, with no
+   * slack: the verdict of exact rational arithmetic (the rational scalar kinds). False for the long
+   * sums (evaluated like the chain's dot pass) and the transcendental enclosures.
+   */
+  readonly exact: boolean;
 }
 
 interface Scaled {
@@ -87,7 +94,11 @@ function atScale(c: Claim, extra: readonly Dy[] = []): { scaled: Scaled; s: numb
   let emax = -Infinity;
   for (const v of [...c.terms, c.y, ...c.boundTerms, c.floor, ...extra]) if (v.n !== 0n) emax = Math.max(emax, top(v));
   if (emax === -Infinity) return null;
-  const s = emax - SCALE_BITS;
+  let s = emax - SCALE_BITS;
+  if (c.exact) {
+    const qmin = Math.min(...[...c.terms, c.y, ...c.boundTerms, c.floor].filter((v) => v.n !== 0n).map((v) => v.e));
+    if (qmin < s && emax - qmin <= EXACT_WINDOW) s = qmin;
+  }
   let r = 0n;
   const big = (v: Dy): bigint => {
     if (v.n === 0n) return 0n;
@@ -178,8 +189,8 @@ const U = { num: 1n, den: U_DEN };
 const EXACT = { num: 0n, den: 1n };
 const scaleSigma = (k: number): Dy => ({ n: BigInt(k), e: -126 });
 
-function claim(terms: Dy[], y: Dy, coef: { num: bigint; den: bigint }, floor: Dy, opts: { absX?: boolean; boundTerms?: Dy[] } = {}): Claim {
-  return { terms, y, absX: opts.absX ?? false, boundTerms: opts.boundTerms ?? [], num: coef.num, den: coef.den, floor };
+function claim(terms: Dy[], y: Dy, coef: { num: bigint; den: bigint }, floor: Dy, opts: { absX?: boolean; boundTerms?: Dy[]; exact?: boolean } = {}): Claim {
+  return { terms, y, absX: opts.absX ?? false, boundTerms: opts.boundTerms ?? [], num: coef.num, den: coef.den, floor, exact: opts.exact ?? true };
 }
 
 function maxAbs(values: Uint32Array): Dy {
@@ -199,6 +210,19 @@ function compare(a: Dy, b: Dy): number {
 const ONE: Dy = { n: 1n, e: 0 };
 const atLeastOne = (v: Dy): Dy => (compare(v, ONE) > 0 ? v : ONE);
 
+/**
+ * [x + z] as one exact value (aligned at the lower ulp) when the two span at most `maxSpan` bits,
+ * else [x, z]: the same sum, with no cancellation left to the scale (LibOpCheck._sumTerms).
+ */
+function sumTerms(x: Dy, z: Dy, maxSpan: number): Dy[] {
+  if (x.n === 0n) return [z];
+  if (z.n === 0n) return [x];
+  const e = Math.min(x.e, z.e);
+  if (Math.max(top(x), top(z)) - e > maxSpan) return [x, z];
+  const n = (x.n << BigInt(x.e - e)) + (z.n << BigInt(z.e - e));
+  return [n === 0n ? ZERO : { n, e }];
+}
+
 /** Claims of the rational kinds; DIV_ROW, EXP, TANH, SIGMOID are handled apart. */
 function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, y: Dy): Claim {
   const a0 = decode(a[0] ?? 0);
@@ -210,11 +234,11 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
       const products = Array.from(a, (ai, i) => mul(decode(ai), decode(b[i] ?? 0)));
       // F = 16 K σ max(1, max|a|) max(1, max|b|)
       const floor = mul(mul(scaleSigma(16 * k), atLeastOne(maxAbs(a))), atLeastOne(maxAbs(b)));
-      return claim(products, y, gamma(k), floor, { boundTerms: products });
+      return claim(products, y, gamma(k), floor, { boundTerms: products, exact: false });
     }
     case OpKind.ROW_SUM: {
       const terms = Array.from(a, decode);
-      return claim(terms, y, gamma(a.length), scaleSigma(a.length), { boundTerms: terms });
+      return claim(terms, y, gamma(a.length), scaleSigma(a.length), { boundTerms: terms, exact: false });
     }
     case OpKind.ROW_MAX: {
       let best = decode(a[0] ?? 0);
@@ -222,9 +246,9 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
       return claim([best], y, EXACT, ZERO);
     }
     case OpKind.BIAS_ADD:
-      return claim([a0, b0], y, U, SIGMA, { absX: true });
+      return claim(sumTerms(a0, b0, 250), y, U, SIGMA, { absX: true });
     case OpKind.SUB_ROW:
-      return claim([a0, neg(b0)], y, U, SIGMA, { absX: true });
+      return claim(sumTerms(a0, neg(b0), 250), y, U, SIGMA, { absX: true });
     case OpKind.RELU:
       return claim([a0.n > 0n ? a0 : ZERO], y, EXACT, SIGMA);
     case OpKind.RELU_GRAD: {
@@ -242,8 +266,10 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
       const ab2 = mul(ab, b0);
       return claim([ab, neg(ab2)], y, gamma(4), scaleSigma(4), { absX: true, boundTerms: [ab2] });
     }
-    case OpKind.SCALED_DIFF:
-      return claim([mul(a0, cc), neg(mul(b0, cc))], y, gamma(2), scaleSigma(2), { absX: true });
+    case OpKind.SCALED_DIFF: {
+      const d = sumTerms(a0, neg(b0), 200);
+      return claim(d.length === 1 ? [mul(d[0] as Dy, cc)] : [mul(a0, cc), neg(mul(b0, cc))], y, gamma(2), scaleSigma(2), { absX: true });
+    }
     case OpKind.TRANSPOSE:
       return claim([a0], y, EXACT, ZERO);
     case OpKind.SGD_VELOCITY: {
@@ -332,7 +358,7 @@ function transcendentalClaim(kind: number, a: Dy, y: Dy): Claim {
   const x = transcendental(kind, a);
   const { k, floor } = TRANSCENDENTAL_BOUND[kind] as { k: bigint; floor: Dy };
   // B(|x̃|) + 2^-96 |x̃| + 2^-190 = ((k 2^73 + 1) / 2^96) |x̃| + floor + 2^-190   (§4.3)
-  return claim([x], y, { num: (k << 73n) + 1n, den: 1n << 96n }, add(floor, small(1n, -190)), { boundTerms: [x] });
+  return claim([x], y, { num: (k << 73n) + 1n, den: 1n << 96n }, add(floor, small(1n, -190)), { boundTerms: [x], exact: false });
 }
 
 /**
@@ -373,7 +399,7 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
 
 /** |a|(1 + 2u) + σ|b| >= Ω|b| for DIV_ROW's rule 4 (γ_2 < 2u(1 + 2^-22): favourable at the scale). */
 function atLeastOmegaTimes(absA: Dy, absB: Dy): boolean {
-  const lhs = claim([absA, mul(absA, small(1n, -23)), mul(SIGMA, absB)], ZERO, EXACT, ZERO);
+  const lhs = claim([absA, mul(absA, small(1n, -23)), mul(SIGMA, absB)], ZERO, EXACT, ZERO, { exact: false });
   const omegaB = mul(OMEGA, absB);
   const at = atScale(lhs, [omegaB]);
   if (at === null) return false;

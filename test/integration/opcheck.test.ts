@@ -16,7 +16,9 @@ import {
   checkLoadX,
   checkLoadY,
   DatasetTree,
+  exactVerdict,
   fp32Bits,
+  fp32Class,
   fp32FromBits,
   MerkleTree,
   opLeaf,
@@ -301,6 +303,35 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
     }
     total += cases.length;
     const { valid, invalid } = await compare(cases, 60);
+    assert.ok(valid > 100 && invalid > 100, `both verdicts exercised (${valid} valid, ${invalid} invalid)`);
+  });
+
+  it('both agree with an independent exact-rational reference where huge terms cancel (values >= 2^38)', async () => {
+    const kinds = [OpKind.BIAS_ADD, OpKind.SUB_ROW, OpKind.TANH_GRAD, OpKind.SIGMOID_GRAD, OpKind.SCALED_DIFF, OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT];
+    const draws = fc.sample(fc.tuple(fc.constantFrom(...kinds), fc.integer({ min: 38, max: 126 }), fc.double({ min: 0.5, max: 1, noNaN: true }), fc.integer({ min: -125, max: 100 }), fc.integer({ min: 20, max: 25 }), fc.boolean()), { numRuns: 500, seed: 41 });
+    const cases: Case[] = [];
+    for (const [kind, ea, fa, ec, k, nudge] of draws) {
+      const a = f32(fa * 2 ** ea);
+      const c = f32(2 ** ec * 0.75);
+      const b = kind === OpKind.BIAS_ADD ? -a : kind === OpKind.SUB_ROW || kind === OpKind.SCALED_DIFF ? (nudge ? f32(a * (1 + 2 ** -23)) : a)
+        : kind === OpKind.SGD_VELOCITY ? f32(-c * a) : kind === OpKind.SGD_WEIGHT ? f32(a / c) : nudge ? f32(1 + 2 ** -23) : 1;
+      if (![a, b, c].every(Number.isFinite)) continue;
+      // y around the bound of a cancelled x: a few ulps either side of 2^-k of the largest magnitude, and σ-sized.
+      for (const y0 of [0, f32(Math.abs(a) * 2 ** -k), f32(-Math.abs(a) * 2 ** -k), 2 ** -125, 2 ** -60]) {
+        for (const d of [-1, 0, 1]) {
+          const y = stepBits(fp32Bits(y0), d);
+          if (fp32Class(y) !== 'finite') continue;
+          const params = kind === OpKind.SCALED_DIFF || kind === OpKind.SGD_VELOCITY || kind === OpKind.SGD_WEIGHT ? [fp32Bits(c)] : [];
+          cases.push({ kind, params, a: Uint32Array.of(fp32Bits(a)), b: Uint32Array.of(fp32Bits(b)), y });
+        }
+      }
+    }
+    for (const c of cases) {
+      const want = exactVerdict(c.kind, fp32FromBits(c.a[0] ?? 0), fp32FromBits(c.b[0] ?? 0), fp32FromBits(c.params[0] ?? 0), fp32FromBits(c.y));
+      assert.equal(ref(c, c.y), want, `kind ${c.kind}: the SDK departs from exact arithmetic (a ${c.a[0]?.toString(16)}, b ${c.b[0]?.toString(16)}, y ${c.y.toString(16)})`);
+    }
+    total += cases.length;
+    const { valid, invalid } = await compare(cases, 200);
     assert.ok(valid > 100 && invalid > 100, `both verdicts exercised (${valid} valid, ${invalid} invalid)`);
   });
 
