@@ -97,22 +97,26 @@ export function checkpointProof(chain: CheckpointChain, interval: number): Check
 
 /**
  * Sends something that carries the proof of interval `interval` (a challenge), proving it again
- * when the solver committed another checkpoint before it was mined (JobCheckpointProofInvalid), up
- * to `attempts` times in all (default 3).
+ * whenever the solver committed another checkpoint before it was mined (JobCheckpointProofInvalid).
+ * There is no fixed number of attempts: each stale proof is explained by a commit, and a job's chain
+ * grows at most checkpointCount + 1 times, so a solver that front-runs every challenge with a commit
+ * runs out of checkpoints (and then its chain is fixed). A stale error with no new commit is thrown.
  */
 export async function withCheckpointProof<T>(
   source: MarketSource,
   jobId: bigint,
   interval: number,
   send: (proof: CheckpointProof) => Promise<T>,
-  options: { signal?: AbortSignal | undefined; attempts?: number | undefined; onStale?: (() => void) | undefined } = {},
+  options: { signal?: AbortSignal | undefined; onStale?: (() => void) | undefined } = {},
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const proof = checkpointProof(await readCheckpointChain(source, jobId, { signal: options.signal }), interval);
+  for (;;) {
+    const chain = await readCheckpointChain(source, jobId, { signal: options.signal });
     try {
-      return await send(proof);
+      return await send(checkpointProof(chain, interval));
     } catch (err) {
-      if (!(err instanceof ChainError && err.errorName === 'JobCheckpointProofInvalid') || attempt >= (options.attempts ?? 3)) throw err;
+      if (!(err instanceof ChainError && err.errorName === 'JobCheckpointProofInvalid')) throw err;
+      const now = await readCheckpointChain(source, jobId, { signal: options.signal });
+      if (now.checkpoints.length === chain.checkpoints.length) throw err;
       options.onStale?.();
     }
   }

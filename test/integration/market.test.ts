@@ -252,22 +252,35 @@ describe('JobMarket over viem', async () => {
     await expectRevert(market.write.slash([id2, other.account.address], asSolver), 'JobMarketCallerNotDisputeGame');
   });
 
-  it('a checkpoint proof made stale by a new commit is proved again from the logs', async () => {
-    const id = await claimed(4, 'stale');
+  it('a solver that commits ahead of every challenge only runs out of checkpoints: each stale proof is read again', async () => {
+    const id = await claimed(8, 'stale');
     for (let i = 0; i < 3; i++) await mined(market.write.commitCheckpoint([id, i, stateRoot(`stale:${i}`), cid(`stale:${i}`)], asSolver));
     let calls = 0;
+    let next = 3;
     const roots = await withCheckpointProof({ publicClient, market: market.address }, id, 1, async (proof) => {
       calls += 1;
-      // The solver commits between the proof being read and it reaching the chain.
-      if (calls === 1) await mined(market.write.commitCheckpoint([id, 3, stateRoot('stale:3'), cid('stale:3')], asSolver));
+      // The solver commits between every proof being read and it reaching the chain, five times
+      // (more than a fixed retry budget of three would have survived).
+      if (next < 8) {
+        await mined(market.write.commitCheckpoint([id, next, stateRoot(`stale:${next}`), cid(`stale:${next}`)], asSolver));
+        next += 1;
+      }
       try {
         return await market.read.intervalRoots([id, 1, proof]);
       } catch (err) {
         throw decodeRevert(err) ?? err;
       }
     });
-    assert.equal(calls, 2, 'the first proof went stale and was read again');
+    assert.equal(calls, 6, 'five stale proofs, each read again, then the chain stopped moving');
     assert.deepEqual(roots, [stateRoot('stale:1'), stateRoot('stale:2')]);
+    // A proof that is simply wrong (no commit explains it) is not retried.
+    await assert.rejects(withCheckpointProof({ publicClient, market: market.address }, id, 1, async (proof) => {
+      try {
+        return await market.read.intervalRoots([id, 1, { ...proof, roots: proof.roots.slice(0, -1) }]);
+      } catch (err) {
+        throw decodeRevert(err) ?? err;
+      }
+    }), /JobCheckpointProofInvalid/);
   });
 
   it('expires a job whose solver missed the deadline: refund and slash', async () => {
