@@ -5,7 +5,12 @@ import { describe, it } from 'node:test';
 import {
   claimTimeout,
   disputeGameAbi,
+  EMPTY_CHECKPOINT_CHAIN,
   findFault,
+  graphCommitment,
+  JOB_SPEC_ABI,
+  jobMarketAbi,
+  specTuple,
   honestTransition,
   FRAUD_KINDS,
   playChallenger,
@@ -25,7 +30,7 @@ import {
   type Trajectory,
   type Transition,
 } from '../../sdk/index.ts';
-import type { Address } from 'viem';
+import { encodeAbiParameters, parseEventLogs, sha256, type Address } from 'viem';
 import { BOND, CLOCK, createWorld, STAKE } from './dispute-fixture.ts';
 
 const world = await createWorld();
@@ -253,6 +258,55 @@ describe('dispute game on real trained steps', () => {
       assert.equal(demands, Math.log2(k) + 1, 'every midpoint and the trace were demanded');
       assert.equal((await world.game.read.creditOf([world.solver.account.address])) - credit, BOND * BigInt(demands + 1), 'the bond and every deposit');
     });
+  });
+
+  it('an indexer rebuilds the game from events: parameters, the created dispute with its solver, roots and counts, and abandonment', async () => {
+    const configured = await world.publicClient.getContractEvents({ address: world.game.address, abi: disputeGameAbi, eventName: 'DisputeGameConfigured', fromBlock: 0n });
+    const [first] = configured;
+    assert.ok(first !== undefined, 'the deployment emitted the game\'s parameters');
+    assert.equal(first.args.clockBudget, CLOCK, 'the clock budget is on record');
+    assert.equal(first.args.challengeBond, BOND);
+    const solverChain = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
+    const jobId = await world.runJob(solverChain);
+    const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
+    const [created] = await world.publicClient.getContractEvents({ address: world.game.address, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { disputeId }, fromBlock: 0n });
+    const d = await readDispute(challengerClients, disputeId);
+    assert.equal(created?.args.solver, d.solver);
+    assert.equal(created.args.loRoot, stateRoot(await solverChain.stateAt(k)));
+    assert.equal(created.args.hiRoot, stateRoot(await solverChain.stateAt(2 * k)));
+    assert.deepEqual([created.args.opCount, created.args.stateCount], [world.graph.ops.length, world.graph.state.length]);
+    assert.deepEqual(await world.game.read.graphCounts([disputeId]), [world.graph.ops.length, world.graph.state.length]);
+    // A second dispute, settled by the first one's slash, is closed as Abandoned (not as a solver win).
+    const { disputeId: second } = await challenge(challengerClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
+    const common = { log: silentLogger, pollMs: 20 };
+    await Promise.all([
+      playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+      playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP }),
+    ]);
+    const game = { address: world.game.address, abi: disputeGameAbi } as const;
+    const receipt = await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'abandon', args: [second] }) });
+    const closed = parseEventLogs({ abi: jobMarketAbi, logs: receipt.logs, eventName: 'DisputeClosed' });
+    assert.equal(closed[0]?.args.outcome, 2, 'DisputeClosed says Abandoned');
+  });
+
+  it('rejects a game that could never end or never be lost: zero clock or bond at deployment, k = 0 at challenge', async () => {
+    const judge = await world.game.read.judge();
+    const args = (bond: bigint, clock: bigint) => [world.market.address, judge, world.token.address, bond, clock] as const;
+    await assert.rejects(world.viem.deployContract('DisputeGame', args(BOND, 0n)), /DisputeInvalidParameter/);
+    await assert.rejects(world.viem.deployContract('DisputeGame', args(0n, CLOCK)), /DisputeInvalidParameter/);
+    // A job posted with the hash of a spec tuple whose checkpointInterval is 0 (the SDK cannot write one).
+    const tuple = { ...specTuple(world.spec), checkpointInterval: 0 };
+    const hash = sha256(encodeAbiParameters(JOB_SPEC_ABI, [tuple]));
+    const asSubmitter = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.submitter } });
+    const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
+    const now = (await world.publicClient.getBlock()).timestamp;
+    await asSubmitter.write.postJob([{ specHash: hash, checkpointCount: 2, token: world.token.address, payment: 10n ** 18n, solverStake: STAKE, claimDeadline: Number(now + 3600n), trainingDuration: 86_400, challengeWindow: 3600 }]);
+    const jobId = await world.market.read.lastJobId();
+    await asSolver.write.claimJob([jobId]);
+    await asSolver.write.commitCheckpoint([jobId, 0, `0x${'11'.repeat(32)}`, '0x01']);
+    await asSolver.write.commitCheckpoint([jobId, 1, `0x${'22'.repeat(32)}`, '0x01']);
+    const proof = { prefix: EMPTY_CHECKPOINT_CHAIN, roots: [`0x${'11'.repeat(32)}`, `0x${'22'.repeat(32)}`] as const };
+    await assert.rejects(world.publicClient.simulateContract({ address: world.game.address, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, 0, tuple, graphCommitment(world.graph), proof], account: world.challenger.account.address }), /DisputeSpecInvalid/);
   });
 
   it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {
