@@ -8,7 +8,7 @@
 import type { Address, Hex } from 'viem';
 import { erc20Abi } from 'viem';
 import {
-  cidToBytes, decodeJobSpec, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
+  cidToBytes, decodeJobSpec, disputeGameAbi, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
   buildGraph, pollLoop, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
   type Service, type WalletChainClient, type BackendName,
 } from '../../sdk/index.ts';
@@ -130,7 +130,9 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       return;
     }
     const free = await rpc('freeStakeOf', () => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] }), signal);
-    const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(signal), policy: options.policy, backend: options.backend, me });
+    const game = client.deployment.contracts.DisputeGame.address;
+    const clockBudget = Number(await rpc('clockBudget', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }), signal));
+    const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(signal), policy: options.policy, backend: options.backend, me, clockBudget });
     db.updateJob(jobId, { spec_hash: job.specHash, spec: encodeJobSpec(spec), token: job.token, payment: job.payment.toString(), steps: spec.training.steps, checkpoints: job.checkpointCount });
     if (!decision.claim) {
       log.info('job not claimed', { jobId, reason: decision.reason });

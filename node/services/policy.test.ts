@@ -13,8 +13,8 @@ const job: JobRecord = {
   claimDeadline: 1000, trainingDuration: 3600, trainingDeadline: 0, challengeWindow: 60, challengeDeadline: 0,
 };
 const policy: ClaimPolicy = { autoClaim: true, minPricePerStep: 100n, maxParameters: 100_000, tokens: [], deadlineSafety: 0.5 };
-const decide = (over: { job?: Partial<JobRecord>; policy?: Partial<ClaimPolicy>; freeStake?: bigint; chainTime?: number } = {}) =>
-  decideClaim({ job: { ...job, ...over.job }, spec, freeStake: over.freeStake ?? 10n, chainTime: over.chainTime ?? 500, policy: { ...policy, ...over.policy }, backend: 'wasm', me });
+const decide = (over: { job?: Partial<JobRecord>; policy?: Partial<ClaimPolicy>; freeStake?: bigint; chainTime?: number; clockBudget?: number } = {}) =>
+  decideClaim({ job: { ...job, ...over.job }, spec, freeStake: over.freeStake ?? 10n, chainTime: over.chainTime ?? 500, policy: { ...policy, ...over.policy }, backend: 'wasm', me, clockBudget: over.clockBudget ?? 3600 });
 
 describe('claim policy', () => {
   it('claims a job that fits and says why it declines one that does not', () => {
@@ -30,6 +30,14 @@ describe('claim policy', () => {
     assert.ok(!poor.claim);
     assert.equal(poor.final, false, 'stake can be added later: not final');
     assert.match(JSON.stringify(decide({ job: { submitter: me } })), /own account/);
+  });
+
+  it('declines a job whose interval it could not regenerate within one dispute clock', () => {
+    // 8 steps of 6·16·(784·32 + 32·10) FLOPs at 1e3 FLOP/s: about 20,000 s, over half of 3,600 s.
+    const d = decide({ policy: { flopsPerSecond: 1e3 }, job: { trainingDuration: 1e12 } });
+    assert.ok(!d.claim && d.final);
+    assert.match(JSON.stringify(d), /regenerating one interval needs about/);
+    assert.deepEqual(decide({ policy: { flopsPerSecond: 1e3 }, job: { trainingDuration: 1e12 }, clockBudget: 1e6 }), { claim: true });
   });
 
   it('declines a bait job whose on-chain checkpoint count is not the spec\'s (it could only expire)', () => {

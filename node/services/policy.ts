@@ -34,7 +34,7 @@ export function flopsPerStep(spec: Pick<JobSpec, 'model' | 'training'>): number 
   return 6 * spec.training.batchSize * macs;
 }
 
-export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: bigint; chainTime: number; policy: ClaimPolicy; backend: BackendName; me: Address }): ClaimDecision {
+export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: bigint; chainTime: number; policy: ClaimPolicy; backend: BackendName; me: Address; clockBudget: number }): ClaimDecision {
   const { job, spec, policy } = input;
   if (job.status !== 'Open') return { claim: false, reason: `job is ${job.status}`, final: true };
   // A bait job: the chain's checkpoint count is not the spec's, so the job can never be submitted
@@ -51,6 +51,13 @@ export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: b
   const seconds = (flopsPerStep(spec) * spec.training.steps) / (policy.flopsPerSecond ?? BACKEND_FLOPS[input.backend]);
   if (seconds > job.trainingDuration * policy.deadlineSafety) {
     return { claim: false, reason: `training needs about ${Math.ceil(seconds)} s on ${input.backend}, more than ${policy.deadlineSafety} of the ${job.trainingDuration} s allowed`, final: true };
+  }
+  // A dispute gives the solver one clockBudget to regenerate the disputed interval (k steps; the
+  // game plays a job's disputes one at a time): a job whose interval does not fit could be lost
+  // on time by an honest node.
+  const intervalSeconds = (flopsPerStep(spec) * spec.training.checkpointInterval) / (policy.flopsPerSecond ?? BACKEND_FLOPS[input.backend]);
+  if (intervalSeconds > input.clockBudget * policy.deadlineSafety) {
+    return { claim: false, reason: `regenerating one interval needs about ${Math.ceil(intervalSeconds)} s on ${input.backend}, more than ${policy.deadlineSafety} of the dispute game's ${input.clockBudget} s clock`, final: true };
   }
   if (input.freeStake < job.solverStake) return { claim: false, reason: `needs ${job.solverStake} free stake, has ${input.freeStake} (stake more with \`veritrain-solver stake\`)`, final: false };
   if (!policy.autoClaim) return { claim: false, reason: 'policy.autoClaim is off', final: false };
