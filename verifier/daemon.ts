@@ -83,6 +83,7 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
   const disputes = createDisputeManager({
     chain: components.chain, game, db, logger: components.logger, clock, pollMs: config.disputes.pollMs,
     chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
+    checkpointsOf: (jobId, interval, signal) => verification.checkpointsOf(jobId, interval, signal),
     consistent: (jobId, from, to, signal) => verification.consistent(jobId, from, to, signal),
   });
   const verification: Verification = createVerification({ chain: components.chain, content: components.content, db, data, disputes, tf, random, logger: components.logger, config });

@@ -254,8 +254,13 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     if (s !== undefined && stateRoot(s) === root) return s;
     return (await data.published?.())?.states.get(root);
   };
+  // A checkpoint 0 that is not the spec's is refuted without looking at any transition: keep the
+  // left half down to step 0, then point at it.
+  const start = d.lo === 0n && data.initial !== undefined && data.pointAt === undefined ? await stateWithRoot(d.loRoot, 0n) : undefined;
+  const initialFault = start !== undefined && data.initial !== undefined ? findInitialFault(data.initial, start) : undefined;
   if ((d.stage as StageCode) === Stage.AwaitChoice) {
     const mid = d.lo + (d.hi - d.lo) / 2n;
+    if (initialFault !== undefined) return { functionName: 'chooseHalf', args: [disputeId, true] };
     const servedMid = await served.state(mid);
     if (servedMid !== undefined && stateRoot(servedMid) === d.midRoot) return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
     if (data.published === undefined) {
@@ -270,9 +275,6 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     log.info('judged a published midpoint', { disputeId, step: mid, leftHalfConsistent: leftHolds });
     return { functionName: 'chooseHalf', args: [disputeId, !leftHolds] };
   }
-  // A checkpoint 0 that is not the spec's is refuted without looking at any transition.
-  const start = d.lo === 0n && data.initial !== undefined && data.pointAt === undefined ? await stateWithRoot(d.loRoot, 0n) : undefined;
-  const initialFault = start !== undefined && data.initial !== undefined ? findInitialFault(data.initial, start) : undefined;
   if (initialFault !== undefined) return { functionName: 'point', args: [disputeId, ...pointOf(initialFault)] };
   // The step as the game has it: the states with the posted roots, and the trace with the posted
   // root, from what was served where it matches and from what was published where not.

@@ -5,6 +5,7 @@
  */
 import { OpKind } from '../graph/graph.ts';
 import { fp32Bits, fp32FromBits } from '../spec/job-spec.ts';
+import type { Tensor } from '../commit/tensor.ts';
 import { honestTransition, type Transition } from './trajectory.ts';
 
 export const FRAUD_KINDS = ['skip-steps', 'wrong-lr', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'] as const;
@@ -55,3 +56,22 @@ export function fraudTransition(kind: FraudKind, at: (step: number) => boolean):
   };
 }
 
+/**
+ * A checkpoint 0 whose momentum slots (the first half of the state) are NaN: by rule 1 of §4.2
+ * every SGD output that reads them is valid, which only the INITIAL_STATE point refutes.
+ */
+export function nanMomentumStart(initial: readonly Tensor[]): Tensor[] {
+  return initial.map((t, i) => (i < initial.length / 2 ? { shape: t.shape, data: new Float32Array(t.data.length).fill(Number.NaN) } : t));
+}
+
+/**
+ * A solver that never trains: the state is copied forward and the update ops' outputs (the last S
+ * of the trace) are rewritten to match it, so every transition is consistent with its own trace.
+ */
+export const copyStateTransition: Transition = (tf, graph, state, batch, step, options) => {
+  const honest = honestTransition(tf, graph, state, batch, step, options);
+  for (const t of honest.state) t.dispose();
+  const trace = honest.trace?.slice();
+  if (trace !== undefined) state.forEach((t, i) => { trace[trace.length - state.length + i] = t.dataSync() as Float32Array; });
+  return { state: state.map((t) => t.clone()), ...(trace === undefined ? {} : { trace }) };
+};

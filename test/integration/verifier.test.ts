@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi } from 'viem';
-import { ChainError, createJsonLogger, FRAUD_KINDS, readJob, Stage } from '../../sdk/index.ts';
+import { ChainError, copyStateTransition, createJsonLogger, disputeGameAbi, FRAUD_KINDS, initialState, nanMomentumStart, readJob, Stage } from '../../sdk/index.ts';
 import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;
@@ -41,6 +41,27 @@ describe('verifier daemon', () => {
       assert.ok(Math.abs(report.detection - (1 - 0.9 ** 2)) < 1e-12);
       assert.equal(report.disputes.length, 0);
     } finally {
+      await v.stop();
+    }
+  });
+
+  it('catches a solver whose checkpoint 0 is not the spec\'s (NaN momentum, never trains): INITIAL_STATE point, slashed', async () => {
+    const { jobId, chain } = await w.solverJob({ startState: nanMomentumStart(initialState(w.spec)), transition: copyStateTransition });
+    const defence = new AbortController();
+    const defending = w.defend(jobId, chain, false, defence.signal);
+    const v = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    try {
+      await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+      const [dispute] = v.daemon.db.disputes(jobId);
+      assert.equal(dispute?.outcome, 'won');
+      assert.equal(dispute?.idx, 0, 'interval 0 was challenged');
+      const id = BigInt(dispute.dispute_id ?? 0);
+      const [pointed] = await w.world.publicClient.getContractEvents({ address: w.world.game.address, abi: disputeGameAbi, eventName: 'ElementPointed', args: { disputeId: id }, fromBlock: 0n });
+      assert.equal(pointed?.args.op, await w.world.game.read.INITIAL_STATE(), 'decided by the init rule');
+      assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
+    } finally {
+      defence.abort();
+      await defending;
       await v.stop();
     }
   });

@@ -47,6 +47,8 @@ export interface DisputeManagerOptions {
   readonly pollMs: number;
   /** The solver's served chain of an interval, rebuilt from what the verifier kept (undefined when withheld). */
   readonly chainOf: (jobId: bigint, interval: number, signal: AbortSignal) => Promise<{ chain: Trajectory; graph: Graph } | undefined>;
+  /** The interval's checkpoints (and for interval 0 the spec's initial state), for a dispute with nothing served. */
+  readonly checkpointsOf: (jobId: bigint, interval: number, signal: AbortSignal) => Promise<{ chain: Trajectory; initial: Tensor[] | undefined } | undefined>;
   /** The screen for a state the solver published on demand: honest training from `from` reaches `to`. */
   readonly consistent: (jobId: bigint, from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }, signal: AbortSignal) => Promise<boolean>;
   readonly onResolved?: ((r: { jobId: bigint; interval: number; disputeId: bigint; outcome: DisputeOutcome }) => void) | undefined;
@@ -94,15 +96,10 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     o.onResolved?.({ jobId, interval, disputeId, outcome });
   };
 
-  /** A chain of which nothing was served: every read fails, so every posted root is demanded on-chain. */
-  const withheldChain = (start: number, end: number): Trajectory => {
-    const withheld = () => Promise.reject(new Error('the solver served no data for this interval'));
-    return { start, end, stateAt: withheld, stepAt: withheld };
-  };
-
   /** Plays the dispute to its end: our moves, and the timeout when the solver's clock runs out. */
-  const prosecute = async (jobId: bigint, disputeId: bigint, graph: Graph, served: { chain: Trajectory; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
+  const prosecute = async (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, served: { chain: Trajectory; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
     const plog = log.child({ disputeId, jobId });
+    let held: Awaited<ReturnType<DisputeManagerOptions['checkpointsOf']>>;
     const fromBlock = BigInt(o.chain.deployment.deployedAt);
     const published = () => readPublished(pc, game, disputeId, fromBlock);
     let failures = 0;
@@ -115,9 +112,14 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         if (d.active && (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint)) {
           // What was served is followed where it matches the posted roots; the rest is demanded
           // on-chain and judged from the publication (§5.2).
-          const data = served ?? { chain: withheldChain(Number(d.lo), Number(d.hi)), faultyStep: Number(d.lo) };
+          // Without served data the interval's checkpoints are all it has: every other posted root
+          // is demanded on-chain.
+          held ??= await o.checkpointsOf(jobId, interval, signal);
+          const chain = served?.chain ?? held?.chain;
+          if (chain === undefined) throw new Error('the interval\'s checkpoints are not available yet');
           const consistent = (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => o.consistent(jobId, from, to, signal);
-          const write = await challengerMove(disputeId, d, { graph, solverChain: data.chain, faultyStep: data.faultyStep, published, consistent }, plog);
+          const initial = held?.initial;
+          const write = await challengerMove(disputeId, d, { graph, solverChain: chain, faultyStep: served?.faultyStep ?? 0, published, consistent, ...(initial === undefined ? {} : { initial }) }, plog);
           const { receipt } = await send(write.functionName, jobId, { address: game, abi: disputeGameAbi, ...write, signal });
           plog.info('dispute move', { move: write.functionName, gasUsed: receipt.gasUsed });
           failures = 0;
@@ -145,7 +147,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     if (playing.has(key)) return;
     const task = (async () => {
       const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
-      const stage = await prosecute(jobId, disputeId, graph, served === undefined || faultyStep === null ? undefined : { chain: served.chain, faultyStep }, signal);
+      const stage = await prosecute(jobId, interval, disputeId, graph, served === undefined || faultyStep === null ? undefined : { chain: served.chain, faultyStep }, signal);
       resolved(jobId, interval, disputeId, stage);
     })().catch((err: unknown) => {
       if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err });

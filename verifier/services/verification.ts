@@ -9,6 +9,8 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Address } from 'viem';
 import {
   buildGraph,
+  initialState,
+  stateRoot,
   cidFromBytes,
   fetchDataset,
   fetchJobSpec,
@@ -64,6 +66,11 @@ export interface Verification {
   job(jobId: bigint, signal: AbortSignal): Promise<LoadedJob>;
   /** The served chain of a challenged interval, from what was kept on disk. */
   chainOf(jobId: bigint, interval: number, signal: AbortSignal): Promise<{ chain: Trajectory; graph: Graph } | undefined>;
+  /**
+   * What the verifier holds of an interval when nothing was served: the checkpoints at its ends
+   * (fetched and checked against their roots), and for interval 0 the spec's initial state.
+   */
+  checkpointsOf(jobId: bigint, interval: number, signal: AbortSignal): Promise<{ chain: Trajectory; initial: Tensor[] | undefined } | undefined>;
   /** The screen applied to a state published in a dispute: re-executed from `from`, within the screen threshold of `to`. */
   consistent(jobId: bigint, from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }, signal: AbortSignal): Promise<boolean>;
   report(jobId: bigint): JobReport | undefined;
@@ -138,7 +145,14 @@ export function createVerification(o: VerificationOptions): Verification {
       const from = BigInt(row.block_cursor);
       if (head >= from) {
         for (const e of await getJobEvents(o.chain, { jobId, fromBlock: from === 0n ? undefined : from, toBlock: head, signal })) {
-          if (e.name === 'CheckpointCommitted') o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
+          if (e.name !== 'CheckpointCommitted') continue;
+          o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
+          // Checkpoint 0 is a function of the spec (§3.2): checked on every job, one root away.
+          if (e.args.index === 0 && e.args.stateRoot !== stateRoot(initialState((await job(jobId, signal)).spec))) {
+            log.warn('checkpoint 0 is not the spec\'s initial state', { jobId, committed: e.args.stateRoot });
+            o.db.addIntervals(jobId, [0]);
+            o.db.updateInterval(jobId, 0, { state: 'fault', fault_step: 0, fault: JSON.stringify({ kind: 'initial' }) });
+          }
         }
         o.db.upsertJob(jobId, { block_cursor: (head + 1n).toString() });
       }
@@ -253,6 +267,23 @@ export function createVerification(o: VerificationOptions): Verification {
       const end = o.db.checkpoint(jobId, interval + 1);
       if (served === undefined || start === undefined || end === undefined) return undefined;
       return { graph: j.graph, chain: servedChain({ graph: j.graph, spec: j.spec, records: j.records, start: interval * k, end: (interval + 1) * k, ...served, startRoot: start.root, endRoot: end.root }) };
+    },
+    async checkpointsOf(jobId, interval, signal) {
+      const row = o.db.job(jobId);
+      if (row?.k === null || row?.k === undefined || row.solver === null) return undefined;
+      const k = row.k;
+      const j = await job(jobId, signal);
+      const states = new Map<number, Tensor[]>();
+      for (const index of [interval, interval + 1]) {
+        const c = o.db.checkpoint(jobId, index);
+        const state = c === undefined ? undefined : await o.data.checkpoint({ jobId, solver: row.solver as Address, index, k, root: c.root, cid: c.cid, graph: j.graph, signal });
+        if (state !== undefined) states.set(index * k, state);
+      }
+      const missing = () => Promise.reject(new ServedDataError('the solver served no data for this interval'));
+      return {
+        chain: { start: interval * k, end: (interval + 1) * k, stateAt: (step) => states.get(step) === undefined ? missing() : Promise.resolve(states.get(step) as Tensor[]), stepAt: missing },
+        initial: interval === 0 ? initialState(j.spec) : undefined,
+      };
     },
     async consistent(jobId, from, to, signal) {
       const j = await job(jobId, signal);

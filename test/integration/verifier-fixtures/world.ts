@@ -41,7 +41,9 @@ import {
   type JobSpec,
   type Logger,
   type P2PNode,
+  type Tensor,
   type Trajectory,
+  type Transition,
   type WalletChainClient,
 } from '../../../sdk/index.ts';
 import { checkpointCount, specHash } from '../../../sdk/spec/job-spec.ts';
@@ -98,14 +100,14 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
   const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
 
   /** A scripted solver's run of one job: trains on `backend` (cheating as told), posts, commits, serves, defends. */
-  async function solverJob(o: { fraud?: FraudKind; at?: (step: number) => boolean; backend?: BackendName }) {
+  async function solverJob(o: { fraud?: FraudKind; at?: (step: number) => boolean; backend?: BackendName; startState?: Tensor[]; transition?: Transition }) {
     const withhold = o.fraud === 'withhold';
     // A withholding solver fakes an interval too, then neither publishes nor serves nor defends it.
     const kind: FraudKind | undefined = withhold ? 'tamper-element' : o.fraud;
     const tf = await useBackend(o.backend ?? 'wasm');
     const chain: Trajectory = createTrajectory({
-      tf, graph, spec, records: train.records, start: 0, end: spec.training.steps, startState: initialState(spec),
-      ...(kind === undefined ? {} : { transition: fraudTransition(kind, o.at ?? ((s) => (kind === 'copy-checkpoint' ? s >= k && s < 2 * k : s === k + 3))) }),
+      tf, graph, spec, records: train.records, start: 0, end: spec.training.steps, startState: o.startState ?? initialState(spec),
+      ...(o.transition !== undefined ? { transition: o.transition } : kind === undefined ? {} : { transition: fraudTransition(kind, o.at ?? ((s) => (kind === 'copy-checkpoint' ? s >= k && s < 2 * k : s === k + 3))) }),
     });
     await chain.stateAt(spec.training.steps); // trains the whole job now, on its own backend
     const store: ContentStore = withhold ? createHeliaStore({ directory: await temp('private') }) : content;
