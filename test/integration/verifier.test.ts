@@ -53,11 +53,13 @@ describe('verifier daemon', () => {
     try {
       await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
       const [dispute] = v.daemon.db.disputes(jobId);
-      assert.equal(dispute?.outcome, 'won');
-      assert.equal(dispute?.idx, 0, 'interval 0 was challenged');
+      assert.ok(dispute !== undefined);
+      assert.equal(dispute.outcome, 'won');
+      assert.equal(dispute.idx, 0, 'interval 0 was challenged');
       const id = BigInt(dispute.dispute_id ?? 0);
       const [pointed] = await w.world.publicClient.getContractEvents({ address: w.world.game.address, abi: disputeGameAbi, eventName: 'ElementPointed', args: { disputeId: id }, fromBlock: 0n });
-      assert.equal(pointed?.args.op, await w.world.game.read.INITIAL_STATE(), 'decided by the init rule');
+      assert.ok(pointed !== undefined);
+      assert.equal(pointed.args.op, await w.world.game.read.INITIAL_STATE(), 'decided by the init rule');
       assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
     } finally {
       defence.abort();
