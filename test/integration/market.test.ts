@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { network } from 'hardhat';
 import type { Hex } from 'viem';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, getContract, keccak256, parseEventLogs, toHex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, encodeAbiParameters, getContract, keccak256, parseEventLogs, toHex } from 'viem';
 import { jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../../sdk/abi/index.ts';
 import { checkpointProof, EMPTY_CHECKPOINT_CHAIN, linkCheckpoint, readCheckpointChain, withCheckpointProof } from '../../sdk/chain/checkpoints.ts';
 import { decodeRevert } from '../../sdk/chain/revert.ts';
@@ -348,6 +348,21 @@ describe('JobMarket over viem', async () => {
     assert.ok(extended !== undefined && moved >= 7_200 && moved <= paused, `deadline moved by ${moved} s`);
     await mined(market.write.commitCheckpoint([id, 1, stateRoot('p1'), cid('p1')], asSolver));
     assert.equal(await market.read.isExpirable([id]), false, 'the moved deadline has not passed');
+  });
+
+  it('sybil challenges cannot fill the open-dispute counter: past 65,535 disputes still open', async () => {
+    const id = await submitted(1, 'sybil');
+    // Set the counter to 65,535 in storage (what 65,535 sybil challenges by the solver would leave),
+    // in the job's third slot: token (20 bytes), challengeWindow (4), challengeDeadline (5), openDisputes (3).
+    const JOBS_SLOT = 6n; // Ownable, Ownable2Step, disputeGame, isPaymentToken, _credits, lastJobId, then jobs
+    const base = BigInt(keccak256(encodeAbiParameters([{ type: 'uint64' }, { type: 'uint256' }], [id, JOBS_SLOT])));
+    const slot = toHex(base + 2n, { size: 32 });
+    const word = BigInt(await publicClient.getStorageAt({ address: market.address, slot }) ?? '0x0');
+    const mask = ((1n << 24n) - 1n) << 232n;
+    await testClient.setStorageAt({ address: market.address, index: slot, value: toHex((word & ~mask) | (65_535n << 232n), { size: 32 }) });
+    assert.equal((await market.read.getJob([id])).openDisputes, 65_535, 'the slot holds the counter');
+    await mined(market.write.openDispute([id], asGame));
+    assert.equal((await market.read.getJob([id])).openDisputes, 65_536, 'an honest challenger still gets in');
   });
 
   it('refuses jobs until the dispute game is wired: none could be challenged', async () => {
