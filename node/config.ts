@@ -56,6 +56,8 @@ export const solverConfigSchema = z.strictObject({
     /** Claim only when the estimated training time, at this many FLOP/s, is at most this fraction of the training duration. */
     flopsPerSecond: z.number().positive().optional(),
     deadlineSafety: z.number().gt(0).max(1),
+    /** Longest challenge window accepted, s: the stake stays locked and the payment escrowed until it ends. */
+    maxChallengeWindow: z.number().int().positive(),
   }),
   training: z.strictObject({
     backend: z.enum(BACKENDS),
@@ -91,7 +93,7 @@ export const SOLVER_DEFAULTS: PlainObject = {
   key: {},
   p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] },
   storage: { fetchTimeoutMs: 120_000 },
-  policy: { autoClaim: true, minPricePerStep: '0', maxParameters: 50_000_000, maxConcurrentJobs: 1, tokens: [], deadlineSafety: 0.5 },
+  policy: { autoClaim: true, minPricePerStep: '0', maxParameters: 50_000_000, maxConcurrentJobs: 1, tokens: [], deadlineSafety: 0.5, maxChallengeWindow: 30 * 86_400 },
   training: { backend: 'wasm', hashThreads: 1, selfCheckEvery: 10 },
   metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
   log: { level: 'info', progress: true },

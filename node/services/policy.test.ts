@@ -12,7 +12,7 @@ const job: JobRecord = {
   token: '0x00000000000000000000000000000000000000cc', payment: 6400n, solverStake: 10n, checkpointCount: 8, openDisputes: 0,
   claimDeadline: 1000, trainingDuration: 3600, trainingDeadline: 0, challengeWindow: 60, challengeDeadline: 0,
 };
-const policy: ClaimPolicy = { autoClaim: true, minPricePerStep: 100n, maxParameters: 100_000, tokens: [], deadlineSafety: 0.5 };
+const policy: ClaimPolicy = { autoClaim: true, minPricePerStep: 100n, maxParameters: 100_000, tokens: [], deadlineSafety: 0.5, maxChallengeWindow: 86_400 };
 const decide = (over: { job?: Partial<JobRecord>; policy?: Partial<ClaimPolicy>; freeStake?: bigint; chainTime?: number; clockBudget?: number } = {}) =>
   decideClaim({ job: { ...job, ...over.job }, spec, freeStake: over.freeStake ?? 10n, chainTime: over.chainTime ?? 500, policy: { ...policy, ...over.policy }, backend: 'wasm', me, clockBudget: over.clockBudget ?? 3600 });
 
@@ -41,6 +41,7 @@ describe('claim policy', () => {
   });
 
   it('declines a bait job whose on-chain checkpoint count is not the spec\'s (it could only expire)', () => {
+    assert.match(JSON.stringify(decide({ job: { challengeWindow: 2 ** 32 - 1 } })), /policy\.maxChallengeWindow/);
     for (const checkpointCount of [7, 9, 1024]) {
       const d = decide({ job: { checkpointCount } });
       assert.ok(!d.claim && d.final, `checkpointCount ${checkpointCount}`);

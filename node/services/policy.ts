@@ -12,6 +12,7 @@ export interface ClaimPolicy {
   readonly tokens: readonly string[];
   readonly flopsPerSecond?: number | undefined;
   readonly deadlineSafety: number;
+  readonly maxChallengeWindow: number;
 }
 
 /** Rough sustained training throughput per backend (FLOP/s) when the operator set none. */
@@ -44,6 +45,8 @@ export function decideClaim(input: { job: JobRecord; spec: JobSpec; freeStake: b
   if (input.chainTime > job.claimDeadline) return { claim: false, reason: 'claim deadline passed', final: true };
   if (getAddress(job.submitter) === getAddress(input.me)) return { claim: false, reason: 'posted by this node\'s own account', final: true };
   if (policy.tokens.length > 0 && !policy.tokens.some((t) => getAddress(t) === getAddress(job.token))) return { claim: false, reason: `payment token ${job.token} is not in policy.tokens`, final: true };
+  // A bait job: a window so long the stake stays locked and the payment never comes.
+  if (job.challengeWindow > policy.maxChallengeWindow) return { claim: false, reason: `challenge window ${job.challengeWindow} s is longer than policy.maxChallengeWindow ${policy.maxChallengeWindow} s`, final: true };
   const price = job.payment / BigInt(spec.training.steps);
   if (price < policy.minPricePerStep) return { claim: false, reason: `pays ${price} per step, policy.minPricePerStep is ${policy.minPricePerStep}`, final: true };
   const params = parameterCount(spec);
