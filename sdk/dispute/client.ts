@@ -9,7 +9,7 @@ import { DatasetTree } from '../commit/dataset.ts';
 import { stateRoot } from '../commit/state.ts';
 import { batchRecordIndex } from '../commit/dataset.ts';
 import { withCheckpointProof, type CheckpointProof } from '../chain/checkpoints.ts';
-import { createTxSender } from '../chain/sender.ts';
+import { createTxSender, type TxSender } from '../chain/sender.ts';
 import { fromWalletClient } from '../chain/signer.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import type { Logger } from '../log.ts';
@@ -89,8 +89,16 @@ export type GameWrite = {
  * on the block's timestamp, so a bare estimate runs out of gas when the second turns before the
  * block), reverts decoded, the receipt awaited.
  */
+/** One TxSender per wallet: its nonce lock must see every send of the account (two games at once included). */
+const senders = new WeakMap<GameClients['walletClient'], Promise<TxSender>>();
+
 async function send(clients: GameClients, write: GameWrite): Promise<TransactionReceipt> {
-  const sender = createTxSender({ publicClient: clients.publicClient, signer: fromWalletClient(clients.walletClient), chainId: await clients.publicClient.getChainId() });
+  let pending = senders.get(clients.walletClient);
+  if (pending === undefined) {
+    pending = clients.publicClient.getChainId().then((chainId) => createTxSender({ publicClient: clients.publicClient, signer: fromWalletClient(clients.walletClient), chainId }));
+    senders.set(clients.walletClient, pending);
+  }
+  const sender = await pending;
   const { receipt } = await sender.writeContract({ address: clients.game, abi: disputeGameAbi, ...write });
   return receipt;
 }
