@@ -196,19 +196,19 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
         uint64 cursor = _cursorOf[disputeId];
         uint256 leafBytes = trace ? LibTensor.TRACE_LEAF_BYTES : LibTensor.STATE_LEAF_BYTES;
-        uint256 count = part.leaves.length / leafBytes;
-        if (part.tensor != uint32(cursor >> 32) || part.firstLeaf != uint32(cursor) || count == 0 || count * leafBytes != part.leaves.length) {
+        uint256 leaves = part.leaves.length / leafBytes;
+        if (part.tensor != uint32(cursor >> 32) || part.firstLeaf != uint32(cursor) || leaves == 0 || leaves * leafBytes != part.leaves.length) {
             revert DisputeDataOutOfOrder(disputeId, uint32(cursor >> 32), uint32(cursor));
         }
-        uint256 total = judge.checkDataPart(
-            trace ? d.traceRoot : d.midRoot, trace ? uint256(stateCount) + opCount : stateCount, part, leafBytes
-        );
+        // The trace holds the state then every op output (§3.1); a state, its tensors.
+        uint256 tensors = trace ? uint256(stateCount) + opCount : stateCount;
+        uint256 total = judge.checkDataPart(trace ? d.traceRoot : d.midRoot, tensors, part, leafBytes);
         if (total == 0) revert DisputeDataInvalid(disputeId, part.tensor);
-        emit DataPublished(disputeId, part.tensor, part.firstLeaf, uint32(count));
-        uint256 leaf = part.firstLeaf + count;
+        emit DataPublished(disputeId, part.tensor, part.firstLeaf, uint32(leaves));
+        uint256 leaf = part.firstLeaf + leaves;
         uint256 tensor = part.tensor;
         if (leaf == total) (tensor, leaf) = (tensor + 1, 0);
-        if (tensor < (trace ? uint256(stateCount) + opCount : stateCount)) {
+        if (tensor < tensors) {
             // SAFETY: tensor < 2^32 (a count of u32s) and leaf < total < 2^32 (checked by the judge).
             _cursorOf[disputeId] = uint64((tensor << 32) | leaf);
             return;
@@ -387,8 +387,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         if (active != disputeId) revert DisputeQueued(disputeId, active);
     }
 
-    /// @dev A resolved dispute leaves its job's queue; when it was the active one, the next in line
-    ///      becomes active and its clocks start now (both sides get their whole budget).
     /// @dev A deposit for data that never came back goes to the challenger (the solver lost or the game ended).
     function _refundDeposit(uint256 disputeId, Dispute storage d) private {
         uint128 deposit = _depositOf[disputeId];
@@ -397,6 +395,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         _credit(d.challenger, deposit);
     }
 
+    /// @dev A resolved dispute leaves its job's queue; when it was the active one, the next in line
+    ///      becomes active and its clocks start now (both sides get their whole budget).
     function _advanceQueue(JobId jobId, uint256 disputeId) private {
         if (_activeOf[jobId] != disputeId) return;
         uint256 next = _nextOf[disputeId];

@@ -9,6 +9,7 @@ import { bytesToHex, decodeFunctionData, hexToBytes, type Hex, type PublicClient
 import { disputeGameAbi } from '../abi/index.ts';
 import { MerkleTree } from '../commit/merkle.ts';
 import { stateRootFromTensorRoots } from '../commit/state.ts';
+import { Stage } from './stages.ts';
 import { ELEMENT_BYTES, elementCount, STATE_LEAF_BYTES, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 
 /** IDisputeGame.DataPart. */
@@ -87,7 +88,7 @@ export async function readPublished(publicClient: PublicClient, game: Address, d
   for (const e of events) {
     if ('demand' in e) {
       finish();
-      current = { shapes: [], bytes: [], leafBytes: e.demand.args.stage === STAGE_TRACE_DATA ? TRACE_LEAF_BYTES : STATE_LEAF_BYTES };
+      current = { shapes: [], bytes: [], leafBytes: e.demand.args.stage === Stage.AwaitTraceData ? TRACE_LEAF_BYTES : STATE_LEAF_BYTES };
       continue;
     }
     if (current === undefined) continue;
@@ -101,9 +102,6 @@ export async function readPublished(publicClient: PublicClient, game: Address, d
   finish();
   return { states, traces };
 }
-
-/** IDisputeGame.Stage.AwaitTraceData. */
-const STAGE_TRACE_DATA = 7;
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

@@ -16,30 +16,13 @@ import type { Logger } from '../log.ts';
 import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
 import { decodeAbiParameters } from 'viem';
 import { dataPart, type Published } from './availability.ts';
+import { SOLVER_STAGES, Stage, type StageCode } from './stages.ts';
 import { findCopyFault, findFault, findInitialFault, type Fault } from './find.ts';
 import { linkElement, linkPoint, linkTensor, StepProofs, traceRootOf } from './openings.ts';
 import type { StepData, Trajectory } from './trajectory.ts';
 import { STATE_LEAF_BYTES, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 
-/** Stages of IDisputeGame.Stage. */
-export const Stage = {
-  None: 0,
-  AwaitMidpoint: 1,
-  AwaitChoice: 2,
-  AwaitTrace: 3,
-  AwaitPoint: 4,
-  AwaitOpening: 5,
-  AwaitStateData: 6,
-  AwaitTraceData: 7,
-  SolverWon: 8,
-  ChallengerWon: 9,
-  Abandoned: 10,
-} as const;
-export type StageCode = (typeof Stage)[keyof typeof Stage];
-export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v]) => [v, k])) as Record<StageCode, string>;
-
-/** The stages in which the solver moves (IDisputeGame / LibDispute.solverToMove). */
-export const SOLVER_STAGES: readonly StageCode[] = [Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening, Stage.AwaitStateData, Stage.AwaitTraceData];
+export { SOLVER_STAGES, Stage, STAGE_NAMES, type StageCode } from './stages.ts';
 
 export const NEXT_STATE = 0xffff_ffff;
 /** The point's op for the trace's copy of the state before the step (DisputeGame.STATE_COPY). */
@@ -256,11 +239,15 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     state: async (step: bigint): Promise<Tensor[] | undefined> => data.solverChain.stateAt(Number(step)).catch(() => undefined),
     step: async (step: bigint): Promise<StepData | undefined> => data.solverChain.stepAt(Number(step)).catch(() => undefined),
   };
+  // One read of the publications per move (it fetches every publishData transaction).
+  let publication: Promise<Published> | undefined;
+  const source = data.published;
+  const published = source === undefined ? undefined : (): Promise<Published> => (publication ??= source());
   /** The solver's state at `step` if it has `root`: as served, or as published on-chain. */
   const stateWithRoot = async (root: Hex, step: bigint): Promise<Tensor[] | undefined> => {
     const s = await served.state(step);
     if (s !== undefined && stateRoot(s) === root) return s;
-    return (await data.published?.())?.states.get(root);
+    return (await published?.())?.states.get(root);
   };
   // A checkpoint 0 that is not the spec's is refuted without looking at any transition: keep the
   // left half down to step 0, then point at it.
@@ -271,12 +258,12 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
     if (initialFault !== undefined) return { functionName: 'chooseHalf', args: [disputeId, true] };
     const servedMid = await served.state(mid);
     if (servedMid !== undefined && stateRoot(servedMid) === d.midRoot) return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
-    if (data.published === undefined) {
+    if (published === undefined) {
       log.warn('midpoint differs from the state the solver served', { disputeId, step: mid, posted: d.midRoot });
       return { functionName: 'chooseHalf', args: [disputeId, BigInt(data.faultyStep) < mid] };
     }
     // Posted differs from served (or nothing was served): the posted state must be published.
-    const midState = (await data.published()).states.get(d.midRoot);
+    const midState = (await published()).states.get(d.midRoot);
     if (midState === undefined) return demand;
     const loState = await stateWithRoot(d.loRoot, d.lo);
     const leftHolds = loState !== undefined && data.consistent !== undefined && await data.consistent({ step: Number(d.lo), state: loState }, { step: Number(mid), state: midState });
@@ -290,11 +277,11 @@ export async function challengerMove(disputeId: bigint, d: Dispute, data: Challe
   const [before, after] = [await stateWithRoot(d.loRoot, d.lo), await stateWithRoot(d.hiRoot, d.hi)];
   let trace: { copies: readonly Tensor[]; outputs: Float32Array[] } | undefined;
   if (servedStep !== undefined && traceRootOf(data.graph, servedStep) === d.traceRoot) trace = { copies: servedStep.before, outputs: servedStep.trace };
-  else if (data.published !== undefined) {
-    const published = (await data.published()).traces.get(d.traceRoot);
-    if (published === undefined) return demand;
+  else if (published !== undefined) {
+    const tensors = (await published()).traces.get(d.traceRoot);
+    if (tensors === undefined) return demand;
     const S = data.graph.state.length;
-    trace = { copies: published.slice(0, S), outputs: published.slice(S).map((t) => t.data) };
+    trace = { copies: tensors.slice(0, S), outputs: tensors.slice(S).map((t) => t.data) };
   }
   let step: StepData | undefined;
   if (trace !== undefined && before !== undefined && after !== undefined && servedStep !== undefined) {

@@ -20,18 +20,10 @@ export type Fault =
   /** Checkpoint 0 itself, where it is not the spec's initial state (§3.2). */
   | { readonly kind: 'initial'; readonly tensor: number; readonly element: number };
 
-/**
- * The first element where a checkpoint 0 departs from the spec's initial state (`initialState`):
- * a tensor of another shape is pointed at its element 0, a missing tensor past the state's end.
- */
+/** The first element where a checkpoint 0 departs from the spec's initial state (`initialState`). */
 export function findInitialFault(initial: readonly Tensor[], state: readonly Tensor[]): Fault | undefined {
-  for (const [t, expected] of initial.entries()) {
-    const got = state[t];
-    if (got === undefined || got.shape.join() !== expected.shape.join()) return { kind: 'initial', tensor: t, element: 0 };
-    const element = firstDifference(got.data, expected.data);
-    if (element !== undefined) return { kind: 'initial', tensor: t, element };
-  }
-  return undefined;
+  const at = firstStateDifference(initial, state);
+  return at === undefined ? undefined : { kind: 'initial', ...at };
 }
 
 export function findFault(graph: Graph, step: StepData): Fault | undefined {
@@ -58,11 +50,20 @@ export function findFault(graph: Graph, step: StepData): Fault | undefined {
 
 /** The first element where a published trace's copy of the state before the step departs from that state. */
 export function findCopyFault(before: readonly Tensor[], copies: readonly Tensor[]): Fault | undefined {
-  for (const [t, state] of before.entries()) {
-    const copy = copies[t];
-    if (copy === undefined || copy.shape.join() !== state.shape.join()) return { kind: 'state-copy', tensor: t, element: 0 };
-    const element = firstDifference(copy.data, state.data);
-    if (element !== undefined) return { kind: 'state-copy', tensor: t, element };
+  const at = firstStateDifference(before, copies);
+  return at === undefined ? undefined : { kind: 'state-copy', ...at };
+}
+
+/**
+ * Where `got` departs from `expected`, tensor by tensor: a tensor of another shape (or missing)
+ * at its element 0, else the first element whose bits differ.
+ */
+function firstStateDifference(expected: readonly Tensor[], got: readonly Tensor[]): { tensor: number; element: number } | undefined {
+  for (const [tensor, want] of expected.entries()) {
+    const have = got[tensor];
+    if (have === undefined || have.shape.join() !== want.shape.join()) return { tensor, element: 0 };
+    const element = firstDifference(have.data, want.data);
+    if (element !== undefined) return { tensor, element };
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 // Checkpoint 0 is bound to the spec (docs/PROTOCOL.md §3.2, §5): LibInit against sdk/graph/init.ts
-// bit for bit, and LibOpCheck.checkInitialElement on real openings of honest and doctored states,
+// bit for bit, and ElementJudge.checkInitialElement on real openings of honest and doctored states,
 // on a real EVM (Hardhat's in-process network).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -38,8 +38,10 @@ function leafOpening(state: readonly Tensor[], t: number, element: number) {
 
 describe('checkpoint 0 is judged by the init rule on-chain', () => {
   let harness: Awaited<ReturnType<typeof viem.deployContract<'InitHarness'>>>;
+  let judge: Awaited<ReturnType<typeof viem.deployContract<'ElementJudge'>>>;
   before(async () => {
     harness = await viem.deployContract('InitHarness');
+    judge = await viem.deployContract('ElementJudge');
   });
 
   it('the Glorot limit agrees with the SDK for every fan sum up to 8192 that a sample draws', async () => {
@@ -75,7 +77,7 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
     const honest = initialState(spec);
     const S = graph.state.length;
     const check = (state: readonly Tensor[], t: number, element: number, opening = leafOpening(state, t, element)) =>
-      harness.read.checkInitialElement([layers, spec.model.initSeed, stateRoot(state), BigInt(S), BigInt(t), BigInt(element), opening]);
+      judge.read.checkInitialElement([layers, spec.model.initSeed, stateRoot(state), BigInt(S), BigInt(t), BigInt(element), opening]);
 
     it('every tensor of the honest initial state holds at random elements, and past its end', async () => {
       for (let t = 0; t < S; t++) {

@@ -111,10 +111,9 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
         if (d.active && (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint)) {
           // What was served is followed where it matches the posted roots; the rest is demanded
-          // on-chain and judged from the publication (§5.2).
-          // Without served data the interval's checkpoints are all it has: every other posted root
-          // is demanded on-chain.
-          held ??= await o.checkpointsOf(jobId, interval, signal);
+          // on-chain and judged from the publication (§5.2). Without served data the interval's
+          // checkpoints are all it has; interval 0 also needs the spec's initial state.
+          if (served === undefined || interval === 0) held ??= await o.checkpointsOf(jobId, interval, signal);
           const chain = served?.chain ?? held?.chain;
           if (chain === undefined) throw new Error('the interval\'s checkpoints are not available yet');
           const consistent = (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => o.consistent(jobId, from, to, signal);

@@ -2,9 +2,8 @@
 pragma solidity 0.8.28;
 
 import {LibInit} from "../../libraries/LibInit.sol";
-import {LibOpCheck} from "../../libraries/LibOpCheck.sol";
 
-/// @notice Exposes LibInit and LibOpCheck.checkInitialElement for the TypeScript differential tests.
+/// @notice Exposes LibInit for the TypeScript differential tests (checkInitialElement is tested through ElementJudge).
 contract InitHarness {
     /// @notice LibInit.glorotLimit.
     function glorotLimit(uint256 fanSum) external pure returns (uint32) {
@@ -18,18 +17,5 @@ contract InitHarness {
         for (uint256 i = 0; i < elements.length; ++i) {
             bits[i] = LibInit.weightBits(seed, layer, elements[i], limit);
         }
-    }
-
-    /// @notice LibOpCheck.checkInitialElement.
-    function checkInitialElement(
-        uint32[] calldata layers,
-        bytes32 initSeed,
-        bytes32 stateRoot,
-        uint256 stateCount,
-        uint256 tensor,
-        uint256 element,
-        LibOpCheck.StateLeafOpening calldata opening
-    ) external view returns (bool) {
-        return LibOpCheck.checkInitialElement(layers, initSeed, stateRoot, stateCount, tensor, element, opening);
     }
 }
