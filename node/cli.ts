@@ -12,6 +12,7 @@ import { disputeGameAbi, jobMarketAbi, stakingVaultAbi } from '../sdk/abi/index.
 import { createChainClient, requireWallet, type WalletChainClient } from '../sdk/chain/client.ts';
 import { withRetry } from '../sdk/chain/retry.ts';
 import { EXIT, runCli, UsageError, type Command, type CommandContext, type OptionSpec } from '../sdk/daemon/cli.ts';
+import { journalRows } from '../sdk/daemon/journal.ts';
 import { createKeyFile, importKeyFile, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
 import { createProgressLine } from '../sdk/daemon/progress.ts';
 import { ConfigError } from '../sdk/errors.ts';
@@ -97,7 +98,7 @@ const status: Command = {
     const jobs = db.jobs();
     const disputes = db.disputes();
     const earnings = db.earnings();
-    const pendingTxs = db.txs().filter((t) => t.status === 'intent' || t.status === 'sent' || t.status === 'failed');
+    const pendingTxs = journalRows(db.store).filter((t) => t.status === 'intent' || t.status === 'sent' || t.status === 'failed');
     db.close();
     let stake: { staked: string; locked: string; pendingUnstake: string; free: string } | undefined;
     if (ctx.values.offline !== true) {

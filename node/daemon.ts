@@ -9,16 +9,16 @@ import path from 'node:path';
 import type { Address, LocalAccount } from 'viem';
 import { zeroAddress } from 'viem';
 import {
-  createChainClient, createHeliaStore, createP2PNode, createRootHasher, jobMarketAbi, requireWallet, startMetricsServer, stopServices,
-  systemClock, withRetry, type Clock, type Logger, type MetricsServer, type ProgressLine, type Service,
+  createChainClient, createHeliaStore, createP2PNode, createRootHasher, jobMarketAbi, requireWallet, startMetricsServer, startServices, stopServices,
+  systemClock, createTxJournal, withRetry, type Clock, type Logger, type MetricsServer, type ProgressLine, type Service,
 } from '../sdk/index.ts';
+import { cheatingBehaviour, type SolverBehaviour } from './cheat.ts';
 import { dbFile, nodeInfoFile, type SolverConfig } from './config.ts';
 import { openSolverDb, type SolverDb } from './db.ts';
 import { createDefender } from './services/defender.ts';
 import { createJobsService } from './services/jobs.ts';
-import { createTxJournal } from './services/journal.ts';
 import { createSolverMetrics, type SolverMetrics } from './services/metrics.ts';
-import { createStatesServer } from './services/states.ts';
+import { createStatesProvider, createStatesServer } from './services/states.ts';
 import { createWorkspaces } from './services/workspaces.ts';
 
 export interface SolverDaemonComponents {
@@ -26,6 +26,8 @@ export interface SolverDaemonComponents {
   readonly logger: Logger;
   readonly progress: ProgressLine;
   readonly clock?: Clock | undefined;
+  /** Components to use instead of the honest ones (default: the config's demo cheating mode, if any). */
+  readonly behaviour?: SolverBehaviour | undefined;
 }
 
 /** What a running node tells its operator (and tests): written to `<dataDir>/node.json`. */
@@ -56,6 +58,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
   const daemon: SolverDaemon = {
     metrics,
     async start() {
+      const behaviour = components.behaviour ?? cheatingBehaviour(config.fraud);
       if (config.fraud.kind !== 'none') {
         for (let i = 0; i < 3; i++) log.warn('!!! CHEATING MODE IS ON: this node trains dishonestly and WILL LOSE ITS STAKE. Demo only. !!!', { fraud: config.fraud });
       }
@@ -76,40 +79,42 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
         listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger: log, now: clock.now,
       });
       const hasher = createRootHasher({ threads: config.training.hashThreads });
-      const journal = createTxJournal({ db, client, logger: log, metrics });
-      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.training.backend, fraud: config.fraud }, { db });
+      const journal = createTxJournal({
+        store: db.store, publicClient: client.publicClient, sender: client.sender, logger: log, now: clock.now, pollingIntervalMs: client.pollingIntervalMs,
+        onOutcome: (action, outcome) => { metrics.txs.inc(1, { action, outcome }); },
+      });
+      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.training.backend, transitionFor: behaviour.transitionFor }, { db });
       let metricsServer: MetricsServer | undefined;
       const shared = { db, client, journal, workspaces, metrics, logger: log, clock };
-      /** Starts one component and records it for stop(); on failure stops what runs and rethrows. */
-      const launch = async (name: string, service: Service): Promise<void> => {
-        try {
-          await service.start();
-        } catch (err) {
-          log.error('component failed to start', { component: name, error: err });
-          await daemon.stop();
-          throw err;
-        }
-        running.push({ name, service });
-      };
-
-      await launch('hasher', { start: () => Promise.resolve(), stop: () => hasher.close() });
-      await launch('p2p', { start: () => p2p.start(), stop: () => p2p.stop() });
-      // Helia rides on the started libp2p node: created after it starts, stopped before it.
-      const store = createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger: log });
-      await launch('ipfs', { start: () => store.start(), stop: () => store.stop() });
-      await launch('metrics', {
-        start: async () => { if (config.metrics.enabled) metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger: log }); },
-        stop: async () => { await metricsServer?.close(); },
-      });
-      await launch('states', createStatesServer({ p2p, db, workspaces, logger: log, metrics }, config.fraud));
-      await launch('jobs', createJobsService({
-        dataDir: config.dataDir, policy: config.policy, backend: config.training.backend, selfCheckEvery: config.training.selfCheckEvery,
-        fetchTimeoutMs: config.storage.fetchTimeoutMs, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: config.chain.fromBlock, fraud: config.fraud,
-        maxConcurrentJobs: config.policy.maxConcurrentJobs,
-      }, { ...shared, store, p2p, hasher, progress: components.progress }));
-      if (game !== undefined) {
-        await launch('defender', createDefender({ game, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: BigInt(config.chain.fromBlock ?? client.deployment.deployedAt), fraud: config.fraud }, shared));
-      }
+      const honestStates = createStatesProvider({ db, workspaces, logger: log, metrics });
+      // Made by the ipfs factory, which runs before the jobs factory.
+      let store!: ReturnType<typeof createHeliaStore>;
+      await startServices([
+        { name: 'hasher', create: () => ({ start: () => Promise.resolve(), stop: () => hasher.close() }) },
+        { name: 'p2p', create: () => p2p },
+        // Helia rides on the started libp2p node: created after it starts, stopped before it.
+        { name: 'ipfs', create: () => (store = createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger: log })) },
+        {
+          name: 'metrics',
+          create: () => ({
+            start: async () => { if (config.metrics.enabled) metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger: log }); },
+            stop: async () => { await metricsServer?.close(); },
+          }),
+        },
+        { name: 'states', create: () => createStatesServer({ p2p, provider: behaviour.states?.(honestStates) ?? honestStates }) },
+        {
+          name: 'jobs',
+          create: () => createJobsService({
+            dataDir: config.dataDir, policy: config.policy, backend: config.training.backend, selfCheckEvery: config.training.selfCheckEvery,
+            fetchTimeoutMs: config.storage.fetchTimeoutMs, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: config.chain.fromBlock,
+            maxConcurrentJobs: config.policy.maxConcurrentJobs,
+          }, { ...shared, store, p2p, hasher, progress: components.progress }),
+        },
+        ...(game === undefined ? [] : [{
+          name: 'defender',
+          create: () => createDefender({ game, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: BigInt(config.chain.fromBlock ?? client.deployment.deployedAt), defense: behaviour.defense }, shared),
+        }]),
+      ], log, running);
       const info: NodeInfo = {
         address: client.signer.address, chainId: client.chainId, market, disputeGame: game, peerId: p2p.peerId, multiaddrs: p2p.multiaddrs(),
         metricsUrl: metricsServer?.url, pid: process.pid,

@@ -1,7 +1,8 @@
 /**
  * The solver's persistent state (node:sqlite, WAL): jobs it has seen and what it decided, the
- * transaction journal (one row per (job, action, index), written before anything is sent, so a
- * restarted node never sends the same action twice), disputes and their outcome, earnings, and
+ * transaction journal's table `txs` (the SDK's journal, sdk/daemon/journal.ts, with the columns of
+ * TX_JOURNAL_SCHEMA: written before anything is sent, so a restarted node never sends the same
+ * action twice), disputes and their outcome, earnings, and
  * cursors. Everything else (training progress) lives in checkpoint files; everything authoritative
  * is on the chain, and the node reconciles with it on restart.
  */
@@ -78,20 +79,6 @@ export interface JobRow {
   readonly updated_at: number;
 }
 
-export type TxStatus = 'intent' | 'sent' | 'mined' | 'skipped' | 'failed';
-
-export interface TxRow {
-  readonly key: string;
-  readonly job_id: string | null;
-  readonly action: string;
-  readonly idx: number;
-  readonly status: TxStatus;
-  readonly hash: Hex | null;
-  readonly error: string | null;
-  readonly created_at: number;
-  readonly updated_at: number;
-}
-
 export type DisputeState = 'open' | 'won' | 'lost' | 'abandoned';
 
 export interface DisputeRow {
@@ -121,9 +108,6 @@ export interface SolverDb {
   /** Inserts a job as `seen` unless known; returns whether it was new. */
   addJob(jobId: bigint): boolean;
   updateJob(jobId: bigint, fields: Partial<Omit<JobRow, 'job_id' | 'updated_at'>>): void;
-  tx(key: string): TxRow | undefined;
-  txs(jobId?: bigint): TxRow[];
-  putTx(row: Omit<TxRow, 'created_at' | 'updated_at'>): void;
   dispute(disputeId: bigint): DisputeRow | undefined;
   disputes(states?: readonly DisputeState[]): DisputeRow[];
   addDispute(row: Omit<DisputeRow, 'updated_at' | 'moves' | 'state'>): boolean;
@@ -149,16 +133,6 @@ export function solverDb(store: Store, now: () => number): SolverDb {
     },
     addJob: (jobId) => store.run('INSERT OR IGNORE INTO jobs (job_id, state, updated_at) VALUES (?, ?, ?)', jobId.toString(), 'seen', now()).changes === 1,
     updateJob(jobId, fields) { update('jobs', 'job_id', jobId.toString(), fields); },
-    tx: (key) => store.get<TxRow>('SELECT * FROM txs WHERE key = ?', key),
-    txs: (jobId) => (jobId === undefined ? store.all<TxRow>('SELECT * FROM txs ORDER BY created_at') : store.all<TxRow>('SELECT * FROM txs WHERE job_id = ? ORDER BY created_at', jobId.toString())),
-    putTx(row) {
-      const t = now();
-      store.run(
-        `INSERT INTO txs (key, job_id, action, idx, status, hash, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET status = excluded.status, hash = COALESCE(excluded.hash, txs.hash), error = excluded.error, updated_at = excluded.updated_at`,
-        row.key, row.job_id, row.action, row.idx, row.status, row.hash, row.error, t, t,
-      );
-    },
     dispute: (disputeId) => store.get<DisputeRow>('SELECT * FROM disputes WHERE dispute_id = ?', disputeId.toString()),
     disputes(states) {
       const [where, params] = inStates(states);

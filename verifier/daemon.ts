@@ -17,6 +17,7 @@ import {
   createKuboStore,
   createMetricsRegistry,
   createP2PNode,
+  createTxJournal,
   jobMarketAbi,
   loadAccount,
   marketAddress,
@@ -80,8 +81,12 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
     content: components.content, p2p: components.p2p, db, logger: components.logger, market, dataDir: config.dataDir,
     fetchTimeoutMs: config.disputes.fetchTimeoutMs, fetchAttempts: config.disputes.fetchAttempts, solverPeers: config.p2p.solverPeers,
   });
+  const journal = createTxJournal({
+    store: db.store, publicClient: components.chain.publicClient, sender: components.chain.sender, logger: components.logger, now: clock.now,
+    pollingIntervalMs: components.chain.pollingIntervalMs,
+  });
   const disputes = createDisputeManager({
-    chain: components.chain, game, db, logger: components.logger, clock, pollMs: config.disputes.pollMs,
+    chain: components.chain, game, db, journal, logger: components.logger, clock, pollMs: config.disputes.pollMs,
     chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
     checkpointsOf: (jobId, interval, signal) => verification.checkpointsOf(jobId, interval, signal),
     consistent: (jobId, from, to, signal) => verification.consistent(jobId, from, to, signal),
@@ -126,7 +131,7 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
       controller?.abort(new DOMException('verifier stopping', 'AbortError'));
       unsubscribe?.();
       await loop;
-      await disputes.settled();
+      await disputes.stop();
       db.close();
       log.info('verifier stopped');
     },

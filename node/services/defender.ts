@@ -2,26 +2,26 @@
  * Defends every dispute opened against this node's checkpoints, automatically and to the end
  * (docs/PROTOCOL.md §5): posts midpoints from its own regenerated chain, the op-trace root of the
  * final step, and opens whatever element the challenger points at; claims the win when the
- * challenger's clock runs out; withdraws the bond it wins. Moves go through the journal (keyed by
- * dispute, stage and range), and each is checked against the game's current stage before it is
- * sent, so a restarted node resumes a game in progress without replaying a move.
+ * challenger's clock runs out; withdraws the bond it wins. The game is played by the SDK's one
+ * dispute player over the node's journal, so a restarted node resumes a game in progress without
+ * replaying a move. How the node answers is its `defense` strategy (honest unless the composition
+ * root injects another).
  */
 import type { Address } from 'viem';
 import {
-  disputeGameAbi, pollLoop, readDispute, SOLVER_STAGES, solverMove, Stage, STAGE_NAMES,
-  withRetry, type Clock, type Dispute, type Logger, type Service, type StageCode, type WalletChainClient,
+  createDisputePlayer, disputeGameAbi, pollLoop, readDispute, solverStrategy, Stage, STAGE_NAMES,
+  withRetry, type Clock, type Dispute, type Logger, type Service, type SolverData, type StageCode, type Strategy, type TxJournal, type WalletChainClient,
 } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
-import type { TxJournal } from './journal.ts';
 import { toTokens, type SolverMetrics } from './metrics.ts';
-import type { FraudConfig, JobWorkspace } from './workspace.ts';
 import type { Workspaces } from './workspaces.ts';
 
 export interface DefenderOptions {
   readonly game: Address;
   readonly pollingIntervalMs: number;
   readonly fromBlock: bigint;
-  readonly fraud: FraudConfig;
+  /** How the node answers a dispute, from its own data (default: solverStrategy, honest defence). */
+  readonly defense?: ((data: SolverData) => Strategy) | undefined;
 }
 
 export interface DefenderComponents {
@@ -34,14 +34,21 @@ export interface DefenderComponents {
   readonly clock: Clock;
 }
 
-
 export function createDefender(options: DefenderOptions, components: DefenderComponents): Service {
   const { db, client, journal, workspaces, metrics, clock } = components;
   const log = components.logger.child({ component: 'defender' });
   const me = client.signer.address.toLowerCase();
   const game = options.game;
   const clients = { publicClient: client.publicClient, game };
-  const tasks = new Map<string, Promise<void>>();
+  const defense = options.defense ?? solverStrategy;
+  const player = createDisputePlayer({
+    ...clients, journal, logger: components.logger, clock, pollMs: options.pollingIntervalMs,
+    onMove: (m) => {
+      metrics.disputeMoves.inc(1, { move: m.move });
+      const row = db.dispute(m.disputeId);
+      db.updateDispute(m.disputeId, { moves: (row?.moves ?? 0) + 1 });
+    },
+  });
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
 
@@ -65,31 +72,6 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
       log.warn('dispute opened against us', { disputeId, jobId, interval, challenger });
     }
     db.store.setValue('disputes.nextBlock', (to + 1n).toString());
-  }
-
-  /** Sends the solver's move for the dispute's current stage. */
-  async function move(disputeId: bigint, d: Dispute, ws: JobWorkspace, interval: number, signal: AbortSignal): Promise<void> {
-    const stage = d.stage as StageCode;
-    const name = stage === Stage.AwaitMidpoint ? 'postMidpoint' : stage === Stage.AwaitTrace ? 'postTrace' : stage === Stage.AwaitStateData || stage === Stage.AwaitTraceData ? 'publishData' : 'open';
-    const traj = await ws.trajectory(interval);
-    const outcome = await journal.once({
-      // A publication takes many moves in one stage: the cursor and the last move's time tell them apart.
-      action: `dispute${disputeId}.${name}.${d.lo}-${d.hi}.${d.cursor.tensor}.${d.cursor.leaf}.${d.lastMoveAt}`, jobId: d.jobId, index: stage,
-      done: async (s) => {
-        const now = await read(disputeId, s);
-        return now.stage !== d.stage || now.lo !== d.lo || now.hi !== d.hi || now.cursor.tensor !== d.cursor.tensor || now.cursor.leaf !== d.cursor.leaf;
-      },
-      send: async (sender, onBroadcast, s) => {
-        const write = await solverMove(disputeId, d, { graph: ws.graph, spec: ws.spec, trajectory: traj, dataset: () => ws.dataset() });
-        return sender.writeContract({ address: game, abi: disputeGameAbi, ...write, signal: s, onBroadcast });
-      },
-    }, signal);
-    if (outcome.status === 'mined') {
-      metrics.disputeMoves.inc(1, { move: name });
-      const row = db.dispute(disputeId);
-      db.updateDispute(disputeId, { moves: (row?.moves ?? 0) + 1 });
-      log.info('dispute move', { disputeId, move: name, lo: d.lo, hi: d.hi, hash: outcome.hash });
-    }
   }
 
   async function finish(disputeId: bigint, d: Dispute, signal: AbortSignal): Promise<void> {
@@ -116,62 +98,34 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
     log.info('dispute bond withdrawn', { disputeId, bond: d.bond });
   }
 
-  async function defend(disputeId: bigint, jobId: bigint, interval: number, signal: AbortSignal): Promise<void> {
+  /** The node's strategy for a dispute: its own chain of the interval, from the job's workspace. */
+  async function strategyFor(disputeId: bigint, jobId: bigint, interval: number): Promise<Strategy> {
     const ws = await workspaces.get(jobId);
-    for (;;) {
-      signal.throwIfAborted();
-      const d = await read(disputeId, signal);
-      const stage = d.stage as StageCode;
-      if (stage === Stage.None || stage >= Stage.SolverWon) {
-        await finish(disputeId, d, signal);
-        return;
-      }
-      // A queued dispute waits for the job's earlier ones (its clocks stand still).
-      if (d.active && SOLVER_STAGES.includes(stage)) {
-        if (options.fraud.kind === 'withhold') {
-          await clock.sleep(options.pollingIntervalMs, signal);
-          continue;
-        }
-        if (ws === undefined) {
-          log.error('cannot defend: this node holds no workspace for the job', { disputeId, jobId });
-          await clock.sleep(options.pollingIntervalMs * 10, signal);
-          continue;
-        }
-        await move(disputeId, d, ws, interval, signal);
-        continue;
-      }
-      // The challenger's move: claim the game when its clock ran out.
-      const [who, left] = await rpc('mover', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] }), signal);
-      if (who.toLowerCase() !== me && left === 0n) {
-        await journal.once({
-          action: `dispute${disputeId}.timeout`, jobId, index: stage,
-          done: async (s) => (await read(disputeId, s)).stage >= Stage.SolverWon,
-          send: (sender, onBroadcast, s) => sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal: s, onBroadcast }),
-        }, signal);
-        log.info('challenger ran out of time; claimed the game', { disputeId });
-        continue;
-      }
-      await clock.sleep(options.pollingIntervalMs, signal);
-    }
+    if (ws === undefined) throw new Error(`cannot defend dispute ${disputeId}: this node holds no workspace for job ${jobId}`);
+    const trajectory = await ws.trajectory(interval);
+    return defense({ graph: ws.graph, spec: ws.spec, trajectory, dataset: () => ws.dataset() });
   }
 
-  function startTask(disputeId: bigint, jobId: bigint, interval: number, signal: AbortSignal): void {
-    const key = disputeId.toString();
-    if (tasks.has(key)) return;
-    const task = defend(disputeId, jobId, interval, signal).catch((err: unknown) => {
-      if (!signal.aborted) log.error('defending failed; will retry', { disputeId, error: err });
-    }).finally(() => { tasks.delete(key); });
-    tasks.set(key, task);
+  const defending = new Set<bigint>();
+
+  function defend(disputeId: bigint, jobId: bigint, interval: number, signal: AbortSignal): void {
+    if (defending.has(disputeId)) return;
+    defending.add(disputeId);
+    void player.play(disputeId, () => strategyFor(disputeId, jobId, interval))
+      .then((d) => finish(disputeId, d, signal))
+      .catch((err: unknown) => { if (!signal.aborted) log.error('defending failed; will retry', { disputeId, error: err }); })
+      .finally(() => { defending.delete(disputeId); });
   }
 
   async function tick(signal: AbortSignal): Promise<void> {
     await discover(signal);
-    for (const row of db.disputes(['open'])) startTask(BigInt(row.dispute_id), BigInt(row.job_id), row.interval, signal);
+    for (const row of db.disputes(['open'])) defend(BigInt(row.dispute_id), BigInt(row.job_id), row.interval, signal);
   }
 
   return {
     async start() {
       controller = new AbortController();
+      await player.start();
       metrics.disputesOpen.set(db.disputes(['open']).length);
       loop = pollLoop(tick, { name: 'dispute loop', intervalMs: options.pollingIntervalMs, signal: controller.signal, clock, log });
       await Promise.resolve();
@@ -179,7 +133,7 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
     async stop() {
       controller?.abort();
       await loop;
-      await Promise.allSettled([...tasks.values()]);
+      await player.stop();
     },
   };
 }

@@ -10,14 +10,13 @@ import { erc20Abi } from 'viem';
 import {
   cidToBytes, decodeJobSpec, disputeGameAbi, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
   buildGraph, pollLoop, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
-  type Service, type WalletChainClient, type BackendName,
+  type Service, type TxJournal, type WalletChainClient, type BackendName,
 } from '../../sdk/index.ts';
 import type { JobRow, SolverDb } from '../db.ts';
-import type { TxJournal } from './journal.ts';
 import { toTokens, type SolverMetrics } from './metrics.ts';
 import { decideClaim, type ClaimPolicy } from './policy.ts';
 import { trainJob } from './training.ts';
-import { readSavedDataset, saveDataset, type JobWorkspace, type FraudConfig } from './workspace.ts';
+import { readSavedDataset, saveDataset, type JobWorkspace } from './workspace.ts';
 import type { Workspaces } from './workspaces.ts';
 
 export interface JobsServiceOptions {
@@ -28,7 +27,6 @@ export interface JobsServiceOptions {
   readonly fetchTimeoutMs: number;
   readonly pollingIntervalMs: number;
   readonly fromBlock?: number | undefined;
-  readonly fraud: FraudConfig;
   readonly maxConcurrentJobs: number;
 }
 

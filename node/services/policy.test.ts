@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { completeSpec, exampleSpec, type JobRecord } from '../../sdk/index.ts';
 import { decideClaim, parameterCount, type ClaimPolicy } from './policy.ts';
-import { fraudSteps } from './workspace.ts';
 
 const { graphRoot: _g, ...input } = exampleSpec();
 const spec = completeSpec({ ...input, model: { ...input.model, layers: [784, 32, 10] }, training: { steps: 64, checkpointInterval: 8, batchSize: 16 } });
@@ -47,13 +46,5 @@ describe('claim policy', () => {
       assert.ok(!d.claim && d.final, `checkpointCount ${checkpointCount}`);
       assert.match(JSON.stringify(d), /steps \/ checkpointInterval = 8/);
     }
-  });
-
-  it('fakes the configured interval only', () => {
-    assert.equal(fraudSteps({ kind: 'none', interval: 1 }, 8), undefined);
-    const mid = fraudSteps({ kind: 'wrong-lr', interval: 2 }, 8);
-    assert.deepEqual(Array.from({ length: 40 }, (_, s) => s).filter((s) => mid?.(s) === true), [20]);
-    const copy = fraudSteps({ kind: 'copy-checkpoint', interval: 1 }, 8);
-    assert.deepEqual(Array.from({ length: 40 }, (_, s) => s).filter((s) => copy?.(s) === true), [8, 9, 10, 11, 12, 13, 14, 15]);
   });
 });

@@ -7,13 +7,11 @@
 import { encodeState, VeritrainError, type Logger, type P2PNode, type Service, type StatesItem, type StatesProvider } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
 import type { SolverMetrics } from './metrics.ts';
-import type { FraudConfig } from './workspace.ts';
 import type { Workspaces } from './workspaces.ts';
 
-export function createStatesProvider(components: { db: SolverDb; workspaces: Workspaces; logger: Logger; metrics: SolverMetrics }, fraud: FraudConfig): StatesProvider {
+export function createStatesProvider(components: { db: SolverDb; workspaces: Workspaces; logger: Logger; metrics: SolverMetrics }): StatesProvider {
   const log = components.logger.child({ component: 'states' });
   return async function* provide(request, context): AsyncGenerator<StatesItem> {
-    if (fraud.kind === 'withhold') throw new VeritrainError('PEER_FAILED', 'withholding (cheating demo mode)');
     const jobId = BigInt(request.jobId);
     const row = components.db.job(jobId);
     const ws = await components.workspaces.get(jobId);
@@ -37,9 +35,10 @@ export function createStatesProvider(components: { db: SolverDb; workspaces: Wor
   };
 }
 
-export function createStatesServer(components: { p2p: P2PNode; db: SolverDb; workspaces: Workspaces; logger: Logger; metrics: SolverMetrics }, fraud: FraudConfig): Service {
+/** Serves the provider (createStatesProvider's, unless the composition root injects another). */
+export function createStatesServer(components: { p2p: P2PNode; provider: StatesProvider }): Service {
   return {
-    async start() { await components.p2p.serveStates(createStatesProvider(components, fraud)); },
+    async start() { await components.p2p.serveStates(components.provider); },
     async stop() { /* the p2p node unregisters the protocol when it stops */ },
   };
 }

@@ -1,9 +1,8 @@
 /**
  * Trains a job in its workspace and stores every checkpoint atomically. Honest training is the
- * SDK's train() (fast path, hashing off the training thread, periodic self-check). The demo's
- * cheating mode trains with its dishonest transition through the same trajectory code that
- * serves and defends, so its lies are at least consistent. Both resume from the last stored
- * checkpoint.
+ * SDK's train() (fast path, hashing off the training thread, periodic self-check). A workspace
+ * with an injected transition trains with it through the same trajectory code that serves and
+ * defends, so what it commits is what it serves. Both resume from the last stored checkpoint.
  */
 import type { Hex } from 'viem';
 import { createTrajectory, encodeState, initialState, stateRoot, train, type BackendName, type Logger, type RootHasher, type TrainProgress } from '../../sdk/index.ts';
@@ -35,7 +34,7 @@ export async function trainJob(ws: JobWorkspace, options: TrainJobOptions): Prom
   const save = async (i: number, tensors: typeof state): Promise<void> => {
     const file = encodeState(tensors);
     const root = stateRoot(tensors);
-    await ws.checkpoints.save(i, file, root, { backend: options.backend, fraud: true });
+    await ws.checkpoints.save(i, file, root, { backend: options.backend, transition: 'injected' });
     await options.onCheckpoint({ index: i, root, file });
   };
   if (latest === undefined) await save(0, state);

@@ -2,8 +2,8 @@
  * A job's local workspace: its spec, dataset and checkpoints on disk (`<dataDir>/jobs/<id>/`), and
  * the solver's own chain of states regenerated from a checkpoint on demand. Training, the states
  * server and the dispute defender all read the same workspace, so what is served and defended is
- * bit-for-bit what was committed (with the same backend and, in the demo's cheating mode, the same
- * dishonest transition).
+ * bit-for-bit what was committed (with the same backend and the same transition: honest unless the
+ * composition root injects another).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,14 +11,12 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Hex } from 'viem';
 import {
   writeFileAtomic,
-  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, fraudTransition, recordBytes,
-  useBackend, VeritrainError, type BackendName, type CheckpointStore, type FraudKind, type Graph, type JobSpec, type Trajectory, type Transition,
+  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, recordBytes,
+  useBackend, VeritrainError, type BackendName, type CheckpointStore, type Graph, type JobSpec, type Trajectory, type Transition,
 } from '../../sdk/index.ts';
 
-export interface FraudConfig {
-  readonly kind: 'none' | FraudKind;
-  readonly interval: number;
-}
+/** The transition a job trains with, given its checkpoint interval k (undefined: the honest one). */
+export type TransitionFor = (k: number) => Transition | undefined;
 
 export interface JobWorkspace {
   readonly jobId: bigint;
@@ -29,21 +27,12 @@ export interface JobWorkspace {
   readonly k: number;
   /** Index of the final checkpoint (N/k). */
   readonly lastIndex: number;
-  /** The transition this node trains with (honest unless the demo's cheating mode is on). */
+  /** The transition this node trains with (undefined: the honest one). */
   readonly transition: Transition | undefined;
   dataset(): DatasetTree;
   /** The node's chain over checkpoint interval `interval`, from its stored checkpoint (cached). */
   trajectory(interval: number): Promise<Trajectory>;
   tf(): Promise<typeof tfjs>;
-}
-
-/** The steps the cheating mode fakes: the middle step of the configured interval, or all of it for copy-checkpoint. */
-export function fraudSteps(fraud: FraudConfig, k: number): ((step: number) => boolean) | undefined {
-  if (fraud.kind === 'none') return undefined;
-  const start = fraud.interval * k;
-  if (fraud.kind === 'copy-checkpoint') return (step) => step >= start && step < start + k;
-  const at = start + Math.floor(k / 2);
-  return (step) => step === at;
 }
 
 export const jobDir = (dataDir: string, jobId: bigint): string => path.join(dataDir, 'jobs', jobId.toString());
@@ -65,13 +54,12 @@ export async function readSavedDataset(dataDir: string, jobId: bigint, spec: Job
   }
 }
 
-export function createWorkspace(options: { dataDir: string; jobId: bigint; specHex: Hex; records: Uint8Array; backend: BackendName; fraud: FraudConfig }): JobWorkspace {
+export function createWorkspace(options: { dataDir: string; jobId: bigint; specHex: Hex; records: Uint8Array; backend: BackendName; transitionFor?: TransitionFor | undefined }): JobWorkspace {
   const spec = decodeJobSpec(options.specHex);
   const graph = buildGraph(spec);
   const k = spec.training.checkpointInterval;
   const checkpoints = createDirCheckpointStore(path.join(jobDir(options.dataDir, options.jobId), 'checkpoints'));
-  const at = fraudSteps(options.fraud, k);
-  const transition = at === undefined ? undefined : fraudTransition(options.fraud.kind as FraudKind, at);
+  const transition = options.transitionFor?.(k);
   let dataset: DatasetTree | undefined;
   const cache = new Map<number, Promise<Trajectory>>();
   const tf = () => useBackend(options.backend);

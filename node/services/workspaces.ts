@@ -1,7 +1,7 @@
 /** The workspaces of the jobs this node holds, opened on first use and shared by every service. */
 import type { BackendName } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
-import { createWorkspace, readSavedDataset, type FraudConfig, type JobWorkspace } from './workspace.ts';
+import { createWorkspace, readSavedDataset, type JobWorkspace, type TransitionFor } from './workspace.ts';
 import { decodeJobSpec } from '../../sdk/index.ts';
 
 export interface Workspaces {
@@ -9,7 +9,7 @@ export interface Workspaces {
   get(jobId: bigint): Promise<JobWorkspace | undefined>;
 }
 
-export function createWorkspaces(options: { dataDir: string; backend: BackendName; fraud: FraudConfig }, components: { db: SolverDb }): Workspaces {
+export function createWorkspaces(options: { dataDir: string; backend: BackendName; transitionFor?: TransitionFor | undefined }, components: { db: SolverDb }): Workspaces {
   const open = new Map<string, Promise<JobWorkspace | undefined>>();
   return {
     get(jobId) {
@@ -21,7 +21,7 @@ export function createWorkspaces(options: { dataDir: string; backend: BackendNam
           if (row?.spec == null) return undefined;
           const records = await readSavedDataset(options.dataDir, jobId, decodeJobSpec(row.spec));
           if (records === undefined) return undefined;
-          return createWorkspace({ dataDir: options.dataDir, jobId, specHex: row.spec, records, backend: options.backend, fraud: options.fraud });
+          return createWorkspace({ dataDir: options.dataDir, jobId, specHex: row.spec, records, backend: options.backend, transitionFor: options.transitionFor });
         })();
         open.set(key, ws);
         void ws.then((w) => { if (w === undefined) open.delete(key); }, () => { open.delete(key); });

@@ -16,13 +16,19 @@ import {
   loadMnist,
   MNIST_RECORD_BYTES,
   OpKind,
-  playChallenger,
-  playSolver,
+  challengerStrategy,
+  createDisputePlayer,
+  createTxJournal,
+  createTxSender,
+  fromWalletClient,
+  openStore,
   silentLogger,
+  solverStrategy,
   STAGE_NAMES,
+  TX_JOURNAL_SCHEMA,
   stateRoot,
   useBackend,
-  type MoveRecord,
+  type StageCode,
 } from '../../sdk/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
 
@@ -68,16 +74,25 @@ await asSolver.write.commitCheckpoint([jobId, 1, stateRoot(await chain.stateAt(K
 await asSolver.write.submitFinal([jobId, stateRoot(await chain.stateAt(2 * K)), '0x01']);
 console.log(`job ${jobId}: 2 intervals of ${K} steps trained and committed`);
 
-const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game });
-const { disputeId, gasUsed: challengeGas } = await challenge(clients(challenger), { jobId, interval: 1, spec, graph });
+// Each side as a daemon runs it: one sender and one journal per account, the one dispute player.
+const chainId = await publicClient.getChainId();
+const actor = async (w: typeof solver) => {
+  const sender = createTxSender({ publicClient, signer: fromWalletClient(w), chainId });
+  const journal = createTxJournal({ store: await openStore({ file: ':memory:', migrations: [TX_JOURNAL_SCHEMA] }), publicClient, sender, logger: silentLogger, now: Date.now });
+  return { publicClient, game, sender, journal };
+};
+const [solverSide, challengerSide] = [await actor(solver), await actor(challenger)];
+const { disputeId, receipt } = await challenge(challengerSide, { jobId, interval: 1, spec, graph });
 const matmul = graph.ops.findIndex((op) => op.kind === OpKind.MATMUL);
-const moves: MoveRecord[] = [{ move: 'challenge', gasUsed: challengeGas }];
-const common = { log: silentLogger, pollMs: 10, onMove: (m: MoveRecord) => { moves.push(m); console.log(`${m.move.padEnd(14)} ${m.gasUsed}`); } };
-const [end] = await Promise.all([
-  playSolver(clients(solver), disputeId, { ...common, graph, spec, trajectory: chain, dataset: new DatasetTree(mnist.records, MNIST_RECORD_BYTES) }),
+const moves: { move: string; gasUsed: bigint }[] = [{ move: 'challenge', gasUsed: receipt.gasUsed }];
+const onMove = (m: { move: string; gasUsed: bigint }) => { moves.push(m); console.log(`${m.move.padEnd(14)} ${m.gasUsed}`); };
+const player = (side: typeof solverSide) => createDisputePlayer({ ...side, pollMs: 10, onMove });
+const [ended] = await Promise.all([
+  player(solverSide).play(disputeId, solverStrategy({ graph, spec, trajectory: chain, dataset: () => new DatasetTree(mnist.records, MNIST_RECORD_BYTES) })),
   // The challenger disputes a layer-1 matmul element of the step bisection lands on.
-  playChallenger(clients(challenger), disputeId, { ...common, graph, solverChain: chain, faultyStep: K + 37, pointAt: () => ({ kind: 'element', op: matmul, element: 1234 }) }),
+  player(challengerSide).play(disputeId, challengerStrategy({ graph, solverChain: chain, faultyStep: K + 37, pointAt: () => ({ kind: 'element', op: matmul, element: 1234 }) })),
 ]);
+const end = ended.stage as StageCode;
 console.log(`outcome: ${STAGE_NAMES[end]} (matmul op ${matmul}, K = ${graph.ops[matmul]?.inputs[0]?.shape[1]})`);
 
 const SOLVER_MOVES = new Set(['postMidpoint', 'postTrace', 'openElement', 'openLoad', 'openStateLink']);

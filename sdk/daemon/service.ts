@@ -27,19 +27,36 @@ export const systemClock: Clock = {
 /** Uniform [0, 1); injected so tests control it. */
 export type Random = () => number;
 
-/** Starts services in order; if one fails, stops those already started (reverse order) and rethrows. */
-export async function startServices(services: readonly { name: string; service: Service }[], log: Logger = silentLogger): Promise<void> {
-  const started: { name: string; service: Service }[] = [];
-  for (const entry of services) {
+/** A service by name, made by its factory when its turn to start comes. */
+export interface ServiceEntry {
+  readonly name: string;
+  /** Builds the service; it may use what the services before it started (Helia rides on a started libp2p). */
+  readonly create: () => Service | Promise<Service>;
+}
+
+export interface RunningService {
+  readonly name: string;
+  readonly service: Service;
+}
+
+/**
+ * Creates and starts the services in order, each pushed onto `running` once started (so a caller's
+ * stop sees what runs even while a start is in flight). If one fails to build or start, stops those
+ * already started (reverse order), empties `running` and rethrows.
+ */
+export async function startServices(entries: readonly ServiceEntry[], log: Logger = silentLogger, running: RunningService[] = []): Promise<RunningService[]> {
+  for (const entry of entries) {
     try {
-      await entry.service.start();
-      started.push(entry);
+      const service = await entry.create();
+      await service.start();
+      running.push({ name: entry.name, service });
     } catch (err) {
       log.error('service failed to start', { service: entry.name, error: err });
-      await stopServices(started, log);
+      await stopServices(running.splice(0), log);
       throw err;
     }
   }
+  return running;
 }
 
 /** Stops services in reverse order; logs (does not throw) failures so every one gets its stop. */

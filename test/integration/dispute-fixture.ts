@@ -24,6 +24,8 @@ import {
   type Transition,
 } from '../../sdk/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
+import type { Address } from 'viem';
+import { createActor, type Actor } from './helpers/players.ts';
 
 export const BOND = 10n ** 18n;
 export const STAKE = 5n * 10n ** 18n;
@@ -127,6 +129,13 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     return Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm);
   }
 
-  const clients = (w: typeof solver) => ({ publicClient, walletClient: w, game: game.address });
+  const actors = new Map<Address, Actor>();
+  for (const w of [submitter, solver, challenger, puppet]) actors.set(w.account.address, await createActor(publicClient, game.address, w));
+  /** The wallet's actor at the game: its one sender and journal. */
+  const clients = (w: typeof solver): Actor => {
+    const actor = actors.get(w.account.address);
+    if (actor === undefined) throw new Error(`no actor for ${w.account.address}`);
+    return actor;
+  };
   return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, puppet, submitter, runJob, chain, clients, consistent };
 }

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { challenge, playChallenger, playSolver, silentLogger, Stage, type MoveRecord } from '../../sdk/index.ts';
+import { challenge, silentLogger, Stage, type MoveRecord } from '../../sdk/index.ts';
 import { createWorld } from './dispute-fixture.ts';
+import { playChallenger, playSolver } from './helpers/players.ts';
 
 const CHALLENGER_MOVES = new Set(['chooseHalf', 'point']);
 

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  claimTimeout,
   disputeGameAbi,
   EMPTY_CHECKPOINT_CHAIN,
   copyStateTransition,
@@ -14,8 +13,6 @@ import {
   nanMomentumStart,
   specTuple,
   FRAUD_KINDS,
-  playChallenger,
-  playSolver,
   readDispute,
   readPublished,
   silentLogger,
@@ -32,6 +29,7 @@ import {
 } from '../../sdk/index.ts';
 import { encodeAbiParameters, parseEventLogs, sha256, type Address } from 'viem';
 import { BOND, CLOCK, createWorld, STAKE } from './dispute-fixture.ts';
+import { claimTimeout, playChallenger, playSolver } from './helpers/players.ts';
 
 const world = await createWorld();
 const { k } = world;
@@ -334,7 +332,7 @@ describe('dispute game on real trained steps', () => {
     const game = { address: world.game.address, abi: disputeGameAbi, account: world.challenger.account } as const;
     for (let d = await readDispute(challengerClients, disputeId); d.stage !== Stage.AwaitPoint; d = await readDispute(challengerClients, disputeId)) {
       if (d.stage === Stage.AwaitChoice) {
-        await world.publicClient.waitForTransactionReceipt({ hash: await challengerClients.walletClient.writeContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true] }) });
+        await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true] }) });
       } else await new Promise((r) => setTimeout(r, 20));
     }
     const point = (op: number, element: bigint) => world.publicClient.simulateContract({ ...game, functionName: 'point', args: [disputeId, op, element] });
@@ -346,7 +344,7 @@ describe('dispute game on real trained steps', () => {
     // Checkpoint 0 can only be pointed at in a range that starts at it; this one is interval 1.
     await assert.rejects(point(await world.game.read.INITIAL_STATE(), 0n), /DisputePointInvalid/);
     await point(STATE_COPY, ((S - 1n) << 32n) | 0xffff_ffffn);
-    await world.publicClient.waitForTransactionReceipt({ hash: await challengerClients.walletClient.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }) });
+    await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }) });
     assert.equal(await solverPlays, Stage.SolverWon);
   });
 

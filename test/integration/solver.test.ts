@@ -15,9 +15,10 @@ import type { Hex } from 'viem';
 import { erc20Abi, parseEventLogs, parseUnits } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  buildGraph, challenge, createTrajectory, decodeState, disputeGameAbi, initialState, jobMarketAbi, playChallenger, readCheckpointChain, readDispute, silentLogger, Stage,
+  buildGraph, challenge, createTrajectory, decodeState, disputeGameAbi, initialState, jobMarketAbi, readCheckpointChain, readDispute, silentLogger, Stage,
   stateRoot, traceRootOf, useBackend, type MoveRecord,
 } from '../../sdk/index.ts';
+import { createActor, playChallenger } from './helpers/players.ts';
 import { BOND, CHALLENGE_WINDOW, cleanup, createSolverWorld, KEYS, PAYMENT, runCli, spawnSolver, STAKE, tempDir, writeSolverConfig, type LogLine, type SolverProcess } from './solver-fixtures/world.ts';
 
 after(cleanup);
@@ -123,7 +124,7 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     const challenger = world.wallet(KEYS.challenger);
     const approve = await challenger.writeContract({ address: world.token, abi: erc20Abi, functionName: 'approve', args: [game, BOND] });
     await publicClient.waitForTransactionReceipt({ hash: approve });
-    const clients = { publicClient, walletClient: challenger, game };
+    const clients = await createActor(publicClient, game, challenger);
     const { disputeId } = await challenge(clients, { jobId, interval: 1, spec: world.spec, graph });
     const balanceBefore = await publicClient.readContract({ address: world.token, abi: erc20Abi, functionName: 'balanceOf', args: [solverAddress] });
     const moves: MoveRecord[] = [];
@@ -219,7 +220,7 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     jobId = jobIdBefore;
     const challenger = world.wallet(KEYS.challenger);
     await publicClient.waitForTransactionReceipt({ hash: await challenger.writeContract({ address: world.token, abi: erc20Abi, functionName: 'approve', args: [game, BOND] }) });
-    const clients = { publicClient, walletClient: challenger, game };
+    const clients = await createActor(publicClient, game, challenger);
     const { disputeId } = await challenge(clients, { jobId: cheatJob, interval: 1, spec: world.spec, graph });
     const end = await playChallenger(clients, disputeId, { log: silentLogger, pollMs: 50, graph, solverChain: served, faultyStep });
     assert.equal(end, Stage.ChallengerWon);

@@ -2,9 +2,10 @@
  * The verifier's persistent state (node:sqlite via sdk/daemon/store.ts): the jobs it follows with
  * their private sample seeds, the checkpoints seen, every sampled interval and its verdict, the
  * disputes it opened (recorded before the challenge is sent, so a kill -9 between broadcast and
- * receipt is recovered from the chain's DisputeCreated log), pending transactions and rewards.
+ * receipt is recovered from the chain's DisputeCreated log), the transaction journal and rewards.
  */
 import type { Hex } from 'viem';
+import { TX_JOURNAL_SCHEMA } from '../../sdk/daemon/journal.ts';
 import { openStore, type Store } from '../../sdk/daemon/store.ts';
 import type { IntervalState } from '../core/policy.ts';
 import type { DisputeOutcome, DisputeRow, IntervalRow } from '../core/report.ts';
@@ -51,6 +52,9 @@ const MIGRATIONS = [
    CREATE TABLE peers (address TEXT PRIMARY KEY, peer_id TEXT NOT NULL);
    CREATE TABLE txs (hash TEXT PRIMARY KEY, action TEXT NOT NULL, job_id TEXT, state TEXT NOT NULL);
    CREATE TABLE rewards (hash TEXT PRIMARY KEY, source TEXT NOT NULL, token TEXT NOT NULL, amount TEXT NOT NULL);`,
+  // Transactions go through the SDK's journal (as the solver's do); the old hash list is kept for history.
+  `ALTER TABLE txs RENAME TO sent_txs_v1;
+   ${TX_JOURNAL_SCHEMA}`,
 ];
 
 export interface JobRow {
@@ -110,8 +114,6 @@ export interface VerifierDb {
   upsertDispute(jobId: bigint, index: number, fields: Partial<Omit<DisputeDbRow, 'job_id' | 'idx'>>): void;
   setPeer(address: string, peerId: string): void;
   peer(address: string): string | undefined;
-  recordTx(hash: Hex, action: string, jobId: bigint | undefined, state: 'sent' | 'mined' | 'failed'): void;
-  pendingTxs(): { hash: Hex; action: string; job_id: string | null }[];
   recordReward(hash: Hex, source: 'market' | 'game', token: string, amount: bigint): void;
   rewards(): { hash: string; source: string; token: string; amount: string }[];
   intervalRows(jobId: bigint): IntervalRow[];
@@ -169,10 +171,6 @@ export async function openVerifierDb(file: string): Promise<VerifierDb> {
       upsert('peers', ['address'], [address.toLowerCase()], { peer_id: peerId });
     },
     peer: (address) => store.get<{ peer_id: string }>('SELECT peer_id FROM peers WHERE address = ?', address.toLowerCase())?.peer_id,
-    recordTx(hash, action, jobId, state) {
-      upsert('txs', ['hash'], [hash], { action, job_id: jobId?.toString() ?? null, state });
-    },
-    pendingTxs: () => store.all<{ hash: Hex; action: string; job_id: string | null }>("SELECT hash, action, job_id FROM txs WHERE state = 'sent'"),
     recordReward(hash, source, token, amount) {
       upsert('rewards', ['hash'], [hash], { source, token, amount: amount.toString() });
     },

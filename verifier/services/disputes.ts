@@ -1,38 +1,38 @@
 /**
  * Disputes the verifier opens and plays (docs/PROTOCOL.md §5): approve and post the bond, open the
- * dispute on the interval, prosecute it with the solver's served chain (sdk/dispute challengerMove),
- * end it when the solver's clock runs out, and collect the rewards (market credit from the slash,
- * the bond back from the game). Every dispute is recorded before its challenge is sent; after a
- * kill -9 a 'challenging' record is matched against the chain's DisputeCreated logs, so a challenge
- * is never sent twice, and open disputes are played on from the chain's state.
+ * dispute on the interval, prosecute it with the solver's served chain (the SDK's one dispute
+ * player with challengerStrategy), end it when the solver's clock runs out, and collect the rewards
+ * (market credit from the slash, the bond back from the game).
  *
- * Every transaction goes through the account's TxSender (one nonce sequence, gas headroom, reverts
- * decoded); a move that fails is retried with backoff until the game ends.
+ * Every transaction goes through the account's journal (sdk/daemon/journal.ts): the challenge is
+ * journaled under (job, interval) and counts as done once the chain has a DisputeCreated of ours
+ * for it, so after a kill -9 a challenge is never sent twice, and open disputes are played on from
+ * the chain's state.
  */
-import { erc20Abi, parseEventLogs, type Address, type PublicClient } from 'viem';
+import { erc20Abi, type Address, type PublicClient } from 'viem';
 import {
+  challenge as openDispute,
+  challengerStrategy,
+  createDisputePlayer,
   disputeGameAbi,
-  graphCommitment,
+  isOver,
   jobMarketAbi,
   marketAddress,
-  marketSource,
-  challengerMove,
   readDispute,
   readPublished,
   readJob,
-  specTuple,
   Stage,
   STAGE_NAMES,
   type Clock,
   type Graph,
-  type Hex,
   type JobSpec,
   type Logger,
   type StageCode,
+  type Strategy,
   type Tensor,
   type Trajectory,
+  type TxJournal,
   type WalletChainClient,
-  withCheckpointProof,
 } from '../../sdk/index.ts';
 import type { DisputeOutcome } from '../core/report.ts';
 import type { VerifierDb } from './db.ts';
@@ -42,6 +42,8 @@ export interface DisputeManagerOptions {
   /** The DisputeGame's address. */
   readonly game: Address;
   readonly db: VerifierDb;
+  /** The account's transaction journal. */
+  readonly journal: TxJournal;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly pollMs: number;
@@ -55,7 +57,7 @@ export interface DisputeManagerOptions {
 }
 
 export interface DisputeManager {
-  /** Opens a dispute on the interval (recorded first) and starts playing it. */
+  /** Opens a dispute on the interval (journaled) and starts playing it. */
   challenge(p: { jobId: bigint; interval: number; spec: JobSpec; graph: Graph; faultyStep: number | null; signal: AbortSignal }): Promise<bigint | undefined>;
   /** Picks up every dispute of the database after a restart. */
   resume(specOf: (jobId: bigint) => Promise<{ spec: JobSpec; graph: Graph }>, signal: AbortSignal): Promise<void>;
@@ -63,8 +65,8 @@ export interface DisputeManager {
   collectRewards(tokens: readonly Address[], signal: AbortSignal): Promise<void>;
   /** Disputes being played. */
   readonly live: number;
-  /** Waits for every dispute being played to end (or the signal). */
-  settled(): Promise<void>;
+  /** Stops playing (each dispute resumes at the next start). */
+  stop(): Promise<void>;
 }
 
 const OUTCOME: Partial<Record<StageCode, DisputeOutcome>> = { [Stage.ChallengerWon]: 'won', [Stage.SolverWon]: 'lost', [Stage.Abandoned]: 'abandoned' };
@@ -75,19 +77,8 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
   const market = marketAddress(o.chain);
   const game = o.game;
   const pc: PublicClient = o.chain.publicClient;
-  const gameReader = { publicClient: pc, game };
-  const playing = new Map<string, Promise<void>>();
-
-  const send = async (action: string, jobId: bigint | undefined, params: Parameters<WalletChainClient['sender']['writeContract']>[0]) => {
-    const broadcast: Hex[] = [];
-    const result = await o.chain.sender.writeContract({
-      ...params,
-      onBroadcast: (hash: Hex) => { broadcast.push(hash); o.db.recordTx(hash, action, jobId, 'sent'); },
-    });
-    // Fee-bumped replacements that lost to the mined one are not pending any more.
-    for (const h of broadcast) o.db.recordTx(h, action, jobId, h === result.hash ? 'mined' : 'failed');
-    return result;
-  };
+  const fromBlock = BigInt(o.chain.deployment.deployedAt);
+  const player = createDisputePlayer({ publicClient: pc, game, journal: o.journal, logger: o.logger, clock: o.clock, pollMs: o.pollMs });
 
   const resolved = (jobId: bigint, interval: number, disputeId: bigint, stage: StageCode): void => {
     const outcome = OUTCOME[stage] ?? 'open';
@@ -96,97 +87,77 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     o.onResolved?.({ jobId, interval, disputeId, outcome });
   };
 
-  /** Plays the dispute to its end: our moves, and the timeout when the solver's clock runs out. */
-  const prosecute = async (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, served: { chain: Trajectory; faultyStep: number } | undefined, signal: AbortSignal): Promise<StageCode> => {
-    const plog = log.child({ disputeId, jobId });
-    let held: Awaited<ReturnType<DisputeManagerOptions['checkpointsOf']>>;
-    const fromBlock = BigInt(o.chain.deployment.deployedAt);
-    const published = () => readPublished(pc, game, disputeId, fromBlock);
-    let failures = 0;
-    for (;;) {
-      signal.throwIfAborted();
-      try {
-        const d = await readDispute(gameReader, disputeId);
-        const stage = d.stage as StageCode;
-        if (stage >= Stage.SolverWon || stage === Stage.None) return stage;
-        if (d.active && (stage === Stage.AwaitChoice || stage === Stage.AwaitPoint)) {
-          // What was served is followed where it matches the posted roots; the rest is demanded
-          // on-chain and judged from the publication (§5.2). Without served data the interval's
-          // checkpoints are all it has; interval 0 also needs the spec's initial state.
-          if (served === undefined || interval === 0) held ??= await o.checkpointsOf(jobId, interval, signal);
-          const chain = served?.chain ?? held?.chain;
-          if (chain === undefined) throw new Error('the interval\'s checkpoints are not available yet');
-          const consistent = (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => o.consistent(jobId, from, to, signal);
-          const initial = held?.initial;
-          const write = await challengerMove(disputeId, d, { graph, solverChain: chain, faultyStep: served?.faultyStep ?? 0, published, consistent, ...(initial === undefined ? {} : { initial }) }, plog);
-          const { receipt } = await send(write.functionName, jobId, { address: game, abi: disputeGameAbi, ...write, signal });
-          plog.info('dispute move', { move: write.functionName, gasUsed: receipt.gasUsed });
-          failures = 0;
-          continue;
-        }
-        const [, left] = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
-        if (left === 0n) {
-          plog.info('the solver ran out of time; ending the dispute');
-          await send('timeout', jobId, { address: game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
-          continue;
-        }
-        failures = 0;
-      } catch (err) {
-        signal.throwIfAborted();
-        // An RPC outage or a reverted move is retried with backoff; the game's clock bounds how
-        // long that can go on.
-        plog.warn('dispute move failed; retrying', { error: err, attempt: ++failures });
-      }
-      await o.clock.sleep(o.pollMs * Math.min(2 ** failures, 32), signal);
-    }
+  /**
+   * The prosecution: what was served is followed where it matches the posted roots; the rest is
+   * demanded on-chain and judged from the publication (§5.2). Without served data the interval's
+   * checkpoints are all it has; interval 0 also needs the spec's initial state.
+   */
+  const strategyFor = async (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, faultyStep: number | null, signal: AbortSignal): Promise<Strategy> => {
+    const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
+    const held = served === undefined || interval === 0 ? await o.checkpointsOf(jobId, interval, signal) : undefined;
+    const chain = served?.chain ?? held?.chain;
+    if (chain === undefined) throw new Error('the interval\'s checkpoints are not available yet');
+    const initial = held?.initial;
+    return challengerStrategy({
+      graph, solverChain: chain, faultyStep: served === undefined ? 0 : (faultyStep ?? 0),
+      published: () => readPublished(pc, game, disputeId, fromBlock),
+      consistent: (from, to) => o.consistent(jobId, from, to, signal),
+      ...(initial === undefined ? {} : { initial }),
+    }, log.child({ disputeId, jobId }));
   };
 
   const play = (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, faultyStep: number | null, signal: AbortSignal): void => {
-    const key = disputeId.toString();
-    if (playing.has(key)) return;
-    const task = (async () => {
-      const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
-      const stage = await prosecute(jobId, interval, disputeId, graph, served === undefined || faultyStep === null ? undefined : { chain: served.chain, faultyStep }, signal);
-      resolved(jobId, interval, disputeId, stage);
-    })().catch((err: unknown) => {
-      if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err });
-    }).finally(() => { playing.delete(key); });
-    playing.set(key, task);
+    player.play(disputeId, () => strategyFor(jobId, interval, disputeId, graph, faultyStep, signal))
+      .then((d) => { resolved(jobId, interval, disputeId, d.stage as StageCode); })
+      .catch((err: unknown) => { if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err }); });
   };
 
   /** The dispute this account opened on (job, interval), from the chain's logs. */
   const findOnChain = async (jobId: bigint, interval: number): Promise<bigint | undefined> => {
-    const logs = await pc.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { jobId, challenger: me }, fromBlock: BigInt(o.chain.deployment.deployedAt) });
-    const match = logs.find((l) => l.args.interval === interval);
-    return match?.args.disputeId;
+    const logs = await pc.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { jobId, challenger: me }, fromBlock });
+    return logs.find((l) => l.args.interval === interval)?.args.disputeId;
   };
 
   const challenge: DisputeManager['challenge'] = async ({ jobId, interval, spec, graph, faultyStep, signal }) => {
     const existing = o.db.dispute(jobId, interval);
     if (existing?.dispute_id !== undefined && existing.dispute_id !== null) return BigInt(existing.dispute_id);
     o.db.upsertDispute(jobId, interval, { state: 'challenging', faulty_step: faultyStep });
-    const job = await readJob(o.chain, jobId, { signal });
-    const disputable = await pc.readContract({ address: market, abi: jobMarketAbi, functionName: 'isDisputable', args: [jobId] });
-    if (!disputable) {
-      log.warn('the job can no longer be disputed', { jobId, interval, status: job.status });
-      o.db.upsertDispute(jobId, interval, { state: 'missed' });
-      return undefined;
+    let disputeId = await findOnChain(jobId, interval);
+    if (disputeId === undefined) {
+      const job = await readJob(o.chain, jobId, { signal });
+      const disputable = await pc.readContract({ address: market, abi: jobMarketAbi, functionName: 'isDisputable', args: [jobId] });
+      if (!disputable) {
+        log.warn('the job can no longer be disputed', { jobId, interval, status: job.status });
+        o.db.upsertDispute(jobId, interval, { state: 'missed' });
+        return undefined;
+      }
+      const [bondToken, bond] = await Promise.all([
+        pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }),
+        pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
+      ]);
+      const allowance = () => pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
+      await o.journal.once({
+        action: 'approve-bond', jobId, index: interval,
+        done: async () => (await allowance()) >= bond,
+        send: (sender, onBroadcast, s) => sender.writeContract({ address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal: s, onBroadcast }),
+      }, signal);
+      log.info('challenging', { jobId, interval, faultyStep, bond });
+      await o.journal.once({
+        action: 'challenge', jobId, index: interval,
+        done: async () => (await findOnChain(jobId, interval)) !== undefined,
+        send: async (sender, onBroadcast, s) => {
+          const opened = await openDispute({ publicClient: pc, game, sender }, { jobId, interval, spec, graph, fromBlock }, {
+            signal: s, onBroadcast, onStale: () => { log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval }); },
+          });
+          disputeId = opened.disputeId;
+          return opened;
+        },
+      }, signal);
+      disputeId ??= await findOnChain(jobId, interval);
+      if (disputeId === undefined) throw new Error(`the challenge of job ${jobId} interval ${interval} is journaled but not on chain`);
+    } else {
+      log.info('found the dispute opened before the restart', { jobId, interval, disputeId });
     }
-    const [bondToken, bond] = await Promise.all([
-      pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }),
-      pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
-    ]);
-    const allowance = await pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
-    if (allowance < bond) await send('approve', jobId, { address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal });
-    log.info('challenging', { jobId, interval, faultyStep, bond });
-    // The interval's roots proved against the market's checkpoint chain (read again if the solver commits meanwhile).
-    const { receipt } = await withCheckpointProof(marketSource(o.chain), jobId, interval, (proof) =>
-      send('challenge', jobId, { address: game, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, interval, specTuple(spec), graphCommitment(graph), proof], signal }), {
-      signal, onStale: () => { log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval }); },
-    });
-    const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' })[0];
-    if (created === undefined) throw new Error('the challenge was mined without a DisputeCreated event');
-    const disputeId = created.args.disputeId;
     o.db.upsertDispute(jobId, interval, { state: 'open', dispute_id: disputeId.toString() });
     o.db.updateInterval(jobId, interval, { state: 'challenged' });
     log.info('dispute opened', { jobId, interval, disputeId });
@@ -198,33 +169,15 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
     challenge,
 
     async resume(specOf, signal) {
-      for (const tx of o.db.pendingTxs()) {
-        try {
-          await o.chain.sender.waitForReceipt(tx.hash, { signal, action: tx.action });
-          o.db.recordTx(tx.hash, tx.action, tx.job_id === null ? undefined : BigInt(tx.job_id), 'mined');
-        } catch (err) {
-          signal.throwIfAborted();
-          log.warn('a transaction sent before the restart did not make it', { hash: tx.hash, action: tx.action, error: err });
-          o.db.recordTx(tx.hash, tx.action, tx.job_id === null ? undefined : BigInt(tx.job_id), 'failed');
-        }
-      }
+      await player.start();
       for (const row of o.db.disputes()) {
         const jobId = BigInt(row.job_id);
         if (row.state === 'challenging') {
-          const found = await findOnChain(jobId, row.idx);
-          if (found !== undefined) {
-            log.info('found the dispute opened before the restart', { jobId, interval: row.idx, disputeId: found });
-            o.db.upsertDispute(jobId, row.idx, { state: 'open', dispute_id: found.toString() });
-            o.db.updateInterval(jobId, row.idx, { state: 'challenged' });
-            play(jobId, row.idx, found, (await specOf(jobId)).graph, row.faulty_step, signal);
-          } else {
-            const { spec, graph } = await specOf(jobId);
-            await challenge({ jobId, interval: row.idx, spec, graph, faultyStep: row.faulty_step, signal });
-          }
+          const { spec, graph } = await specOf(jobId);
+          await challenge({ jobId, interval: row.idx, spec, graph, faultyStep: row.faulty_step, signal });
         } else if (row.state === 'open' && row.dispute_id !== null) {
-          const d = await readDispute(gameReader, BigInt(row.dispute_id));
-          const stage = d.stage as StageCode;
-          if (stage >= Stage.SolverWon) resolved(jobId, row.idx, BigInt(row.dispute_id), stage);
+          const d = await readDispute({ publicClient: pc, game }, BigInt(row.dispute_id));
+          if (isOver(d)) resolved(jobId, row.idx, BigInt(row.dispute_id), d.stage as StageCode);
           else play(jobId, row.idx, BigInt(row.dispute_id), (await specOf(jobId)).graph, row.faulty_step, signal);
         }
       }
@@ -232,23 +185,33 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
 
     async collectRewards(tokens, signal) {
       for (const token of new Set(tokens.map((t) => t.toLowerCase() as Address))) {
-        const credit = await pc.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [me, token] });
-        if (credit === 0n) continue;
-        const { hash, receipt } = await send('withdraw', undefined, { address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal });
-        o.db.recordReward(hash, 'market', token, credit);
-        log.info('market reward withdrawn', { token, amount: credit, hash, block: receipt.blockNumber });
+        const credit = () => pc.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [me, token] });
+        const amount = await credit();
+        if (amount === 0n) continue;
+        const outcome = await o.journal.once({
+          action: 'withdraw', index: Number(await pc.getBlockNumber()), detail: token,
+          done: async () => (await credit()) === 0n,
+          send: (sender, onBroadcast, s) => sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: s, onBroadcast }),
+        }, signal);
+        if (outcome.status !== 'mined') continue;
+        o.db.recordReward(outcome.hash, 'market', token, amount);
+        log.info('market reward withdrawn', { token, amount, hash: outcome.hash });
       }
-      const bonds = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [me] });
-      if (bonds > 0n) {
-        const bondToken = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' });
-        const { hash } = await send('withdrawBond', undefined, { address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal });
-        o.db.recordReward(hash, 'game', bondToken, bonds);
-        log.info('game credit (bonds) withdrawn', { amount: bonds, hash });
-      }
+      const bonds = () => pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [me] });
+      const amount = await bonds();
+      if (amount === 0n) return;
+      const bondToken = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' });
+      const outcome = await o.journal.once({
+        action: 'withdraw-bond', index: Number(await pc.getBlockNumber()),
+        done: async () => (await bonds()) === 0n,
+        send: (sender, onBroadcast, s) => sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal: s, onBroadcast }),
+      }, signal);
+      if (outcome.status !== 'mined') return;
+      o.db.recordReward(outcome.hash, 'game', bondToken, amount);
+      log.info('game credit (bonds) withdrawn', { amount, hash: outcome.hash });
     },
 
-    get live() { return playing.size; },
-    async settled() { await Promise.all([...playing.values()]); },
+    get live() { return player.live; },
+    stop: () => player.stop(),
   };
 }
-

@@ -23,7 +23,6 @@ import {
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
-  playSolver,
   putDataset,
   putJobSpec,
   putState,
@@ -51,6 +50,7 @@ import { VERIFIER_DEFAULTS, verifierConfigSchema, type VerifierConfig } from '..
 import { createVerifierDaemon, type VerifierDaemon } from '../../../verifier/daemon.ts';
 import { mergeConfig } from '../../../sdk/index.ts';
 import { CLOCK, createWorld, STAKE } from '../dispute-fixture.ts';
+import { playSolver } from '../helpers/players.ts';
 
 // Hardhat's well-known development keys: account #2 (the solver) and #3 (the verifier).
 const SOLVER_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
