@@ -140,9 +140,9 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     solver = await spawnSolver(configFile, env, logs);
     const end = await prosecution;
     // The game can end on chain a moment before the solver logs its last move.
-    await solver.waitForLog((l) => l.msg === 'dispute move' && l.move === 'open', 30_000, 'the opening move');
+    await solver.waitForLog((l) => l.msg === 'dispute move' && l.move === 'openElement', 30_000, 'the opening move');
     const resumedMoves = logs.slice(restartedAt).filter((l) => l.msg === 'dispute move').map((l) => l.move);
-    assert.ok(resumedMoves.includes('postTrace') && resumedMoves.includes('open'), `the restarted node finished the game: ${resumedMoves.join(', ')}`);
+    assert.ok(resumedMoves.includes('postTrace') && resumedMoves.includes('openElement'), `the restarted node finished the game: ${resumedMoves.join(', ')}`);
     assert.equal(end, Stage.SolverWon);
     const d = await readDispute(clients, disputeId);
     assert.equal(d.stage, Stage.SolverWon);
