@@ -134,7 +134,7 @@ describe('every fraud kind, end to end with separate processes', () => {
       const vlogs = logs.get(verifierRole) ?? [];
       if (kind === 'withhold') {
         assert.ok(vlogs.some((l) => l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString()), 'the data was withheld');
-        assert.ok(vlogs.some((l) => l.msg === 'the solver ran out of time; ending the dispute'), 'won on time');
+        assert.ok(vlogs.some((l) => l.msg === 'the other side ran out of time; ending the dispute'), 'won on time');
       } else {
         // The fraud was found in the solver's own served data at the faked step, and judged on chain.
         const found = vlogs.find((l) => l.msg === 'invalid transition found in the solver\'s own data' && l.jobId === jobId.toString());
