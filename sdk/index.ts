@@ -52,6 +52,7 @@ export * from './chain/sender.ts';
 export * from './chain/client.ts';
 export * from './chain/market.ts';
 export * from './chain/checkpoints.ts';
+export * from './chain/scan.ts';
 export * from './submitter/progress.ts';
 export * from './submitter/dataset.ts';
 export * from './submitter/post.ts';

@@ -9,8 +9,8 @@
  */
 import type { Address } from 'viem';
 import {
-  createDisputePlayer, disputeGameAbi, pollLoop, readDispute, solverStrategy, Stage, STAGE_NAMES,
-  withRetry, type Clock, type Dispute, type Logger, type Service, type SolverData, type StageCode, type Strategy, type TxJournal, type WalletChainClient,
+  createDisputePlayer, disputeGameAbi, pollLoop, readDispute, scanLogs, solverStrategy, Stage, STAGE_NAMES, storeCursor,
+  type Clock, type Dispute, type Logger, type Service, type SolverData, type StageCode, type Strategy, type TxJournal, type WalletChainClient,
 } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
 import { toTokens, type SolverMetrics } from './metrics.ts';
@@ -52,26 +52,24 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
 
-  const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => withRetry(fn, { ...client.retry, signal, action });
-  const read = (id: bigint, signal: AbortSignal): Promise<Dispute> => rpc('getDispute', () => readDispute(clients, id), signal);
 
   async function discover(signal: AbortSignal): Promise<void> {
-    const head = await rpc('getBlockNumber', () => client.publicClient.getBlockNumber({ cacheTime: 0 }), signal);
-    const from = BigInt(db.store.getValue<string>('disputes.nextBlock') ?? options.fromBlock);
-    if (head < from) return;
-    const to = head - from > 5_000n ? from + 5_000n : head;
-    const events = await rpc('getLogs DisputeCreated', () => client.publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', fromBlock: from, toBlock: to }), signal);
-    for (const e of events) {
-      const { disputeId, jobId, challenger, interval } = e.args;
-      if (disputeId === undefined || jobId === undefined || challenger === undefined || interval === undefined) continue;
-      if (db.dispute(disputeId) !== undefined) continue;
-      const d = await read(disputeId, signal);
-      if (d.solver.toLowerCase() !== me) continue;
-      db.addDispute({ dispute_id: disputeId.toString(), job_id: jobId.toString(), interval, challenger });
-      metrics.disputesOpen.inc();
-      log.warn('dispute opened against us', { disputeId, jobId, interval, challenger });
-    }
-    db.store.setValue('disputes.nextBlock', (to + 1n).toString());
+    await scanLogs({
+      publicClient: client.publicClient, cursor: storeCursor(db.store, 'disputes.nextBlock'), start: options.fromBlock, signal,
+      read: (fromBlock, toBlock) => client.publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', fromBlock, toBlock }),
+      handle: async (events) => {
+        for (const e of events) {
+          const { disputeId, jobId, challenger, interval } = e.args;
+          if (disputeId === undefined || jobId === undefined || challenger === undefined || interval === undefined) continue;
+          if (db.dispute(disputeId) !== undefined) continue;
+          const d = await readDispute(clients, disputeId);
+          if (d.solver.toLowerCase() !== me) continue;
+          db.addDispute({ dispute_id: disputeId.toString(), job_id: jobId.toString(), interval, challenger });
+          metrics.disputesOpen.inc();
+          log.warn('dispute opened against us', { disputeId, jobId, interval, challenger });
+        }
+      },
+    });
   }
 
   async function finish(disputeId: bigint, d: Dispute, signal: AbortSignal): Promise<void> {
@@ -85,10 +83,10 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
       (won ? log.info.bind(log) : log.error.bind(log))(`dispute ${state}`, { disputeId, jobId: d.jobId, stage: STAGE_NAMES[stage] });
     }
     if (!won) return;
-    if (db.addEarning({ key: `bond:${disputeId}`, kind: 'bond', token: await rpc('bondToken', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }), signal), amount: d.bond.toString(), tx: null })) {
+    if (db.addEarning({ key: `bond:${disputeId}`, kind: 'bond', token: await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }), amount: d.bond.toString(), tx: null })) {
       metrics.earned.inc(toTokens(d.bond), { kind: 'bond' });
     }
-    const credit = () => rpc('creditOf', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [client.signer.address] }), signal);
+    const credit = () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [client.signer.address] });
     if ((await credit()) === 0n) return;
     await journal.once({
       action: 'withdraw-bond', jobId: d.jobId, index: Number(disputeId),

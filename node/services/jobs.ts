@@ -8,8 +8,8 @@
 import type { Address, Hex } from 'viem';
 import { erc20Abi } from 'viem';
 import {
-  cidToBytes, decodeJobSpec, disputeGameAbi, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError, withRetry,
-  buildGraph, pollLoop, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
+  cidToBytes, decodeJobSpec, disputeGameAbi, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError,
+  buildGraph, pollLoop, scanLogs, storeCursor, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
   type Service, type TxJournal, type WalletChainClient, type BackendName,
 } from '../../sdk/index.ts';
 import type { JobRow, SolverDb } from '../db.ts';
@@ -59,15 +59,14 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
   let trainingSlots = options.maxConcurrentJobs;
   const slotWaiters: (() => void)[] = [];
 
-  const rpc = <T>(action: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => withRetry(fn, { ...client.retry, signal, action });
-  const chainTime = async (signal: AbortSignal): Promise<number> => Number((await rpc('getBlock', () => client.publicClient.getBlock({ blockTag: 'latest' }), signal)).timestamp);
+  const chainTime = async (): Promise<number> => Number((await client.publicClient.getBlock({ blockTag: 'latest' })).timestamp);
   /**
    * The root committed on chain for checkpoint `index`, or undefined while it is not committed.
    * Asked before every commit: the count alone answers the usual "not yet"; only a checkpoint
    * already committed (a resume, a race) costs reading the logs.
    */
   const checkpointRoot = async (jobId: bigint, index: number, signal: AbortSignal): Promise<Hex | undefined> => {
-    const [, committed] = await rpc('checkpointChain', () => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'checkpointChain', args: [jobId] }), signal);
+    const [, committed] = await client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'checkpointChain', args: [jobId] });
     if (committed <= index) return undefined;
     return (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[index]?.stateRoot;
   };
@@ -92,16 +91,16 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
   // ---- discovery ----------------------------------------------------------------------------
 
   async function discover(signal: AbortSignal): Promise<void> {
-    const head = await rpc('getBlockNumber', () => client.publicClient.getBlockNumber({ cacheTime: 0 }), signal);
-    const from = BigInt(db.store.getValue<string>('discovery.nextBlock') ?? options.fromBlock ?? client.deployment.deployedAt);
-    if (head < from) return;
-    const to = head - from > 5_000n ? from + 5_000n : head;
-    const events = await rpc('getLogs JobPosted', () => client.publicClient.getContractEvents({ address: market, abi: jobMarketAbi, eventName: 'JobPosted', fromBlock: from, toBlock: to }), signal);
-    for (const e of events) {
-      const jobId = e.args.jobId;
-      if (jobId !== undefined && db.addJob(jobId)) log.info('job discovered', { jobId, source: 'chain', block: e.blockNumber });
-    }
-    db.store.setValue('discovery.nextBlock', (to + 1n).toString());
+    await scanLogs({
+      publicClient: client.publicClient, cursor: storeCursor(db.store, 'discovery.nextBlock'), start: BigInt(options.fromBlock ?? client.deployment.deployedAt), signal,
+      read: (fromBlock, toBlock) => client.publicClient.getContractEvents({ address: market, abi: jobMarketAbi, eventName: 'JobPosted', fromBlock, toBlock }),
+      handle: (events) => {
+        for (const e of events) {
+          const jobId = e.args.jobId;
+          if (jobId !== undefined && db.addJob(jobId)) log.info('job discovered', { jobId, source: 'chain', block: e.blockNumber });
+        }
+      },
+    });
   }
 
   async function evaluate(row: JobRow, signal: AbortSignal): Promise<void> {
@@ -127,10 +126,10 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       db.updateJob(jobId, { state: 'skipped', reason: 'spec.graphRoot is not the root of the graph it defines' });
       return;
     }
-    const free = await rpc('freeStakeOf', () => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] }), signal);
+    const free = await client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] });
     const game = client.deployment.contracts.DisputeGame.address;
-    const clockBudget = Number(await rpc('clockBudget', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }), signal));
-    const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(signal), policy: options.policy, backend: options.backend, me, clockBudget });
+    const clockBudget = Number(await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }));
+    const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(), policy: options.policy, backend: options.backend, me, clockBudget });
     db.updateJob(jobId, { spec_hash: job.specHash, spec: encodeJobSpec(spec), token: job.token, payment: job.payment.toString(), steps: spec.training.steps, checkpoints: job.checkpointCount });
     if (!decision.claim) {
       log.info('job not claimed', { jobId, reason: decision.reason });
@@ -227,7 +226,7 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       const job = await readJob(client, jobId, { signal });
       if (job.status === 'Slashed' || job.status === 'Expired') return 'lost';
       if (job.status === 'Finalized') break;
-      if (job.status === 'Submitted' && job.openDisputes === 0 && (await chainTime(signal)) > job.challengeDeadline) {
+      if (job.status === 'Submitted' && job.openDisputes === 0 && (await chainTime()) > job.challengeDeadline) {
         await journal.once({
           action: 'finalize', jobId,
           done: async (s) => (await readJob(client, jobId, { signal: s })).status === 'Finalized',
@@ -248,10 +247,10 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
   }
 
   async function withdrawCredit(token: Address, jobId: bigint, signal: AbortSignal): Promise<void> {
-    const credit = () => rpc('creditOf', () => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [me, token] }), signal);
+    const credit = () => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [me, token] });
     const before = await credit();
     if (before === 0n) return;
-    const balance = () => rpc('balanceOf', () => client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] }), signal);
+    const balance = () => client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
     const b0 = await balance();
     await journal.once({
       action: 'withdraw', jobId,

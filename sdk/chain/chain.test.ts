@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { encodeErrorResult, HttpRequestError } from 'viem';
 import { jobMarketAbi, stakingVaultAbi } from '../abi/index.ts';
 import { ChainError } from '../errors.ts';
 import { decodeRevert, describeRevert } from './revert.ts';
+import { createChainClient } from './client.ts';
+import type { Deployment } from './deployment.ts';
 import { isTransient, withRetry } from './retry.ts';
 
 const rpcError = (data: `0x${string}`) => Object.assign(new Error('execution reverted'), { cause: { code: 3, message: 'execution reverted', data } });
@@ -55,5 +59,37 @@ describe('withRetry', () => {
     const run = withRetry(() => Promise.reject(transient()), { baseDelayMs: 10_000, signal: controller.signal });
     controller.abort(new Error('stop'));
     await assert.rejects(run, /stop/);
+  });
+});
+
+describe('the chain client retries reads by one policy', () => {
+  it('a flaky RPC (two 503s, then answers) is retried inside the client, and an exhausted read is not retried again', async () => {
+    let calls = 0;
+    let down = 2;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        calls++;
+        if (down > 0) { down--; res.writeHead(503).end('overloaded'); return; }
+        const { id } = JSON.parse(body) as { id: number };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result: '0x7a69' }));
+      });
+    });
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const deployment = { chainId: 31337, deployedAt: 0, contracts: {} } as unknown as Deployment;
+      const client = await createChainClient({ rpcUrl: `http://127.0.0.1:${port}`, deployment, retry: { baseDelayMs: 1, random: () => 0, attempts: 3 } });
+      assert.equal(client.chainId, 31337);
+      assert.equal(calls, 3, 'two failures and the answer');
+      // Exhausted inside the client: a caller's own withRetry does not multiply the tries.
+      calls = 0;
+      down = 100;
+      await assert.rejects(withRetry(() => client.publicClient.getChainId(), { attempts: 5, baseDelayMs: 1 }), (e: unknown) => e instanceof ChainError && e.code === 'CHAIN_RPC_FAILED');
+      assert.equal(calls, 3);
+    } finally {
+      server.close();
+    }
   });
 });

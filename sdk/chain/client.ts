@@ -3,7 +3,7 @@
  * chain it is on, and (when it can write) a signer and the transaction sender of that signer.
  * Functions of the SDK take it first, as viem's actions take a client: `postJob(client, params)`.
  */
-import type { Address, PublicClient } from 'viem';
+import type { Address, PublicClient, Transport } from 'viem';
 import { createPublicClient, http } from 'viem';
 import { ChainError, KeyError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -69,13 +69,12 @@ export interface CreateChainClientParameters {
  */
 export async function createChainClient(params: CreateChainClientParameters): Promise<ChainClient> {
   const pollingIntervalMs = params.pollingIntervalMs ?? 1_000;
+  const retry = params.retry ?? {};
   let publicClient = params.publicClient;
   if (publicClient === undefined) {
     if (params.rpcUrl === undefined || params.rpcUrl === '') throw new ChainError('CHAIN_RPC_FAILED', 'no RPC: pass rpcUrl or publicClient');
-    // Retries are ours (withRetry), not the transport's, so there is one policy.
-    publicClient = createPublicClient({ transport: http(params.rpcUrl, { retryCount: 0, timeout: 30_000 }), pollingInterval: pollingIntervalMs });
+    publicClient = createPublicClient({ transport: retrying(http(params.rpcUrl, { retryCount: 0, timeout: 30_000 }), retry), pollingInterval: pollingIntervalMs });
   }
-  const retry = params.retry ?? {};
   const pc = publicClient;
   const chainId = await withRetry(() => pc.getChainId(), { ...retry, signal: params.signal, action: 'eth_chainId' });
   const deployment = params.deployment ?? (await loadDeployment(chainId, { dir: params.deploymentsDir, file: params.deploymentFile, signal: params.signal }));
@@ -90,6 +89,21 @@ export async function createChainClient(params: CreateChainClientParameters): Pr
     feeBumpAfterMs: params.feeBumpAfterMs, maxFeeBumps: params.maxFeeBumps,
   });
   return { chainId, publicClient, deployment, signer, sender, logger, retry, pollingIntervalMs };
+}
+
+/**
+ * The RPC transport under the SDK's one retry policy (withRetry: transient failures, backoff with
+ * jitter), so every read of every role is retried the same way. A raw transaction is not re-sent
+ * here: the TxSender re-broadcasts on its own terms (fee bumps, nonce checks).
+ */
+function retrying(transport: Transport, retry: RetryOptions): Transport {
+  return (config) => {
+    const inner = transport(config);
+    const request = ((args, options) => (args.method === 'eth_sendRawTransaction'
+      ? inner.request(args, options)
+      : withRetry(() => inner.request(args, options), { ...retry, action: args.method }))) as typeof inner.request;
+    return { ...inner, request };
+  };
 }
 
 /** Narrows a client to one that can send; throws KeyError SIGNER_INVALID for a read-only client. */

@@ -39,6 +39,8 @@ const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPI
 /** Whether `err` is worth retrying: a network or node-side hiccup, not a revert or a bad request. */
 export function isTransient(err: unknown): boolean {
   if (isRevert(err)) return false;
+  // Already retried to the end (by the chain client's transport): one policy, not retries of retries.
+  if (err instanceof ChainError && err.code === 'CHAIN_RPC_FAILED') return false;
   const seen = new Set<unknown>();
   let cur: unknown = err;
   while (typeof cur === 'object' && cur !== null && !seen.has(cur)) {

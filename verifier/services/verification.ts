@@ -15,6 +15,7 @@ import {
   fetchDataset,
   fetchJobSpec,
   getJobEvents,
+  scanLogs,
   jobMarketAbi,
   marketAddress,
   readJob,
@@ -141,21 +142,25 @@ export function createVerification(o: VerificationOptions): Verification {
         // The sample itself is private: only its size is logged.
         log.info('following job', { jobId, intervals: n, sampled: plan.q, limitedBy: plan.limitedBy, plannedCompute: plan.computeFraction, detection: plan.detection, fakeFraction: o.config.sampling.fakeFraction, targetReached: plan.targetReached });
       }
-      const head = await o.chain.publicClient.getBlockNumber({ cacheTime: 0 });
-      const from = BigInt(row.block_cursor);
-      if (head >= from) {
-        for (const e of await getJobEvents(o.chain, { jobId, fromBlock: from === 0n ? undefined : from, toBlock: head, signal })) {
-          if (e.name !== 'CheckpointCommitted') continue;
-          o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
-          // Checkpoint 0 is a function of the spec (§3.2): checked on every job, one root away.
-          if (e.args.index === 0 && e.args.stateRoot !== stateRoot(initialState((await job(jobId, signal)).spec))) {
-            log.warn('checkpoint 0 is not the spec\'s initial state', { jobId, committed: e.args.stateRoot });
-            o.db.addIntervals(jobId, [0]);
-            o.db.updateInterval(jobId, 0, { state: 'fault', fault_step: 0, fault: JSON.stringify({ kind: 'initial' }) });
+      // The job's own cursor ('0': never scanned, so from the deployment's block).
+      let cursor = row.block_cursor === '0' ? undefined : BigInt(row.block_cursor);
+      await scanLogs({
+        publicClient: o.chain.publicClient, start: BigInt(o.chain.deployment.deployedAt), maxRange: 100_000n, signal,
+        cursor: { get: () => cursor, set: (next) => { cursor = next; o.db.upsertJob(jobId, { block_cursor: next.toString() }); } },
+        read: (fromBlock, toBlock) => getJobEvents(o.chain, { jobId, fromBlock, toBlock, signal }),
+        handle: async (events) => {
+          for (const e of events) {
+            if (e.name !== 'CheckpointCommitted') continue;
+            o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
+            // Checkpoint 0 is a function of the spec (§3.2): checked on every job, one root away.
+            if (e.args.index === 0 && e.args.stateRoot !== stateRoot(initialState((await job(jobId, signal)).spec))) {
+              log.warn('checkpoint 0 is not the spec\'s initial state', { jobId, committed: e.args.stateRoot });
+              o.db.addIntervals(jobId, [0]);
+              o.db.updateInterval(jobId, 0, { state: 'fault', fault_step: 0, fault: JSON.stringify({ kind: 'initial' }) });
+            }
           }
-        }
-        o.db.upsertJob(jobId, { block_cursor: (head + 1n).toString() });
-      }
+        },
+      });
     }
   };
 
