@@ -69,7 +69,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
       const gameOnChain = config.chain.disputeGame ?? (await withRetry(() => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' }), { ...client.retry, action: 'disputeGame' }));
       const game = gameOnChain === zeroAddress ? undefined : (gameOnChain as Address);
       if (game === undefined) log.warn('the market has no dispute game: disputes cannot be opened or defended');
-      log.info('solver starting', { address: client.signer.address, chainId: client.chainId, market, disputeGame: game, dataDir: config.dataDir, backend: config.training.backend });
+      log.info('solver starting', { address: client.signer.address, chainId: client.chainId, market, disputeGame: game, dataDir: config.dataDir, backend: config.backend });
 
       const p2p = createP2PNode({
         account: components.account, chainId: client.chainId, market, directory: path.join(config.dataDir, 'p2p'),
@@ -77,7 +77,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
       });
       const hasher = createRootHasher({ threads: config.training.hashThreads });
       const journal = createTxJournal({ db, client, logger: log, metrics });
-      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.training.backend, fraud: config.fraud }, { db });
+      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.backend, fraud: config.fraud }, { db });
       let metricsServer: MetricsServer | undefined;
       const shared = { db, client, journal, workspaces, metrics, logger: log, clock };
       /** Starts one component and records it for stop(); on failure stops what runs and rethrows. */
@@ -103,7 +103,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
       });
       await launch('states', createStatesServer({ p2p, db, workspaces, logger: log, metrics }, config.fraud));
       await launch('jobs', createJobsService({
-        dataDir: config.dataDir, policy: config.policy, backend: config.training.backend, selfCheckEvery: config.training.selfCheckEvery,
+        dataDir: config.dataDir, policy: config.policy, backend: config.backend, selfCheckEvery: config.training.selfCheckEvery,
         fetchTimeoutMs: config.storage.fetchTimeoutMs, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: config.chain.fromBlock, fraud: config.fraud,
         maxConcurrentJobs: config.policy.maxConcurrentJobs,
       }, { ...shared, store, p2p, hasher, progress: components.progress }));

@@ -27,7 +27,7 @@ const submitter = privateKeyToAccount(devKey(1));
 
 function submit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, VERITRAIN_RPC: chain.rpcUrl, VERITRAIN_DEPLOYMENT: deploymentFile, VERITRAIN_PRIVATE_KEY: devKey(1) };
+    const env = { ...process.env, VERITRAIN_RPC_URL: chain.rpcUrl, VERITRAIN_DEPLOYMENT_FILE: deploymentFile, VERITRAIN_PRIVATE_KEY: devKey(1) };
     const child = spawn(process.execPath, [CLI, ...args, '--store-dir', path.join(dir, 'ipfs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -112,6 +112,6 @@ describe('veritrain-submit (child process, real chain and IPFS)', () => {
     assert.match(unknown.stderr, /999/);
     const noCommand = await submit('frobnicate');
     assert.equal(noCommand.code, 2);
-    assert.match(noCommand.stderr, /unknown command frobnicate/);
+    assert.match(noCommand.stderr, /unknown command `frobnicate`/);
   });
 });
