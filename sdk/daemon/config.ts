@@ -217,9 +217,15 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], sources: Rea
     const where = p === '' ? '(top level)' : p;
     const from = source === undefined ? '' : ` (from ${source})`;
     if (issue.code === 'unrecognized_keys' && keys !== undefined) {
-      return `${keys.map((k) => (p === '' ? k : `${p}.${k}`)).join(', ')}: unknown field${keys.length > 1 ? 's' : ''}${from}`;
+      const full = keys.map((k) => (p === '' ? k : `${p}.${k}`));
+      // The unknown key's own source (a file sets leaves), else the nearest parent's.
+      const own = [...new Set(full.map((f) => [...sources].find(([leaf]) => leaf === f || leaf.startsWith(`${f}.`))?.[1]).filter((x) => x !== undefined))];
+      const keyFrom = own.length > 0 ? ` (from ${own.join(', ')})` : from;
+      return `${full.join(', ')}: unknown field${keys.length > 1 ? 's' : ''}${keyFrom}`;
     }
-    return `${where}${from}: ${issue.message}`;
+    // A record's bad key: say what the key must be, not only that it is invalid.
+    const inner = issue.code === 'invalid_key' ? (issue as { issues?: readonly { message: string }[] }).issues?.[0]?.message : undefined;
+    return `${where}${from}: ${inner === undefined ? issue.message : `invalid key: ${inner}`}`;
   });
 }
 
