@@ -25,7 +25,8 @@ contentStoreSuite('embedded Helia', async () => {
   return store;
 });
 
-const kuboApi = process.env.VERITRAIN_KUBO_URL;
+// VERITRAIN_KUBO_API: the former name, so a CI that still sets it keeps running the Kubo suite.
+const kuboApi = process.env.VERITRAIN_KUBO_URL ?? process.env.VERITRAIN_KUBO_API;
 if (kuboApi !== undefined && kuboApi !== '') {
   contentStoreSuite(`Kubo at ${kuboApi}`, async () => {
     const store = createKuboStore({ url: kuboApi });
