@@ -3,19 +3,19 @@
  * `veritrain-solver`: the solver node's command line. `run` starts the daemon; the other commands
  * manage its key and stake, and read its state. docs/SOLVER.md is the operator guide.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { formatUnits, parseUnits, erc20Abi, type Address } from 'viem';
 // Narrow imports: `run` loads the daemon (tfjs, Helia, libp2p) when it starts; the other commands don't.
 import { disputeGameAbi, jobMarketAbi, stakingVaultAbi } from '../sdk/abi/index.ts';
 import { createChainClient, requireWallet, type WalletChainClient } from '../sdk/chain/client.ts';
 import { withRetry } from '../sdk/chain/retry.ts';
-import { EXIT, runCli, UsageError, type Command, type CommandContext, type OptionSpec } from '../sdk/daemon/cli.ts';
+import { configFileOf, configOption, EXIT, isMain, main, UsageError, type Command, type CommandContext, type EnvHelp, type OptionSpec } from '../sdk/daemon/cli.ts';
 import { journalRows } from '../sdk/daemon/journal.ts';
-import { createKeyFile, importKeyFile, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
+import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
 import { createProgressLine } from '../sdk/daemon/progress.ts';
 import { ConfigError } from '../sdk/errors.ts';
+import { envHelpOf } from '../sdk/daemon/config.ts';
 import { createJsonLogger, type Logger } from '../sdk/log.ts';
 import { dbFile, loadSolverConfig, nodeInfoFile, SOLVER_ENV, CONFIG_FILE_ENV, type SolverConfig } from './config.ts';
 import type { NodeInfo } from './daemon.ts';
@@ -23,13 +23,10 @@ import { openSolverDb } from './db.ts';
 
 const PROGRAM = 'veritrain-solver';
 
-const globalOptions: Record<string, OptionSpec> = {
-  config: { type: 'string', short: 'c', value: '<file>', description: `JSON config file (or ${CONFIG_FILE_ENV})` },
-};
+const globalOptions = configOption(CONFIG_FILE_ENV);
 
 async function config(ctx: CommandContext): Promise<SolverConfig> {
-  const file = typeof ctx.values.config === 'string' ? ctx.values.config : undefined;
-  return (await loadSolverConfig({ file, env: ctx.env, signal: ctx.signal })).config;
+  return (await loadSolverConfig({ file: configFileOf(ctx, CONFIG_FILE_ENV), env: ctx.env, signal: ctx.signal, onWarning: ctx.warn })).config;
 }
 
 const prompt = (ctx: CommandContext) => (process.stdin.isTTY ? { input: process.stdin, output: ctx.stderr } : undefined);
@@ -145,7 +142,7 @@ const keyCreate: Command = {
   summary: 'create a new key in an encrypted keystore file',
   args: '<file>',
   positionals: 1,
-  description: 'The password comes from VERITRAIN_KEYSTORE_PASSWORD(_FILE) or a hidden prompt. The file is never overwritten.',
+  description: `The password comes from ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a hidden prompt. The file is never overwritten.`,
   async run(ctx) {
     const { address, file } = await createKeyFile(ctx.positionals[0] as string, { env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
     ctx.out(`created ${file} for ${address}`);
@@ -271,22 +268,15 @@ const showConfig: Command = {
   },
 };
 
-const epilog = [
-  'environment:',
-  `  ${CONFIG_FILE_ENV.padEnd(34)} config file`,
-  ...SOLVER_ENV.map((b) => `  ${b.name.padEnd(34)} ${b.path}${b.description === undefined ? '' : `: ${b.description}`}`),
-  `  ${'VERITRAIN_PRIVATE_KEY'.padEnd(34)} raw key (development; overrides key.keystore)`,
-  `  ${'VERITRAIN_KEYSTORE_PASSWORD(_FILE)'.padEnd(34)} keystore password (or a file holding it)`,
-  '',
-  'exit codes: 0 ok, 1 failed, 2 usage, 3 configuration or key, 130 interrupted',
-].join('\n');
+/** Every variable the solver reads, for `--help`. */
+export const ENVIRONMENT: readonly EnvHelp[] = [
+  { name: CONFIG_FILE_ENV, description: 'config file (--config wins)' },
+  ...envHelpOf(SOLVER_ENV),
+  ...KEY_ENV_HELP,
+];
 
 export const COMMANDS: readonly Command[] = [run, status, keyCreate, keyImport, keyAddress, stake, unstakeRequest, unstakeWithdraw, withdraw, showConfig];
 
-const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  const code = await runCli({ program: PROGRAM, summary: 'Veritrain solver node: stake, claim, train, commit, defend, get paid.', commands: COMMANDS, argv: process.argv.slice(2), globalOptions, epilog });
-  process.exitCode = code;
-  // Stopped components may leave handles behind (sockets in TIME_WAIT, idle workers): do not hang on them.
-  setTimeout(() => { process.exit(code); }, 2_000).unref();
+if (isMain(import.meta.url)) {
+  await main({ program: PROGRAM, summary: 'Veritrain solver node: stake, claim, train, commit, defend, get paid. Operator guide: docs/SOLVER.md.', commands: COMMANDS, globalOptions, environment: ENVIRONMENT });
 }

@@ -72,7 +72,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
       const gameOnChain = config.chain.disputeGame ?? (await withRetry(() => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' }), { ...client.retry, action: 'disputeGame' }));
       const game = gameOnChain === zeroAddress ? undefined : (gameOnChain as Address);
       if (game === undefined) log.warn('the market has no dispute game: disputes cannot be opened or defended');
-      log.info('solver starting', { address: client.signer.address, chainId: client.chainId, market, disputeGame: game, dataDir: config.dataDir, backend: config.training.backend });
+      log.info('solver starting', { address: client.signer.address, chainId: client.chainId, market, disputeGame: game, dataDir: config.dataDir, backend: config.backend });
 
       const p2p = createP2PNode({
         account: components.account, chainId: client.chainId, market, directory: path.join(config.dataDir, 'p2p'),
@@ -83,7 +83,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
         store: db.store, publicClient: client.publicClient, sender: client.sender, logger: log, now: clock.now, pollingIntervalMs: client.pollingIntervalMs,
         onOutcome: (action, outcome) => { metrics.txs.inc(1, { action, outcome }); },
       });
-      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.training.backend, transitionFor: behaviour.transitionFor }, { db });
+      const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.backend, transitionFor: behaviour.transitionFor }, { db });
       let metricsServer: MetricsServer | undefined;
       const shared = { db, client, journal, workspaces, metrics, logger: log, clock };
       const honestStates = createStatesProvider({ db, workspaces, logger: log, metrics });
@@ -105,7 +105,7 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
         {
           name: 'jobs',
           create: () => createJobsService({
-            dataDir: config.dataDir, policy: config.policy, backend: config.training.backend, selfCheckEvery: config.training.selfCheckEvery,
+            dataDir: config.dataDir, policy: config.policy, backend: config.backend, selfCheckEvery: config.training.selfCheckEvery,
             fetchTimeoutMs: config.storage.fetchTimeoutMs, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: config.chain.fromBlock,
             maxConcurrentJobs: config.policy.maxConcurrentJobs,
           }, { ...shared, store, p2p, hasher, progress: components.progress }),

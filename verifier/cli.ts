@@ -1,55 +1,85 @@
 #!/usr/bin/env node
-// veritrain-verifier: the verifier daemon's command line (key, stake, run, report).
-import path from 'node:path';
+/**
+ * `veritrain-verifier`: the verifier daemon's command line. `run` starts the daemon; the other
+ * commands manage its key and bond allowance, and read its reports. docs/VERIFIER.md is the
+ * operator guide.
+ */
+import { existsSync } from 'node:fs';
 import { erc20Abi, formatUnits } from 'viem';
 // Narrow imports: `run` loads the daemon (tfjs, Helia, libp2p) when it starts; the other commands don't.
 import { disputeGameAbi, jobMarketAbi } from '../sdk/abi/index.ts';
 import { createChainClient, marketAddress, requireWallet } from '../sdk/chain/client.ts';
-import { EXIT, requireOption, runCli, stringOption, type Command, type CommandContext } from '../sdk/daemon/cli.ts';
-import { createKeyFile, importKeyFile, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
+import { configFileOf, configOption, EXIT, isMain, main, stringOption, UsageError, type Command, type CommandContext, type EnvHelp } from '../sdk/daemon/cli.ts';
+import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
+import { ConfigError } from '../sdk/errors.ts';
+import { envHelpOf } from '../sdk/daemon/config.ts';
 import { createJsonLogger } from '../sdk/log.ts';
-import { loadVerifierConfig, VERIFIER_ENV, type VerifierConfig } from './config.ts';
+import { CONFIG_FILE_ENV, dbFile, loadVerifierConfig, VERIFIER_ENV, type VerifierConfig } from './config.ts';
 import { formatReport, jobReport } from './core/report.ts';
 import { openVerifierDb } from './services/db.ts';
 
-const configOf = (ctx: CommandContext): Promise<VerifierConfig> => loadVerifierConfig({ file: stringOption(ctx, 'config') ?? ctx.env.VERITRAIN_VERIFIER_CONFIG, env: ctx.env, signal: ctx.signal });
-const prompt = { input: process.stdin, output: process.stderr };
+const PROGRAM = 'veritrain-verifier';
+
+async function configOf(ctx: CommandContext): Promise<VerifierConfig> {
+  return (await loadVerifierConfig({ file: configFileOf(ctx, CONFIG_FILE_ENV), env: ctx.env, signal: ctx.signal, onWarning: ctx.warn })).config;
+}
+
+const prompt = (ctx: CommandContext) => (process.stdin.isTTY ? { input: process.stdin, output: ctx.stderr } : undefined);
 
 const keyCreate: Command = {
   name: 'key create',
   summary: 'create a new key in an encrypted keystore file',
-  options: { keystore: { type: 'string', description: 'keystore file to write', value: '<file>' } },
+  args: '<file>',
+  positionals: 1,
+  description: `The password comes from ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a hidden prompt. The file is never overwritten.`,
   async run(ctx) {
-    const file = requireOption(ctx, 'keystore');
-    const { address } = await createKeyFile(file, { env: ctx.env, prompt, signal: ctx.signal });
-    ctx.out(`${address}  ${file}`);
+    const { address, file } = await createKeyFile(ctx.positionals[0] as string, { env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
+    ctx.out(`created ${file} for ${address}`);
     return EXIT.OK;
   },
 };
 
 const keyImport: Command = {
   name: 'key import',
-  summary: 'import the private key in VERITRAIN_PRIVATE_KEY (or typed at a prompt) into a keystore file',
-  options: { keystore: { type: 'string', description: 'keystore file to write', value: '<file>' } },
+  summary: `import a private key (from ${KEY_ENV.privateKey} or a hidden prompt) into an encrypted keystore file`,
+  args: '<file>',
+  positionals: 1,
   async run(ctx) {
-    const file = requireOption(ctx, 'keystore');
-    const { address } = await importKeyFile(file, { env: ctx.env, prompt, signal: ctx.signal });
-    ctx.out(`${address}  ${file}`);
+    const { address, file } = await importKeyFile(ctx.positionals[0] as string, { env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
+    ctx.out(`imported ${address} into ${file}`);
     return EXIT.OK;
   },
 };
 
 const keyAddress: Command = {
   name: 'key address',
-  summary: 'print the address of the configured keystore',
-  options: { keystore: { type: 'string', description: 'keystore file (default: key.keystore of the config)', value: '<file>' } },
+  summary: 'print the address of a keystore file (default: key.keystore of the config)',
+  args: '[file]',
+  positionals: [0, 1],
   async run(ctx) {
-    const file = stringOption(ctx, 'keystore') ?? (await configOf(ctx)).key.keystore;
-    if (file === undefined) throw new Error('no keystore: pass --keystore or set key.keystore');
+    const file = ctx.positionals[0] ?? (await configOf(ctx)).key.keystore;
+    if (file === undefined) throw new UsageError('no keystore: pass a file or set key.keystore');
     ctx.out(await keystoreAddress(file, ctx.signal));
     return EXIT.OK;
   },
 };
+
+/** A positive integer option, or its default. */
+function countOption(ctx: CommandContext, name: string, fallback: bigint): bigint {
+  const text = stringOption(ctx, name);
+  if (text === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`--${name} must be a positive integer, got ${text}`);
+  return BigInt(text);
+}
+
+/** A fraction in (0, 1], or its default. */
+function fractionOption(ctx: CommandContext, name: string, fallback: number): number {
+  const text = stringOption(ctx, name);
+  if (text === undefined) return fallback;
+  const f = Number(text);
+  if (text.trim() === '' || !(f > 0 && f <= 1)) throw new UsageError(`--${name} must be a fraction in (0, 1], got ${text}`);
+  return f;
+}
 
 const stake: Command = {
   name: 'stake',
@@ -61,15 +91,18 @@ const stake: Command = {
   },
   async run(ctx) {
     const config = await configOf(ctx);
-    const account = await loadAccount({ keystore: config.key.keystore, env: ctx.env, prompt, signal: ctx.signal });
-    const chain = requireWallet(await createChainClient({ rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile, signal: ctx.signal }), 'stake');
+    const bonds = countOption(ctx, 'bonds', 4n);
+    const account = await loadAccount({ keystore: config.key.keystore, env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
+    const chain = requireWallet(await createChainClient({
+      rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
+      pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs, signal: ctx.signal,
+    }), PROGRAM);
     const pc = chain.publicClient;
     const game = await pc.readContract({ address: marketAddress(chain), abi: jobMarketAbi, functionName: 'disputeGame' });
     const [token, bond] = await Promise.all([
       pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }),
       pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
     ]);
-    const bonds = BigInt(stringOption(ctx, 'bonds') ?? '4');
     const amount = bond * bonds;
     if (ctx.values.mint === true) {
       const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
@@ -78,14 +111,15 @@ const stake: Command = {
     await chain.sender.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [game, amount], signal: ctx.signal });
     const balance = await pc.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [account.address] });
     ctx.out(`account ${account.address}\nbond ${formatUnits(bond, 18)} per challenge; approved ${bonds} (${formatUnits(amount, 18)})\nbalance ${formatUnits(balance, 18)}`);
-    if (balance < bond) ctx.err('warning: the balance does not cover one bond');
+    if (balance < bond) ctx.warn('the balance does not cover one bond');
     return EXIT.OK;
   },
 };
 
 const run: Command = {
   name: 'run',
-  summary: 'run the verifier daemon until interrupted',
+  summary: 'run the verifier: follow jobs, sample and re-execute intervals, challenge fraud, collect rewards',
+  description: 'Runs until SIGINT or SIGTERM; a killed verifier resumes from its database and the chain.',
   async run(ctx) {
     const config = await configOf(ctx);
     const logger = createJsonLogger({ level: config.log.level });
@@ -110,10 +144,12 @@ const report: Command = {
   },
   async run(ctx) {
     const config = await configOf(ctx);
-    const db = await openVerifierDb(path.join(config.dataDir, 'verifier.db'));
+    const only = stringOption(ctx, 'job');
+    if (only !== undefined && !/^\d+$/.test(only)) throw new UsageError(`--job must be a job id, got ${only}`);
+    const f = fractionOption(ctx, 'fake-fraction', config.sampling.fakeFraction);
+    if (!existsSync(dbFile(config.dataDir))) throw new ConfigError(`no verifier database in ${config.dataDir}: the verifier never ran there (start it with \`${PROGRAM} run\`)`, { details: { dataDir: config.dataDir } });
+    const db = await openVerifierDb(dbFile(config.dataDir));
     try {
-      const only = stringOption(ctx, 'job');
-      const f = Number(stringOption(ctx, 'fake-fraction') ?? config.sampling.fakeFraction);
       for (const row of db.allJobs()) {
         if (only !== undefined && row.job_id !== only) continue;
         if (row.steps === null || row.k === null || row.intervals === null) continue;
@@ -131,12 +167,28 @@ const report: Command = {
   },
 };
 
-const code = await runCli({
-  program: 'veritrain-verifier',
-  summary: 'Veritrain verifier: samples checkpoint intervals, re-computes them, challenges provable fraud and collects rewards.',
-  commands: [keyCreate, keyImport, keyAddress, stake, run, report],
-  globalOptions: { config: { type: 'string', description: 'JSON config file (or VERITRAIN_VERIFIER_CONFIG)', value: '<file>' } },
-  epilog: `environment:\n${VERIFIER_ENV.map((b) => `  ${b.name.padEnd(32)} ${b.description ?? b.path}`).join('\n')}\n  VERITRAIN_PRIVATE_KEY            development only: a raw key instead of the keystore\n  VERITRAIN_KEYSTORE_PASSWORD      the keystore password (or VERITRAIN_KEYSTORE_PASSWORD_FILE)`,
-  argv: process.argv.slice(2),
-});
-process.exitCode = code;
+const showConfig: Command = {
+  name: 'config',
+  summary: 'print the effective configuration (file, environment and defaults merged)',
+  async run(ctx) {
+    ctx.out(JSON.stringify(await configOf(ctx), null, 2));
+    return EXIT.OK;
+  },
+};
+
+/** Every variable the verifier reads, for `--help`. */
+export const ENVIRONMENT: readonly EnvHelp[] = [
+  { name: CONFIG_FILE_ENV, description: 'config file (--config wins)' },
+  ...envHelpOf(VERIFIER_ENV),
+  ...KEY_ENV_HELP,
+];
+
+export const COMMANDS: readonly Command[] = [run, report, keyCreate, keyImport, keyAddress, stake, showConfig];
+
+if (isMain(import.meta.url)) {
+  await main({
+    program: PROGRAM,
+    summary: 'Veritrain verifier: samples checkpoint intervals, re-computes them, challenges provable fraud and collects rewards. Operator guide: docs/VERIFIER.md.',
+    commands: COMMANDS, globalOptions: configOption(CONFIG_FILE_ENV), environment: ENVIRONMENT,
+  });
+}

@@ -86,7 +86,7 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
     pollingIntervalMs: components.chain.pollingIntervalMs,
   });
   const disputes = createDisputeManager({
-    chain: components.chain, game, db, journal, logger: components.logger, clock, pollMs: config.disputes.pollMs,
+    chain: components.chain, game, db, journal, logger: components.logger, clock, pollMs: config.chain.pollingIntervalMs,
     chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
     checkpointsOf: (jobId, interval, signal) => verification.checkpointsOf(jobId, interval, signal),
     consistent: (jobId, from, to, signal) => verification.consistent(jobId, from, to, signal),
@@ -124,7 +124,7 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
         }
       });
       await disputes.resume((jobId) => verification.job(jobId, signal), signal);
-      if (options.loop !== false) loop = pollLoop((s) => verification.tick(s), { name: 'verification tick', intervalMs: config.jobs.pollMs, signal, clock, log });
+      if (options.loop !== false) loop = pollLoop((s) => verification.tick(s), { name: 'verification tick', intervalMs: config.chain.pollingIntervalMs, signal, clock, log });
       log.info('verifier started', { account: components.chain.signer.address, market, game, backend: config.backend, budget: config.sampling.budget, threshold: config.screen.threshold });
     },
     async stop() {
@@ -144,16 +144,16 @@ export async function startVerifierFromConfig(config: VerifierConfig, io: { env:
   const account = await loadAccount({ keystore: config.key.keystore, env: io.env, signal: io.signal });
   const chain = requireWallet(await createChainClient({
     rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
-    logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, signal: io.signal,
+    logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs, signal: io.signal,
   }), 'the verifier');
   const p2p = createP2PNode({ account, chainId: chain.chainId, market: marketAddress(chain), directory: config.dataDir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger });
   await p2p.start();
   const content: ContentStore = config.storage.kind === 'kubo'
-    ? createKuboStore({ url: config.storage.kuboUrl ?? 'http://127.0.0.1:5001' })
+    ? createKuboStore({ url: config.storage.kuboUrl })
     : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger });
   await content.start();
   const metrics = createMetricsRegistry({ prefix: 'veritrain_verifier_' });
-  const server = config.metrics.port === null ? undefined : await startMetricsServer({ registry: metrics, port: config.metrics.port });
+  const server = config.metrics.enabled ? await startMetricsServer({ registry: metrics, host: config.metrics.host, port: config.metrics.port, logger }) : undefined;
   const daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics });
   await daemon.start();
   return {

@@ -1,25 +1,27 @@
 #!/usr/bin/env node
 /**
- * veritrain-submit: the submitter CLI over the SDK (docs/SDK.md).
+ * veritrain-submit: the submitter CLI over the SDK (docs/SDK.md), on the CLI kit every Veritrain
+ * binary shares (sdk/daemon/cli.ts: help layout, errors, exit codes) and the same variables as the
+ * daemons (VERITRAIN_RPC_URL, VERITRAIN_DEPLOYMENT_FILE, VERITRAIN_KEYSTORE, VERITRAIN_KUBO_URL, …).
  *
  *   veritrain-submit post <spec.json> --dataset <file|mnist> --payment 100 --stake 10
  *   veritrain-submit status <jobId> | watch <jobId> | cancel <jobId> | download <jobId> --out ./model
  *   veritrain-submit estimate <spec.json> --payment 100 --stake 10
- *   veritrain-submit keystore new <file> | keystore import <file>
+ *   veritrain-submit key create <file> | key import <file> | key address [file]
  *
  * Results go to stdout (human text, or JSON with --json); progress lines go to stderr.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Address, Hex, LocalAccount } from 'viem';
+import type { Address, LocalAccount } from 'viem';
 import { erc20Abi, formatUnits, isAddress, parseUnits } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 // Narrow imports; the IPFS node, libp2p and the MNIST data load only in the commands that use them.
 import { createChainClient, type ChainClient, type WalletChainClient } from '../chain/client.ts';
-import { accountFromEnv, createKeystore, importKeystore, unlockKeystore } from '../chain/keystore.ts';
-import { VeritrainError } from '../errors.ts';
+import { accountFromEnv, unlockKeystore } from '../chain/keystore.ts';
+import { EXIT, isMain, main, stringOption, UsageError, type Command, type CommandContext, type EnvHelp, type OptionSpec } from '../daemon/cli.ts';
+import { DAEMON_ENV, KUBO_URL_ENV, readEnv } from '../daemon/config.ts';
+import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount, readPassword } from '../daemon/keys.ts';
 import { completeSpec } from '../graph/complete.ts';
 import { recordBytes, type JobSpecInput } from '../spec/job-spec.ts';
 import type { P2PNode } from '../p2p/node.ts';
@@ -29,138 +31,111 @@ import { cancelJob, describeJobEvent, getJob, watchJob } from '../submitter/job.
 import { estimateCost, postJob } from '../submitter/post.ts';
 import type { Progress } from '../submitter/progress.ts';
 
-const USAGE = `veritrain-submit <command> [options]
+const PROGRAM = 'veritrain-submit';
+const DEFAULT_RPC_URL = 'http://127.0.0.1:8545';
 
-Commands:
-  post <spec.json>        upload the spec (and dataset) and post the job with its payment in escrow
-  status <jobId>          show a job: status, deadlines, checkpoints, disputes
-  watch <jobId>           follow a job's events until it settles (Ctrl-C stops)
-  cancel <jobId>          cancel an unclaimed job and withdraw the refund
-  download <jobId>        fetch the final checkpoint, verify it against the chain, export a tfjs model
-  estimate <spec.json>    gas, fees and compute of a job
-  keystore new|import <file>   create an encrypted keystore (import reads the key from --key-env)
+/** The shared variables this CLI reads (same names as the daemons'). */
+const ENV = {
+  rpcUrl: binding('chain.rpcUrl'),
+  deploymentFile: binding('chain.deploymentFile'),
+  keystore: binding('key.keystore'),
+  kuboUrl: KUBO_URL_ENV,
+} as const;
 
-Common options:
-  --rpc <url>             JSON-RPC endpoint (env VERITRAIN_RPC; default http://127.0.0.1:8545)
-  --deployment <file>     deployment file (default deployments/<chainId>.json)
-  --keystore <file>       sign with an encrypted keystore (password: env VERITRAIN_KEYSTORE_PASSWORD, or prompted)
-  --key-env <VAR>         sign with the private key in this env variable (default VERITRAIN_PRIVATE_KEY)
-  --ipfs <url>            use a Kubo node's RPC API instead of the embedded IPFS node
-  --store-dir <dir>       embedded IPFS node directory (default .veritrain/submitter-ipfs)
-  --bootstrap <multiaddr> put the embedded node online, connected to this peer (repeatable)
-  --json                  machine-readable output on stdout
-  --quiet                 no progress lines
-  --timeout <seconds>     give up after this long (default 600; watch: none)
-  -h, --help              help for a command
-
-Run 'veritrain-submit <command> --help' for the options of a command.`;
-
-const HELP: Record<string, string> = {
-  post: `veritrain-submit post <spec.json> --payment <tokens> --stake <tokens> [options]
-
-  <spec.json> is a job spec (docs/PROTOCOL.md §2.6, sdk/spec/example-spec.ts). Missing graphRoot is filled in.
-  --dataset <file|mnist>   upload this dataset (records back to back) and fill data.root, data.cid,
-                           data.recordCount; 'mnist' uses the bundled MNIST digits (last 1000 held out)
-  --payment <tokens>       escrowed payment, in whole tokens (decimals read from the token)
-  --stake <tokens>         stake the solver must lock
-  --token <address>        payment token (default: the deployment's first)
-  --claim-window <s>       seconds until the claim deadline (default 86400)
-  --training-duration <s>  seconds from claim to the training deadline (default 86400)
-  --challenge-window <s>   seconds for disputes after submission (default: the market minimum)
-  --mint                   development chains: mint the payment with the TestToken first`,
-  status: 'veritrain-submit status <jobId> [--json]\n\n  Stored status, time-derived views (finalizable, expirable), checkpoints with CIDs, disputes.',
-  watch: 'veritrain-submit watch <jobId> [--json] [--from-block <n>] [--confirmations <n>]\n\n  Prints each event of the job, past then live, and exits when it settles (Cancelled, Finalized, Expired, Slashed).',
-  cancel: 'veritrain-submit cancel <jobId> [--no-withdraw]\n\n  Cancels an Open job (submitter only) and withdraws the refunded payment unless --no-withdraw.',
-  download: `veritrain-submit download <jobId> --out <dir> [--require-finalized]
-
-  Fetches the spec and the final checkpoint from IPFS, checks the checkpoint against the state root
-  stored on-chain, and writes a tfjs LayersModel (model.json + weights.bin) to <dir>.`,
-  estimate: 'veritrain-submit estimate <spec.json> --payment <tokens> --stake <tokens>\n\n  Gas and fees for the submitter and the solver at the current gas price, and the training compute.',
-  keystore: `veritrain-submit keystore new <file>
-veritrain-submit keystore import <file> [--key-env VAR]
-
-  Writes an encrypted keystore (scrypt + AES-256-GCM, mode 0600). The password comes from
-  VERITRAIN_KEYSTORE_PASSWORD or is prompted for. Files are never overwritten.`,
-};
-
-const OPTIONS = {
-  rpc: { type: 'string' }, deployment: { type: 'string' }, keystore: { type: 'string' }, 'key-env': { type: 'string' },
-  ipfs: { type: 'string' }, 'store-dir': { type: 'string' }, bootstrap: { type: 'string', multiple: true },
-  json: { type: 'boolean' }, quiet: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  dataset: { type: 'string' }, payment: { type: 'string' }, stake: { type: 'string' }, token: { type: 'string' },
-  'claim-window': { type: 'string' }, 'training-duration': { type: 'string' }, 'challenge-window': { type: 'string' }, mint: { type: 'boolean' },
-  'from-block': { type: 'string' }, confirmations: { type: 'string' }, 'no-withdraw': { type: 'boolean' }, out: { type: 'string' },
-  'require-finalized': { type: 'boolean' },
-} as const satisfies ParseArgsConfig['options'];
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-class UsageError extends Error {
-  override name = 'UsageError';
+function binding(configPath: string): { readonly name: string; readonly deprecated: readonly string[] } {
+  const b = DAEMON_ENV.find((e) => e.path === configPath);
+  if (b === undefined) throw new Error(`no variable for ${configPath}`);
+  return { name: b.name, deprecated: b.deprecated ?? [] };
 }
 
-const stdout = (line: string): void => { process.stdout.write(`${line}\n`); };
+// Option groups: each command takes the ones it uses, and its --help lists exactly those.
+const chainOptions: Record<string, OptionSpec> = {
+  rpc: { type: 'string', value: '<url>', description: `JSON-RPC endpoint (or ${ENV.rpcUrl.name}; default ${DEFAULT_RPC_URL})` },
+  deployment: { type: 'string', value: '<file>', description: `deployment file (or ${ENV.deploymentFile.name}; default: deployments/<chainId>.json)` },
+  confirmations: { type: 'string', value: '<n>', description: 'blocks a transaction needs before it counts (default 1)' },
+};
+const signerOptions: Record<string, OptionSpec> = {
+  keystore: { type: 'string', value: '<file>', description: `sign with an encrypted keystore (or ${ENV.keystore.name}; password: ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a prompt)` },
+  'key-env': { type: 'string', value: '<VAR>', description: `sign with the private key in this variable (default ${KEY_ENV.privateKey})` },
+};
+const storeOptions: Record<string, OptionSpec> = {
+  ipfs: { type: 'string', value: '<url>', description: `use a Kubo node's RPC API instead of the embedded IPFS node (or ${ENV.kuboUrl.name})` },
+  'store-dir': { type: 'string', value: '<dir>', description: 'embedded IPFS node directory (default .veritrain/submitter-ipfs)' },
+  bootstrap: { type: 'string', multiple: true, value: '<multiaddr>', description: 'put the embedded node online, connected to this peer (repeatable)' },
+};
+const jsonOption: Record<string, OptionSpec> = { json: { type: 'boolean', description: 'machine-readable output on stdout (errors as one JSON line on stderr)' } };
+const quietOption: Record<string, OptionSpec> = { quiet: { type: 'boolean', description: 'no progress lines' } };
+const timeoutOption = (fallback: string): Record<string, OptionSpec> => ({ timeout: { type: 'string', value: '<seconds>', description: `give up after this long (default: ${fallback})` } });
+const amountOptions: Record<string, OptionSpec> = {
+  payment: { type: 'string', value: '<tokens>', description: 'escrowed payment, in whole tokens (decimals read from the token)' },
+  stake: { type: 'string', value: '<tokens>', description: 'stake the solver must lock' },
+};
+
 const json = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 
-function progressPrinter(quiet: boolean): (p: Progress) => void {
+function progressPrinter(ctx: CommandContext): (p: Progress) => void {
+  const quiet = ctx.values.quiet === true;
   const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
   return (p) => {
     if (quiet) return;
     const amount = p.total !== undefined && p.done !== undefined ? (p.total > 4096 ? ` ${mib(p.done)}/${mib(p.total)} MiB` : ` ${p.done}/${p.total}`) : '';
-    process.stderr.write(`[${p.phase}]${amount}${p.ref === undefined ? '' : ` ${p.ref}`}\n`);
+    ctx.err(`[${p.phase}]${amount}${p.ref === undefined ? '' : ` ${p.ref}`}`);
   };
 }
 
 function int(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
   return n;
 }
 
-function jobIdArg(positionals: readonly string[]): bigint {
-  const raw = positionals[1];
+function jobIdArg(ctx: CommandContext): bigint {
+  const raw = ctx.positionals[0];
   if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError('expected a job id (a positive integer)');
   return BigInt(raw);
 }
 
-async function readPassword(prompt: string): Promise<string> {
-  const fromEnv = process.env.VERITRAIN_KEYSTORE_PASSWORD;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (!process.stdin.isTTY) throw new UsageError('set VERITRAIN_KEYSTORE_PASSWORD (no terminal to prompt on)');
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  process.stderr.write(prompt);
-  // Mute the echo: the password is never shown or logged.
-  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
-  const answer = await new Promise<string>((resolve) => { rl.question('', resolve); });
-  rl.close();
-  process.stderr.write('\n');
-  return answer;
+/** A shared variable, by its name or a deprecated one (with a warning). */
+function envOf(ctx: CommandContext, v: { readonly name: string; readonly deprecated: readonly string[] }): string | undefined {
+  const warnings: string[] = [];
+  const found = readEnv(ctx.env, v.name, v.deprecated, warnings);
+  for (const w of warnings) ctx.warn(w);
+  return found === undefined || found.value === '' ? undefined : found.value;
 }
 
-async function account(values: Values, required: boolean): Promise<LocalAccount | undefined> {
-  const keystore = values.keystore ?? process.env.VERITRAIN_KEYSTORE;
-  if (keystore !== undefined && keystore !== '') return unlockKeystore(keystore, await readPassword(`password for ${keystore}: `));
-  const variable = values['key-env'] ?? 'VERITRAIN_PRIVATE_KEY';
-  if (!required && (process.env[variable] ?? '') === '') return undefined;
-  return accountFromEnv(variable);
+const prompt = (ctx: CommandContext) => (process.stdin.isTTY ? { input: process.stdin, output: ctx.stderr } : undefined);
+
+/**
+ * The signer: `--keystore` when given; otherwise the raw key in `--key-env` (default
+ * VERITRAIN_PRIVATE_KEY) or, without one, the keystore in VERITRAIN_KEYSTORE: the daemons' order.
+ */
+async function account(ctx: CommandContext, required: boolean): Promise<LocalAccount | undefined> {
+  const flag = stringOption(ctx, 'keystore');
+  if (flag !== undefined) return unlockKeystore(flag, await readPassword({ env: ctx.env, prompt: prompt(ctx), signal: ctx.signal }, `password for ${flag}: `), { signal: ctx.signal });
+  const keyVar = stringOption(ctx, 'key-env') ?? KEY_ENV.privateKey;
+  const keystore = envOf(ctx, ENV.keystore);
+  if (!required && (ctx.env[keyVar] ?? '') === '' && keystore === undefined) return undefined;
+  if (stringOption(ctx, 'key-env') !== undefined && (ctx.env[keyVar] ?? '') === '') return accountFromEnv(keyVar, ctx.env);
+  return loadAccount({ keystore, privateKeyEnv: keyVar, env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
 }
 
-async function client(values: Values, signer: LocalAccount | undefined, signal: AbortSignal): Promise<ChainClient> {
-  const rpcUrl = values.rpc ?? process.env.VERITRAIN_RPC ?? 'http://127.0.0.1:8545';
-  return createChainClient({ rpcUrl, signer, deploymentFile: values.deployment ?? process.env.VERITRAIN_DEPLOYMENT, signal, confirmations: int(values.confirmations, 'confirmations') });
+async function client(ctx: CommandContext, signer: LocalAccount | undefined, signal: AbortSignal): Promise<ChainClient> {
+  const rpcUrl = stringOption(ctx, 'rpc') ?? envOf(ctx, ENV.rpcUrl) ?? DEFAULT_RPC_URL;
+  return createChainClient({ rpcUrl, signer, deploymentFile: stringOption(ctx, 'deployment') ?? envOf(ctx, ENV.deploymentFile), signal, confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations') });
 }
 
 /** The content store, and the libp2p node when the store is online (--bootstrap), which also gossips the job. */
-async function openStore(values: Values, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
-  if (values.ipfs !== undefined) {
+async function openStore(ctx: CommandContext, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
+  const kubo = stringOption(ctx, 'ipfs') ?? envOf(ctx, ENV.kuboUrl);
+  if (kubo !== undefined) {
     const { createKuboStore } = await import('../storage/kubo.ts');
-    const store = createKuboStore({ url: values.ipfs });
+    const store = createKuboStore({ url: kubo });
     await store.start();
     return { store, close: () => store.stop() };
   }
-  const directory = values['store-dir'] ?? path.join('.veritrain', 'submitter-ipfs');
-  const bootstrap = values.bootstrap ?? [];
+  const directory = stringOption(ctx, 'store-dir') ?? path.join('.veritrain', 'submitter-ipfs');
+  const bootstrap = (ctx.values.bootstrap as string[] | undefined) ?? [];
   const { createHeliaStore } = await import('../storage/helia.ts');
   if (bootstrap.length === 0) {
     const store = createHeliaStore({ directory });
@@ -194,29 +169,50 @@ async function readSpec(file: string | undefined): Promise<JobSpecInput> {
   }
 }
 
-async function cmdPost(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const signer = await account(values, true);
-  const c = await client(values, signer, signal);
-  const onProgress = progressPrinter(values.quiet === true);
-  const input = await readSpec(positionals[1]);
-  const token = (values.token ?? c.deployment.paymentTokens[0]) as Address | undefined;
+/**
+ * Runs `body` under the command's `--timeout` (seconds; `fallback` when not given, none when
+ * undefined). A timeout is a failure (exit 1), not an interruption.
+ */
+async function withTimeout(ctx: CommandContext, fallback: number | undefined, body: (signal: AbortSignal) => Promise<void>): Promise<number> {
+  const seconds = int(stringOption(ctx, 'timeout'), 'timeout') ?? fallback;
+  if (seconds === undefined) {
+    await body(ctx.signal);
+    return EXIT.OK;
+  }
+  const timer = AbortSignal.timeout(seconds * 1000);
+  try {
+    await body(AbortSignal.any([ctx.signal, timer]));
+  } catch (err) {
+    if (timer.aborted && !ctx.signal.aborted) throw new Error(`timed out after ${seconds} s (raise --timeout)`, { cause: err });
+    throw err;
+  }
+  return EXIT.OK;
+}
+
+async function cmdPost(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const signer = await account(ctx, true);
+  const c = await client(ctx, signer, signal);
+  const onProgress = progressPrinter(ctx);
+  const input = await readSpec(ctx.positionals[0]);
+  const token = (stringOption(ctx, 'token') ?? c.deployment.paymentTokens[0]) as Address | undefined;
   if (token === undefined || !isAddress(token)) throw new UsageError('--token must be an address');
-  const payment = await tokenUnits(c, token, values.payment, 'payment');
-  const stake = await tokenUnits(c, c.deployment.stakeToken, values.stake, 'stake');
-  const { store, p2p, close } = await openStore(values, signer, c);
+  const payment = await tokenUnits(c, token, stringOption(ctx, 'payment'), 'payment');
+  const stake = await tokenUnits(c, c.deployment.stakeToken, stringOption(ctx, 'stake'), 'stake');
+  const { store, p2p, close } = await openStore(ctx, signer, c);
   try {
     let spec: JobSpecInput = input;
-    if (values.dataset !== undefined) {
+    const datasetFile = stringOption(ctx, 'dataset');
+    if (datasetFile !== undefined) {
       const probe = completeSpec({ ...input, data: { ...input.data } });
-      const mnist = values.dataset === 'mnist' ? await import('../data/mnist.ts') : undefined;
-      const records = mnist !== undefined ? mnist.splitMnist(mnist.loadMnist(), 1000).train.records : new Uint8Array(await readFile(values.dataset));
+      const mnist = datasetFile === 'mnist' ? await import('../data/mnist.ts') : undefined;
+      const records = mnist !== undefined ? mnist.splitMnist(mnist.loadMnist(), 1000).train.records : new Uint8Array(await readFile(datasetFile));
       const size = mnist !== undefined ? mnist.MNIST_RECORD_BYTES : recordBytes(probe);
       const dataset = await createDataset(store, { records, recordBytes: size, signal, onProgress });
       spec = { ...input, data: { ...input.data, root: dataset.root, cid: dataset.cid, recordCount: dataset.recordCount } };
     }
     const { graphRoot: _ignored, ...withoutRoot } = spec;
     const complete = completeSpec(withoutRoot);
-    if (values.mint === true) {
+    if (ctx.values.mint === true) {
       const wallet = c as WalletChainClient;
       const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
       onProgress({ phase: 'mint' });
@@ -224,143 +220,231 @@ async function cmdPost(values: Values, positionals: string[], signal: AbortSigna
     }
     const posted = await postJob(c, {
       spec: complete, store, payment, solverStake: stake, token, signal, onProgress,
-      claimWindow: int(values['claim-window'], 'claim-window'), trainingDuration: int(values['training-duration'], 'training-duration'),
-      challengeWindow: int(values['challenge-window'], 'challenge-window'), announce: p2p,
+      claimWindow: int(stringOption(ctx, 'claim-window'), 'claim-window'), trainingDuration: int(stringOption(ctx, 'training-duration'), 'training-duration'),
+      challengeWindow: int(stringOption(ctx, 'challenge-window'), 'challenge-window'), announce: p2p,
     });
-    if (values.json === true) stdout(json({ ...posted, spec: complete }));
+    if (ctx.values.json === true) ctx.out(json({ ...posted, spec: complete }));
     else {
-      stdout(`posted job ${posted.jobId}`);
-      stdout(`  spec      ${posted.specCid} (specHash ${posted.specHash})`);
-      stdout(`  dataset   ${complete.data.cid} (${complete.data.recordCount} records, root ${complete.data.root})`);
-      stdout(`  payment   ${values.payment ?? ''} tokens escrowed in tx ${posted.txHash}`);
-      stdout(`  claim by  ${new Date(posted.claimDeadline * 1000).toISOString()}`);
-      if (posted.announcedTo !== undefined) stdout(`  gossiped  to ${posted.announcedTo} peer(s)`);
+      ctx.out(`posted job ${posted.jobId}`);
+      ctx.out(`  spec      ${posted.specCid} (specHash ${posted.specHash})`);
+      ctx.out(`  dataset   ${complete.data.cid} (${complete.data.recordCount} records, root ${complete.data.root})`);
+      ctx.out(`  payment   ${stringOption(ctx, 'payment') ?? ''} tokens escrowed in tx ${posted.txHash}`);
+      ctx.out(`  claim by  ${new Date(posted.claimDeadline * 1000).toISOString()}`);
+      if (posted.announcedTo !== undefined) ctx.out(`  gossiped  to ${posted.announcedTo} peer(s)`);
     }
   } finally {
     await close();
   }
 }
 
-async function cmdStatus(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const c = await client(values, undefined, signal);
-  const job = await getJob(c, { jobId: jobIdArg(positionals), signal });
-  if (values.json === true) { const { events: _e, ...rest } = job; stdout(json(rest)); return; }
+async function cmdStatus(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const c = await client(ctx, undefined, signal);
+  const job = await getJob(c, { jobId: jobIdArg(ctx), signal });
+  if (ctx.values.json === true) { const { events: _e, ...rest } = job; ctx.out(json(rest)); return; }
   const t = (s: number): string => (s === 0 ? '-' : new Date(s * 1000).toISOString());
   const derived = job.finalizable ? ' (finalizable now)' : job.expirable ? ' (expirable now: the solver missed its deadline)' : '';
-  stdout(`job ${job.jobId}: ${job.status}${derived}`);
-  stdout(`  submitter          ${job.submitter}`);
-  stdout(`  solver             ${/^0x0+$/.test(job.solver) ? '-' : job.solver}`);
-  stdout(`  spec               ${job.specCid}`);
-  stdout(`  payment / stake    ${formatUnits(job.payment, 18)} / ${formatUnits(job.solverStake, 18)} (token ${job.token})`);
-  stdout(`  claim deadline     ${t(job.claimDeadline)}`);
-  stdout(`  training deadline  ${t(job.trainingDeadline)}`);
-  stdout(`  challenge deadline ${t(job.challengeDeadline)}`);
-  stdout(`  checkpoints        ${job.checkpoints.length}/${job.checkpointCount + 1}`);
-  for (const cp of job.checkpoints) stdout(`    #${cp.index} ${cp.stateRoot} ${cp.cid}`);
-  stdout(`  disputes           ${job.disputes.open} open, ${job.disputes.opened} opened`);
+  ctx.out(`job ${job.jobId}: ${job.status}${derived}`);
+  ctx.out(`  submitter          ${job.submitter}`);
+  ctx.out(`  solver             ${/^0x0+$/.test(job.solver) ? '-' : job.solver}`);
+  ctx.out(`  spec               ${job.specCid}`);
+  ctx.out(`  payment / stake    ${formatUnits(job.payment, 18)} / ${formatUnits(job.solverStake, 18)} (token ${job.token})`);
+  ctx.out(`  claim deadline     ${t(job.claimDeadline)}`);
+  ctx.out(`  training deadline  ${t(job.trainingDeadline)}`);
+  ctx.out(`  challenge deadline ${t(job.challengeDeadline)}`);
+  ctx.out(`  checkpoints        ${job.checkpoints.length}/${job.checkpointCount + 1}`);
+  for (const cp of job.checkpoints) ctx.out(`    #${cp.index} ${cp.stateRoot} ${cp.cid}`);
+  ctx.out(`  disputes           ${job.disputes.open} open, ${job.disputes.opened} opened`);
 }
 
-async function cmdWatch(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const c = await client(values, undefined, signal);
-  const jobId = jobIdArg(positionals);
-  const from = values['from-block'];
-  if (values.quiet !== true) process.stderr.write(`[watch] job ${jobId} on chain ${c.chainId}; Ctrl-C to stop\n`);
-  for await (const event of watchJob(c, { jobId, signal, ...(from === undefined ? {} : { fromBlock: BigInt(from) }), confirmations: int(values.confirmations, 'confirmations') })) {
-    if (values.json === true) stdout(JSON.stringify({ ...event, summary: describeJobEvent(event) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-    else stdout(`block ${event.blockNumber}: ${describeJobEvent(event)}`);
+async function cmdWatch(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const c = await client(ctx, undefined, signal);
+  const jobId = jobIdArg(ctx);
+  const from = stringOption(ctx, 'from-block');
+  if (from !== undefined && !/^\d+$/.test(from)) throw new UsageError('--from-block must be a block number');
+  if (ctx.values.quiet !== true) ctx.err(`[watch] job ${jobId} on chain ${c.chainId}; Ctrl-C to stop`);
+  for await (const event of watchJob(c, { jobId, signal, ...(from === undefined ? {} : { fromBlock: BigInt(from) }), confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations') })) {
+    if (ctx.values.json === true) ctx.out(JSON.stringify({ ...event, summary: describeJobEvent(event) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    else ctx.out(`block ${event.blockNumber}: ${describeJobEvent(event)}`);
   }
 }
 
-async function cmdCancel(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const signer = await account(values, true);
-  const c = await client(values, signer, signal);
-  const result = await cancelJob(c, { jobId: jobIdArg(positionals), withdraw: values['no-withdraw'] !== true, signal, onProgress: progressPrinter(values.quiet === true) });
-  if (values.json === true) stdout(json(result));
-  else stdout(`cancelled job ${positionals[1] ?? ''} in tx ${result.txHash}${result.withdrawTxHash === undefined ? '' : `; withdrew ${formatUnits(result.withdrawn, 18)} tokens in tx ${result.withdrawTxHash}`}`);
+async function cmdCancel(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const signer = await account(ctx, true);
+  const c = await client(ctx, signer, signal);
+  const result = await cancelJob(c, { jobId: jobIdArg(ctx), withdraw: ctx.values['no-withdraw'] !== true, signal, onProgress: progressPrinter(ctx) });
+  if (ctx.values.json === true) ctx.out(json(result));
+  else ctx.out(`cancelled job ${ctx.positionals[0] ?? ''} in tx ${result.txHash}${result.withdrawTxHash === undefined ? '' : `; withdrew ${formatUnits(result.withdrawn, 18)} tokens in tx ${result.withdrawTxHash}`}`);
 }
 
-async function cmdDownload(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const out = values.out;
+async function cmdDownload(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const out = stringOption(ctx, 'out');
   if (out === undefined) throw new UsageError('--out <dir> is required');
-  const c = await client(values, undefined, signal);
-  const { store, close } = await openStore(values, await account(values, false), c);
+  const c = await client(ctx, undefined, signal);
+  const { store, close } = await openStore(ctx, await account(ctx, false), c);
   try {
     const { downloadModel } = await import('../submitter/model.ts');
-    const result = await downloadModel(c, { jobId: jobIdArg(positionals), store, directory: out, requireFinalized: values['require-finalized'] === true, signal, onProgress: progressPrinter(values.quiet === true) });
+    const result = await downloadModel(c, { jobId: jobIdArg(ctx), store, directory: out, requireFinalized: ctx.values['require-finalized'] === true, signal, onProgress: progressPrinter(ctx) });
     const summary = { jobId: result.job.jobId, status: result.job.status, finalized: result.finalized, stateRoot: result.stateRoot, cid: result.cid, files: result.files };
-    if (values.json === true) stdout(json(summary));
+    if (ctx.values.json === true) ctx.out(json(summary));
     else {
-      stdout(`job ${summary.jobId} (${summary.status}): final checkpoint ${result.cid} matches the on-chain root ${result.stateRoot}`);
-      stdout(`  model written to ${result.files?.modelJson ?? ''} and ${result.files?.weights ?? ''}`);
-      if (!result.finalized) stdout('  note: the job is not finalized yet; a dispute could still prove this checkpoint fraudulent');
+      ctx.out(`job ${summary.jobId} (${summary.status}): final checkpoint ${result.cid} matches the on-chain root ${result.stateRoot}`);
+      ctx.out(`  model written to ${result.files?.modelJson ?? ''} and ${result.files?.weights ?? ''}`);
+      if (!result.finalized) ctx.out('  note: the job is not finalized yet; a dispute could still prove this checkpoint fraudulent');
     }
   } finally {
     await close();
   }
 }
 
-async function cmdEstimate(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const c = await client(values, undefined, signal);
-  const input = await readSpec(positionals[1]);
+async function cmdEstimate(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const c = await client(ctx, undefined, signal);
+  const input = await readSpec(ctx.positionals[0]);
   const { graphRoot: _ignored, ...withoutRoot } = input;
   const token = c.deployment.paymentTokens[0] ?? c.deployment.stakeToken;
-  const cost = await estimateCost(c, { spec: completeSpec(withoutRoot), payment: await tokenUnits(c, token, values.payment, 'payment'), solverStake: await tokenUnits(c, c.deployment.stakeToken, values.stake, 'stake'), signal });
-  if (values.json === true) { stdout(json(cost)); return; }
-  stdout(`submitter: ${cost.submitter.gas} gas ≈ ${formatUnits(cost.submitter.fee, 18)} ETH, plus ${formatUnits(cost.payment, 18)} tokens escrowed`);
-  stdout(`solver:    ${cost.solver.gas} gas ≈ ${formatUnits(cost.solver.fee, 18)} ETH for ${cost.solver.checkpoints} checkpoints, ${formatUnits(cost.solverStake, 18)} tokens staked`);
-  stdout(`compute:   ${(cost.compute.totalFlops / 1e9).toFixed(1)} GFLOP (${cost.compute.parameters} parameters, ${(cost.compute.checkpointBytes / 2 ** 20).toFixed(2)} MiB per checkpoint)`);
+  const cost = await estimateCost(c, { spec: completeSpec(withoutRoot), payment: await tokenUnits(c, token, stringOption(ctx, 'payment'), 'payment'), solverStake: await tokenUnits(c, c.deployment.stakeToken, stringOption(ctx, 'stake'), 'stake'), signal });
+  if (ctx.values.json === true) { ctx.out(json(cost)); return; }
+  ctx.out(`submitter: ${cost.submitter.gas} gas ≈ ${formatUnits(cost.submitter.fee, 18)} ETH, plus ${formatUnits(cost.payment, 18)} tokens escrowed`);
+  ctx.out(`solver:    ${cost.solver.gas} gas ≈ ${formatUnits(cost.solver.fee, 18)} ETH for ${cost.solver.checkpoints} checkpoints, ${formatUnits(cost.solverStake, 18)} tokens staked`);
+  ctx.out(`compute:   ${(cost.compute.totalFlops / 1e9).toFixed(1)} GFLOP (${cost.compute.parameters} parameters, ${(cost.compute.checkpointBytes / 2 ** 20).toFixed(2)} MiB per checkpoint)`);
 }
 
-async function cmdKeystore(values: Values, positionals: string[], signal: AbortSignal): Promise<void> {
-  const [, action, file] = positionals;
-  if ((action !== 'new' && action !== 'import') || file === undefined) throw new UsageError('usage: keystore new|import <file>');
-  const password = await readPassword(`new password for ${file}: `);
-  const result = action === 'new'
-    ? await createKeystore(file, password, { signal })
-    : await importKeystore(file, (process.env[values['key-env'] ?? 'VERITRAIN_PRIVATE_KEY'] ?? '') as Hex, password, { signal });
-  if (values.json === true) stdout(json(result));
-  else stdout(`wrote ${result.file} for ${result.address}`);
-}
-
-const COMMANDS: Record<string, (values: Values, positionals: string[], signal: AbortSignal) => Promise<void>> = {
-  post: cmdPost, status: cmdStatus, watch: cmdWatch, cancel: cmdCancel, download: cmdDownload, estimate: cmdEstimate, keystore: cmdKeystore,
+const post: Command = {
+  name: 'post',
+  summary: 'upload the spec (and dataset) and post the job with its payment in escrow',
+  args: '<spec.json>',
+  positionals: 1,
+  description: '<spec.json> is a job spec (docs/PROTOCOL.md §2.6, sdk/spec/example-spec.ts). A missing graphRoot is filled in.',
+  options: {
+    dataset: { type: 'string', value: '<file|mnist>', description: "upload this dataset (records back to back) and fill data.root, data.cid, data.recordCount; 'mnist': the bundled MNIST digits (last 1000 held out)" },
+    ...amountOptions,
+    token: { type: 'string', value: '<address>', description: "payment token (default: the deployment's first)" },
+    'claim-window': { type: 'string', value: '<s>', description: 'seconds until the claim deadline (default 86400)' },
+    'training-duration': { type: 'string', value: '<s>', description: 'seconds from claim to the training deadline (default 86400)' },
+    'challenge-window': { type: 'string', value: '<s>', description: 'seconds for disputes after submission (default: the market minimum)' },
+    mint: { type: 'boolean', description: 'development chains: mint the payment with the TestToken first' },
+    ...chainOptions, ...signerOptions, ...storeOptions, ...jsonOption, ...quietOption, ...timeoutOption('600'),
+  },
+  run: (ctx) => withTimeout(ctx, 600, (signal) => cmdPost(ctx, signal)),
 };
 
-async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const command = positionals[0];
-  if (command === undefined || command === 'help') { stdout(USAGE); return command === undefined && values.help !== true ? 2 : 0; }
-  const run = COMMANDS[command];
-  if (run === undefined) { process.stderr.write(`error: unknown command ${command}\n\n${USAGE}\n`); return 2; }
-  if (values.help === true) { stdout(HELP[command] ?? USAGE); return 0; }
+const status: Command = {
+  name: 'status',
+  summary: 'show a job: status, deadlines, checkpoints, disputes',
+  args: '<jobId>',
+  positionals: 1,
+  description: 'Stored status, time-derived views (finalizable, expirable), checkpoints with CIDs, disputes.',
+  options: { ...chainOptions, ...jsonOption, ...timeoutOption('600') },
+  run: (ctx) => withTimeout(ctx, 600, (signal) => cmdStatus(ctx, signal)),
+};
 
-  const controller = new AbortController();
-  const onSigint = (): void => { controller.abort(new Error('interrupted')); };
-  process.once('SIGINT', onSigint);
-  const timeoutS = int(values.timeout, 'timeout') ?? (command === 'watch' ? undefined : 600);
-  const signal = timeoutS === undefined ? controller.signal : AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutS * 1000)]);
-  try {
-    await run(values, positionals, signal);
-    return 0;
-  } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`error: ${err.message}\n\nRun 'veritrain-submit ${command} --help'.\n`); return 2; }
-    if (signal.aborted) { process.stderr.write(`stopped: ${signal.reason instanceof Error ? signal.reason.message : 'timed out'}\n`); return 130; }
-    if (err instanceof VeritrainError) {
-      if (values.json === true) process.stderr.write(`${json({ error: { name: err.name, code: err.code, message: err.message } })}\n`);
-      else process.stderr.write(`error: ${err.message} [${err.code}]\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+const watch: Command = {
+  name: 'watch',
+  summary: "follow a job's events until it settles (Ctrl-C stops)",
+  args: '<jobId>',
+  positionals: 1,
+  description: 'Prints each event of the job, past then live, and exits when it settles (Cancelled, Finalized, Expired, Slashed).',
+  options: { 'from-block': { type: 'string', value: '<n>', description: 'first block to read events from' }, ...chainOptions, ...jsonOption, ...quietOption, ...timeoutOption('none') },
+  run: (ctx) => withTimeout(ctx, undefined, (signal) => cmdWatch(ctx, signal)),
+};
+
+const cancel: Command = {
+  name: 'cancel',
+  summary: 'cancel an unclaimed job and withdraw the refund',
+  args: '<jobId>',
+  positionals: 1,
+  description: 'Cancels an Open job (submitter only) and withdraws the refunded payment unless --no-withdraw.',
+  options: { 'no-withdraw': { type: 'boolean', description: 'leave the refund credited in the market' }, ...chainOptions, ...signerOptions, ...jsonOption, ...quietOption, ...timeoutOption('600') },
+  run: (ctx) => withTimeout(ctx, 600, (signal) => cmdCancel(ctx, signal)),
+};
+
+const download: Command = {
+  name: 'download',
+  summary: 'fetch the final checkpoint, verify it against the chain, export a tfjs model',
+  args: '<jobId>',
+  positionals: 1,
+  description: 'Fetches the spec and the final checkpoint from IPFS, checks the checkpoint against the state root stored on-chain, and writes a tfjs LayersModel (model.json + weights.bin) to --out.',
+  options: {
+    out: { type: 'string', value: '<dir>', description: 'directory to write the model to (required)' },
+    'require-finalized': { type: 'boolean', description: 'refuse a job that is not finalized yet' },
+    ...chainOptions, ...signerOptions, ...storeOptions, ...jsonOption, ...quietOption, ...timeoutOption('600'),
+  },
+  run: (ctx) => withTimeout(ctx, 600, (signal) => cmdDownload(ctx, signal)),
+};
+
+const estimate: Command = {
+  name: 'estimate',
+  summary: 'gas, fees and compute of a job',
+  args: '<spec.json>',
+  positionals: 1,
+  description: 'Gas and fees for the submitter and the solver at the current gas price, and the training compute.',
+  options: { ...amountOptions, ...chainOptions, ...jsonOption, ...timeoutOption('600') },
+  run: (ctx) => withTimeout(ctx, 600, (signal) => cmdEstimate(ctx, signal)),
+};
+
+const keyCreate: Command = {
+  name: 'key create',
+  summary: 'create a new key in an encrypted keystore file',
+  args: '<file>',
+  positionals: 1,
+  description: `scrypt + AES-256-GCM, mode 0600. The password comes from ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a hidden prompt. The file is never overwritten.`,
+  options: jsonOption,
+  async run(ctx) {
+    const result = await createKeyFile(ctx.positionals[0] as string, { env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
+    ctx.out(ctx.values.json === true ? json(result) : `created ${result.file} for ${result.address}`);
+    return EXIT.OK;
+  },
+};
+
+const keyImport: Command = {
+  name: 'key import',
+  summary: `import a private key (from ${KEY_ENV.privateKey}, --key-env or a hidden prompt) into an encrypted keystore file`,
+  args: '<file>',
+  positionals: 1,
+  options: { 'key-env': signerOptions['key-env'] as OptionSpec, ...jsonOption },
+  async run(ctx) {
+    const result = await importKeyFile(ctx.positionals[0] as string, { env: ctx.env, privateKeyEnv: stringOption(ctx, 'key-env'), prompt: prompt(ctx), signal: ctx.signal });
+    ctx.out(ctx.values.json === true ? json(result) : `imported ${result.address} into ${result.file}`);
+    return EXIT.OK;
+  },
+};
+
+const keyAddress: Command = {
+  name: 'key address',
+  summary: `print the address of a keystore file (default: ${ENV.keystore.name})`,
+  args: '[file]',
+  positionals: [0, 1],
+  async run(ctx) {
+    const file = ctx.positionals[0] ?? envOf(ctx, ENV.keystore);
+    if (file === undefined) throw new UsageError(`no keystore: pass a file or set ${ENV.keystore.name}`);
+    ctx.out(await keystoreAddress(file, ctx.signal));
+    return EXIT.OK;
+  },
+};
+
+/** `keystore new|import <file>`, the former names of `key create|import`: still run, with a warning. */
+const deprecatedAlias = (name: string, target: Command): Command => ({
+  ...target, name, summary: `deprecated: \`${target.name}\``, hidden: true,
+  run(ctx) {
+    ctx.warn(`\`${name}\` is deprecated: use \`${PROGRAM} ${target.name}\``);
+    return target.run(ctx);
+  },
+});
+
+export const COMMANDS: readonly Command[] = [
+  post, status, watch, cancel, download, estimate, keyCreate, keyImport, keyAddress,
+  deprecatedAlias('keystore new', keyCreate), deprecatedAlias('keystore import', keyImport),
+];
+
+/** Every variable the CLI reads, for `--help`. */
+export const ENVIRONMENT: readonly EnvHelp[] = [
+  { name: ENV.rpcUrl.name, description: `JSON-RPC endpoint (--rpc wins; default ${DEFAULT_RPC_URL})` },
+  { name: ENV.deploymentFile.name, description: 'deployment file (--deployment wins)' },
+  { name: 'VERITRAIN_DEPLOYMENTS', description: 'directory of <chainId>.json deployment files' },
+  { name: ENV.keystore.name, description: `encrypted keystore to sign with (--keystore wins; ${KEY_ENV.privateKey} overrides it)` },
+  { name: ENV.kuboUrl.name, description: 'Kubo RPC API instead of the embedded IPFS node (--ipfs wins)' },
+  ...KEY_ENV_HELP.map((e) => (e.name === KEY_ENV.privateKey ? { ...e, description: 'raw private key (development only; --key-env names another variable)' } : e)),
+];
+
+if (isMain(import.meta.url)) {
+  await main({ program: PROGRAM, summary: 'Veritrain submitter: post training jobs, follow them, download the verified model. Guide: docs/SDK.md.', commands: COMMANDS, environment: ENVIRONMENT });
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -16,10 +16,15 @@
  *   envBindings: [{ name: 'VERITRAIN_RPC_URL', path: 'chain.rpcUrl' }, { name: 'VERITRAIN_METRICS_PORT', path: 'metrics.port', type: 'number' }],
  * });
  * ```
+ *
+ * The sections both daemons have (`chain`, `key`, `p2p`, `backend`, `metrics`, `log`) are declared
+ * here once, with their defaults (DAEMON_DEFAULTS) and their variables (DAEMON_ENV), so the solver
+ * and the verifier read the same keys, under the same names, with the same validation.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type * as z from 'zod';
+import * as z from 'zod';
+import { BACKENDS } from '../engine/backend.ts';
 import { ConfigError } from '../errors.ts';
 
 /** How an environment variable's string becomes a config value. */
@@ -34,6 +39,17 @@ export interface EnvBinding {
   readonly type?: EnvValueType | undefined;
   /** One line for the operator guide and `--help`. */
   readonly description?: string | undefined;
+  /** Former names, still read (when `name` is unset) with a warning. */
+  readonly deprecated?: readonly string[] | undefined;
+}
+
+/** A config key that was renamed (`use`) or dropped; a file still holding it loads, with a warning. */
+export interface DeprecatedKey {
+  readonly path: string;
+  /** The key that replaces it: its value moves there unless that key is set too. */
+  readonly use?: string | undefined;
+  /** Why, when it is dropped. */
+  readonly note?: string | undefined;
 }
 
 export type PlainObject = { [key: string]: unknown };
@@ -48,6 +64,9 @@ export interface LoadConfigOptions<S extends z.ZodType> {
   readonly overrides?: PlainObject | undefined;
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   readonly envBindings?: readonly EnvBinding[] | undefined;
+  readonly deprecatedKeys?: readonly DeprecatedKey[] | undefined;
+  /** Called with each warning as it is found (before validation, so it shows with a failure too). */
+  readonly onWarning?: ((message: string) => void) | undefined;
   readonly cwd?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
@@ -58,6 +77,8 @@ export interface LoadedConfig<T> {
   readonly sources: ReadonlyMap<string, string>;
   /** The file read, absolute, when there was one. */
   readonly file: string | undefined;
+  /** Deprecated variables or keys that were read: the CLI prints them, `warning: …`. */
+  readonly warnings: readonly string[];
 }
 
 const isPlainObject = (v: unknown): v is PlainObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -83,6 +104,56 @@ export function setPath(obj: PlainObject, dotted: string, value: unknown): void 
     cur = cur[key] as PlainObject;
   }
   cur[keys[keys.length - 1] as string] = value;
+}
+
+/** The value at dotted path `a.b.c`, or undefined. */
+export function getPath(obj: PlainObject, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const key of dotted.split('.')) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function deletePath(obj: PlainObject, dotted: string): void {
+  const keys = dotted.split('.');
+  const parent = getPath(obj, keys.slice(0, -1).join('.'));
+  const target = keys.length === 1 ? obj : parent;
+  if (isPlainObject(target)) Reflect.deleteProperty(target, keys[keys.length - 1] as string);
+}
+
+/** Moves or drops deprecated keys of one layer (a file, the overrides) in place, with a warning each. */
+function applyDeprecatedKeys(layer: PlainObject, deprecated: readonly DeprecatedKey[], where: string, warnings: string[]): void {
+  for (const d of deprecated) {
+    const value = getPath(layer, d.path);
+    if (value === undefined) continue;
+    deletePath(layer, d.path);
+    if (d.use === undefined) {
+      warnings.push(`${d.path} (in ${where}) is no longer read${d.note === undefined ? '' : `: ${d.note}`}`);
+    } else if (getPath(layer, d.use) === undefined) {
+      setPath(layer, d.use, value);
+      warnings.push(`${d.path} (in ${where}) is deprecated: use ${d.use}`);
+    } else {
+      warnings.push(`${d.path} (in ${where}) is deprecated and ignored: ${d.use} is set too`);
+    }
+  }
+}
+
+/**
+ * A variable's value by its name, or by a deprecated name with a warning. CLIs that read a
+ * variable outside loadConfig (veritrain-submit) use it too, so every former name is honoured alike.
+ */
+export function readEnv(env: Readonly<Record<string, string | undefined>>, name: string, deprecated: readonly string[] = [], warnings?: string[]): { value: string; from: string } | undefined {
+  const value = env[name];
+  if (value !== undefined) return { value, from: name };
+  for (const old of deprecated) {
+    const v = env[old];
+    if (v === undefined) continue;
+    warnings?.push(`${old} is deprecated: use ${name}`);
+    return { value: v, from: old };
+  }
+  return undefined;
 }
 
 function leafPaths(obj: PlainObject, prefix = ''): string[] {
@@ -146,9 +217,15 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], sources: Rea
     const where = p === '' ? '(top level)' : p;
     const from = source === undefined ? '' : ` (from ${source})`;
     if (issue.code === 'unrecognized_keys' && keys !== undefined) {
-      return `${keys.map((k) => (p === '' ? k : `${p}.${k}`)).join(', ')}: unknown field${keys.length > 1 ? 's' : ''}${from}`;
+      const full = keys.map((k) => (p === '' ? k : `${p}.${k}`));
+      // The unknown key's own source (a file sets leaves), else the nearest parent's.
+      const own = [...new Set(full.map((f) => [...sources].find(([leaf]) => leaf === f || leaf.startsWith(`${f}.`))?.[1]).filter((x) => x !== undefined))];
+      const keyFrom = own.length > 0 ? ` (from ${own.join(', ')})` : from;
+      return `${full.join(', ')}: unknown field${keys.length > 1 ? 's' : ''}${keyFrom}`;
     }
-    return `${where}${from}: ${issue.message}`;
+    // A record's bad key: say what the key must be, not only that it is invalid.
+    const inner = issue.code === 'invalid_key' ? (issue as { issues?: readonly { message: string }[] }).issues?.[0]?.message : undefined;
+    return `${where}${from}: ${inner === undefined ? issue.message : `invalid key: ${inner}`}`;
   });
 }
 
@@ -158,29 +235,130 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], sources: Rea
  */
 export async function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): Promise<LoadedConfig<z.output<S>>> {
   const sources = new Map<string, string>();
+  const warnings: string[] = [];
+  const deprecatedKeys = options.deprecatedKeys ?? [];
   let merged: PlainObject = structuredClone(options.defaults);
   let file: string | undefined;
   if (options.file !== undefined && options.file !== '') {
     file = path.resolve(options.cwd ?? process.cwd(), options.file);
     const fromFile = await readConfigFile(file, options.signal);
+    applyDeprecatedKeys(fromFile, deprecatedKeys, path.basename(file), warnings);
     for (const p of leafPaths(fromFile)) sources.set(p, path.basename(file));
     merged = mergeConfig(merged, fromFile);
   }
   if (options.overrides !== undefined) {
-    for (const p of leafPaths(options.overrides)) sources.set(p, 'command line');
-    merged = mergeConfig(merged, options.overrides);
+    const overrides = structuredClone(options.overrides);
+    applyDeprecatedKeys(overrides, deprecatedKeys, 'command line', warnings);
+    for (const p of leafPaths(overrides)) sources.set(p, 'command line');
+    merged = mergeConfig(merged, overrides);
   }
   const env = options.env ?? {};
   for (const binding of options.envBindings ?? []) {
-    const raw = env[binding.name];
-    if (raw === undefined) continue;
-    setPath(merged, binding.path, parseEnvValue(binding, raw));
-    sources.set(binding.path, binding.name);
+    const found = readEnv(env, binding.name, binding.deprecated, warnings);
+    if (found === undefined) continue;
+    setPath(merged, binding.path, parseEnvValue({ ...binding, name: found.from }, found.value));
+    sources.set(binding.path, found.from);
   }
+  for (const w of warnings) options.onWarning?.(w);
   const result = options.schema.safeParse(merged);
   if (!result.success) {
     const issues = describeIssues(result.error.issues, sources);
     throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { details: { issues, ...(file === undefined ? {} : { file }) } });
   }
-  return { config: result.data, sources, file };
+  return { config: result.data, sources, file, warnings };
 }
+
+/**
+ * Makes the path fields of a loaded config absolute: relative to the config file when the value
+ * came from it, to the working directory otherwise (a variable, the defaults).
+ */
+export function resolveConfigPaths<T extends object>(loaded: LoadedConfig<T>, fields: readonly string[], cwd: string = process.cwd()): T {
+  const config = structuredClone(loaded.config) as T & PlainObject;
+  const file = loaded.file;
+  for (const field of fields) {
+    const value = getPath(config, field);
+    if (typeof value !== 'string') continue;
+    const fromFile = file !== undefined && loaded.sources.get(field) === path.basename(file);
+    setPath(config, field, path.resolve(fromFile ? path.dirname(file) : cwd, value));
+  }
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sections both daemons share.
+
+const multiaddr = z.string().startsWith('/', 'must be a multiaddr (/ip4/…)');
+
+/** A 0x-prefixed 20-byte address. */
+export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address');
+
+/** `chain`: the RPC endpoint, the deployment, and how often the chain is polled. */
+export const daemonChainSchema = z.strictObject({
+  rpcUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  /** Directory of deployments/<chainId>.json (default: $VERITRAIN_DEPLOYMENTS, then the repository's deployments/). */
+  deploymentsDir: z.string().min(1).optional(),
+  /** A deployment file to use instead of <deploymentsDir>/<chainId>.json. */
+  deploymentFile: z.string().min(1).optional(),
+  /** Blocks a transaction needs before it counts. */
+  confirmations: z.number().int().min(1).max(64),
+  /** Every chain poll of the daemon: events, receipts, its main loop, live disputes. */
+  pollingIntervalMs: z.number().int().min(10).max(600_000),
+  /** How long to wait for a transaction's receipt. */
+  receiptTimeoutMs: z.number().int().min(1_000),
+});
+
+/** `key`: the encrypted keystore (VERITRAIN_PRIVATE_KEY, a raw key for development, overrides it). */
+export const daemonKeySchema = z.strictObject({ keystore: z.string().min(1).optional() });
+
+/** `p2p`: libp2p listen addresses and the peers dialled at start. */
+export const daemonP2PSchema = z.strictObject({ listen: z.array(multiaddr), bootstrap: z.array(multiaddr) });
+
+/** `backend`: the tfjs backend the daemon trains or re-executes on. */
+export const backendSchema = z.enum(BACKENDS);
+
+/** `metrics`: the Prometheus endpoint (`/metrics`, `/healthz`). */
+export const metricsSchema = z.strictObject({
+  enabled: z.boolean(),
+  host: z.string().min(1),
+  /** 0: any free port (the daemon logs the URL). */
+  port: z.number().int().min(0).max(65_535),
+});
+
+export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+
+/** Defaults of the shared sections; `metricsPort` differs per daemon so both can run on one host. */
+export function daemonDefaults(options: { metricsPort: number }): PlainObject {
+  return {
+    chain: { rpcUrl: 'http://127.0.0.1:8545', confirmations: 1, pollingIntervalMs: 2_000, receiptTimeoutMs: 120_000 },
+    key: {},
+    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] },
+    backend: 'wasm',
+    metrics: { enabled: true, host: '127.0.0.1', port: options.metricsPort },
+    log: { level: 'info' },
+  };
+}
+
+/** Variables of the shared sections, the same in every binary. */
+export const DAEMON_ENV: readonly EnvBinding[] = [
+  { name: 'VERITRAIN_DATA_DIR', path: 'dataDir', description: 'data directory', deprecated: ['VERITRAIN_VERIFIER_DATA'] },
+  { name: 'VERITRAIN_RPC_URL', path: 'chain.rpcUrl', description: 'JSON-RPC endpoint', deprecated: ['VERITRAIN_RPC'] },
+  { name: 'VERITRAIN_DEPLOYMENTS', path: 'chain.deploymentsDir', description: 'directory of <chainId>.json deployment files' },
+  { name: 'VERITRAIN_DEPLOYMENT_FILE', path: 'chain.deploymentFile', description: 'deployment file (instead of the directory)', deprecated: ['VERITRAIN_DEPLOYMENT'] },
+  { name: 'VERITRAIN_POLL_MS', path: 'chain.pollingIntervalMs', type: 'number', description: 'chain polling interval, ms' },
+  { name: 'VERITRAIN_KEYSTORE', path: 'key.keystore', description: 'encrypted keystore file', deprecated: ['VERITRAIN_VERIFIER_KEYSTORE'] },
+  { name: 'VERITRAIN_LISTEN', path: 'p2p.listen', type: 'list', description: 'libp2p listen multiaddrs, comma-separated' },
+  { name: 'VERITRAIN_BOOTSTRAP', path: 'p2p.bootstrap', type: 'list', description: 'bootstrap multiaddrs, comma-separated' },
+  { name: 'VERITRAIN_BACKEND', path: 'backend', description: 'tfjs backend: cpu, wasm, tensorflow, webgpu' },
+  { name: 'VERITRAIN_METRICS', path: 'metrics.enabled', type: 'boolean', description: 'serve Prometheus metrics' },
+  { name: 'VERITRAIN_METRICS_HOST', path: 'metrics.host', description: 'metrics listen address' },
+  { name: 'VERITRAIN_METRICS_PORT', path: 'metrics.port', type: 'number', description: 'metrics port (0: any free port)' },
+  { name: 'VERITRAIN_LOG_LEVEL', path: 'log.level', description: 'debug, info, warn or error' },
+];
+
+/** Bindings as `--help` lists them: the name, then what it sets. */
+export function envHelpOf(bindings: readonly EnvBinding[]): { name: string; description: string }[] {
+  return bindings.map((b) => ({ name: b.name, description: `${b.description ?? b.path} (${b.path})` }));
+}
+
+/** The Kubo RPC API variable (the verifier's storage.kuboUrl, veritrain-submit's --ipfs). */
+export const KUBO_URL_ENV = { name: 'VERITRAIN_KUBO_URL', deprecated: ['VERITRAIN_KUBO_API'] } as const;

@@ -7,8 +7,8 @@ import { after, describe, it } from 'node:test';
 import * as z from 'zod';
 import { ConfigError, VeritrainError } from '../errors.ts';
 import { createJsonLogger } from '../log.ts';
-import { EXIT, runCli, type Command } from './cli.ts';
-import { loadConfig } from './config.ts';
+import { EXIT, runCli, UsageError, type Command } from './cli.ts';
+import { loadConfig, readEnv, resolveConfigPaths } from './config.ts';
 import { loadAccount } from './keys.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics.ts';
 import { createProgressLine, formatProgress } from './progress.ts';
@@ -53,6 +53,50 @@ describe('config', () => {
     });
     await assert.rejects(loadConfig({ schema, defaults, env: { X_POLL: 'soon' }, envBindings }), /X_POLL: must be a number/);
     await assert.rejects(loadConfig({ schema, defaults, file: path.join(path.dirname(file), 'missing.json') }), /does not exist/);
+  });
+});
+
+describe('config: deprecated names and paths', () => {
+  const bindings = [{ name: 'X_RPC_URL', path: 'chain.rpcUrl', deprecated: ['X_RPC'] }, { name: 'X_POLL', path: 'chain.pollingIntervalMs', type: 'number' as const }];
+
+  it('reads a deprecated variable with a warning, and the new name wins over it', async () => {
+    const warned: string[] = [];
+    const old = await loadConfig({ schema, defaults, env: { X_RPC: 'http://old:8545' }, envBindings: bindings, onWarning: (w) => warned.push(w) });
+    assert.equal(old.config.chain.rpcUrl, 'http://old:8545');
+    assert.equal(old.sources.get('chain.rpcUrl'), 'X_RPC');
+    assert.deepEqual(warned, ['X_RPC is deprecated: use X_RPC_URL']);
+    assert.deepEqual(old.warnings, warned);
+    const both = await loadConfig({ schema, defaults, env: { X_RPC: 'http://old:8545', X_RPC_URL: 'http://new:8545' }, envBindings: bindings });
+    assert.equal(both.config.chain.rpcUrl, 'http://new:8545');
+    assert.deepEqual(both.warnings, []);
+    // A bad value under the old name is reported under the name the user set.
+    await assert.rejects(loadConfig({ schema, defaults, env: { X_RPC: 'nope' }, envBindings: bindings }), /chain\.rpcUrl \(from X_RPC\)/);
+    assert.deepEqual(readEnv({ A: '' }, 'A', ['B']), { value: '', from: 'A' });
+    assert.equal(readEnv({}, 'A', ['B']), undefined);
+  });
+
+  it('moves a renamed key of a file, drops a removed one, and warns before validation fails', async () => {
+    const file = path.join(await temp(), 'old.json');
+    await writeFile(file, JSON.stringify({ chain: { pollMs: 70 }, p2p: { seeds: ['a'], bootstrap: 'oops' } }));
+    const deprecatedKeys = [{ path: 'chain.pollMs', use: 'chain.pollingIntervalMs' }, { path: 'p2p.seeds', note: 'use p2p.bootstrap' }];
+    const warned: string[] = [];
+    await assert.rejects(loadConfig({ schema, defaults, file, deprecatedKeys, onWarning: (w) => warned.push(w) }), /p2p\.bootstrap \(from old\.json\)/);
+    assert.deepEqual(warned, ['chain.pollMs (in old.json) is deprecated: use chain.pollingIntervalMs', 'p2p.seeds (in old.json) is no longer read: use p2p.bootstrap']);
+    await writeFile(file, JSON.stringify({ chain: { pollMs: 70 } }));
+    const { config, sources } = await loadConfig({ schema, defaults, file, deprecatedKeys });
+    assert.equal(config.chain.pollingIntervalMs, 70);
+    assert.equal(sources.get('chain.pollingIntervalMs'), 'old.json');
+    // Without the deprecation the old key is an unknown field, as any typo.
+    await assert.rejects(loadConfig({ schema, defaults, file }), /chain\.pollMs: unknown field \(from old\.json\)/);
+  });
+
+  it('resolves paths from the file against the file, others against the working directory', async () => {
+    const dir = await temp();
+    const file = path.join(dir, 'c.json');
+    const pathSchema = z.strictObject({ a: z.string(), b: z.string(), c: z.string().optional() });
+    await writeFile(file, JSON.stringify({ a: 'data' }));
+    const loaded = await loadConfig({ schema: pathSchema, defaults: { a: 'x', b: 'y' }, file, env: { B: 'from-env' }, envBindings: [{ name: 'B', path: 'b' }] });
+    assert.deepEqual(resolveConfigPaths(loaded, ['a', 'b', 'c'], '/work'), { a: path.join(dir, 'data'), b: path.resolve('/work', 'from-env') });
   });
 });
 
@@ -150,6 +194,36 @@ describe('cli', () => {
     const failed = await run(['fail', '--verbose'], commands);
     assert.equal(failed.code, EXIT.CONFIG);
     assert.match(failed.err, /error: bad thing \[CONFIG_INVALID\]\n {2}field: a/);
+  });
+
+  it('prints the version, group help, hidden aliases and errors the same way for every program', async () => {
+    const more: Command[] = [
+      ...commands,
+      { name: 'key old', summary: 'deprecated', hidden: true, run: (ctx) => { ctx.warn('`key old` is deprecated'); return Promise.resolve(0); } },
+      { name: 'usage', summary: 'throws a usage error', options: { json: { type: 'boolean', description: 'json' } }, run: () => Promise.reject(new UsageError('--thing is required')) },
+      { name: 'json', summary: 'fails with --json', options: { json: { type: 'boolean', description: 'json' } }, run: () => Promise.reject(new VeritrainError('JOB_NOT_FOUND', 'no job 9', { details: { jobId: '9' } })) },
+    ];
+    const version = await runCli({ program: 'vt', summary: 'test', commands: more, argv: ['--version'], version: '1.2.3', stdout: new PassThrough().on('data', (c: Buffer) => { assert.equal(c.toString(), 'vt 1.2.3\n'); }), stderr: new PassThrough(), env: {}, signal: new AbortController().signal });
+    assert.equal(version, EXIT.OK);
+    const top = await run(['--help'], more);
+    assert.match(top.out, /options:[\s\S]*-V, --version/);
+    assert.match(top.out, /exit codes: 0 ok, 1 failed, 2 usage, 3 configuration or key, 130 interrupted/);
+    assert.doesNotMatch(top.out, /key old/, 'hidden commands are not listed');
+    for (const argv of [['key', '--help'], ['help', 'key']]) {
+      const group = await run(argv, more);
+      assert.equal(group.code, EXIT.OK, argv.join(' '));
+      assert.match(group.out, /usage: vt key <command>[\s\S]*key create <file>\s+create a key/);
+    }
+    assert.equal((await run(['help', 'nope'], more)).code, EXIT.USAGE);
+    assert.deepEqual(await run(['key', 'old'], more), { code: EXIT.OK, out: '', err: 'warning: `key old` is deprecated\n' });
+    const usage = await run(['usage'], more);
+    assert.equal(usage.code, EXIT.USAGE);
+    assert.equal(usage.err, 'error: --thing is required\nrun `vt usage --help` for its usage\n');
+    const asJson = await run(['json', '--json'], more);
+    assert.equal(asJson.code, EXIT.FAILED);
+    assert.deepEqual(JSON.parse(asJson.err), { error: { name: 'VeritrainError', code: 'JOB_NOT_FOUND', message: 'no job 9', details: { jobId: '9' } } });
+    const plain = await run(['json'], more);
+    assert.equal(plain.err, 'error: no job 9 [JOB_NOT_FOUND]\n  (run with --verbose for details)\n');
   });
 });
 

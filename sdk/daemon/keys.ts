@@ -27,6 +27,13 @@ export const KEY_ENV = {
   passwordFile: 'VERITRAIN_KEYSTORE_PASSWORD_FILE',
 } as const;
 
+/** The key variables, for a program's `--help`. */
+export const KEY_ENV_HELP: readonly { readonly name: string; readonly description: string }[] = [
+  { name: KEY_ENV.privateKey, description: 'raw private key (development only; overrides key.keystore)' },
+  { name: KEY_ENV.password, description: 'keystore password' },
+  { name: KEY_ENV.passwordFile, description: 'file whose first line is the keystore password' },
+];
+
 export interface PasswordSource {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Variable names; default KEY_ENV. */

@@ -189,7 +189,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         p2p: { listen: [plan.listen], bootstrap: bootstrapFor(plan) },
         storage: { fetchTimeoutMs: 60_000 },
         policy: o.policy ?? {},
-        training: { backend: o.backend ?? 'wasm' },
+        backend: o.backend ?? 'wasm',
         metrics: { enabled: false },
         log: { level: 'info', progress: false },
         fraud: o.fraud ?? { kind: 'none', interval: 1 },
@@ -212,6 +212,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         chain: chainConfig(o.pollMs ?? 250),
         storage: options.kuboUrl === undefined ? { kind: 'helia' } : { kind: 'kubo', kuboUrl: options.kuboUrl },
         p2p: { listen: [plan.listen], bootstrap: bootstrapFor(plan), solverPeers: o.solverPeers ?? {} },
+        metrics: { enabled: false },
       });
       const daemon = spawn(plan.role, 'verifier', ['run', '--config', config], { VERITRAIN_PRIVATE_KEY: o.key });
       await daemon.waitFor((l) => l.msg === 'verifier started', 90_000, 'the verifier to start');

@@ -200,8 +200,8 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
         config: {
           sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
           screen: { mode: exact ? 'exact' : 'screen' },
-          disputes: { challengeWithheld: true, fetchTimeoutMs: 20_000, fetchAttempts: 2, pollMs: 250 },
-          jobs: { only: [], pollMs: 500 },
+          disputes: { challengeWithheld: true, fetchTimeoutMs: 20_000, fetchAttempts: 2 },
+          jobs: { only: [] },
         },
       }),
       devnet.startSolver(pHonest, { key: keys.honest, stake: '20', policy: { minPricePerStep: (payment / BigInt(steps) / 2n).toString() } }),

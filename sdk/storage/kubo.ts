@@ -16,7 +16,7 @@ import { boundAndVerify, deadline, toContentError } from './stream.ts';
 import { DEFAULT_STORE_LIMITS, type ContentStore, type StoreLimits } from './types.ts';
 
 export interface KuboStoreOptions {
-  /** The Kubo RPC API, e.g. http://127.0.0.1:5001 (VERITRAIN_KUBO_API). */
+  /** The Kubo RPC API, e.g. http://127.0.0.1:5001 (VERITRAIN_KUBO_URL). */
   readonly url: string;
   readonly logger?: Logger | undefined;
   readonly limits?: Partial<StoreLimits> | undefined;

@@ -68,8 +68,8 @@ before(async () => {
   const verifierConfig = (mode: 'screen' | 'exact', only: string[]) => ({
     sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
     screen: { mode },
-    disputes: { challengeWithheld: true, fetchTimeoutMs: 15_000, fetchAttempts: 2, pollMs: 250 },
-    jobs: { only, pollMs: 500 },
+    disputes: { challengeWithheld: true, fetchTimeoutMs: 15_000, fetchAttempts: 2 },
+    jobs: { only },
   });
   await Promise.all([
     devnet.startVerifier(pVerifier, { key: keys.verifier, solverPeers, config: verifierConfig('screen', KINDS.filter((k) => k !== 'withhold').map((k) => (jobOf.get(k) as bigint).toString())) }),

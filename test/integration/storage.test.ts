@@ -1,6 +1,6 @@
 /**
  * Storage: the ContentStore suite against the embedded Helia store (and Kubo when
- * VERITRAIN_KUBO_API is set), then Helia peers as separate processes on loopback: a checkpoint
+ * VERITRAIN_KUBO_URL is set), then Helia peers as separate processes on loopback: a checkpoint
  * added on one is fetched over bitswap by another and verified against its state root, and pinned
  * content survives a restart.
  */
@@ -25,7 +25,8 @@ contentStoreSuite('embedded Helia', async () => {
   return store;
 });
 
-const kuboApi = process.env.VERITRAIN_KUBO_API;
+// VERITRAIN_KUBO_API: the former name, so a CI that still sets it keeps running the Kubo suite.
+const kuboApi = process.env.VERITRAIN_KUBO_URL ?? process.env.VERITRAIN_KUBO_API;
 if (kuboApi !== undefined && kuboApi !== '') {
   contentStoreSuite(`Kubo at ${kuboApi}`, async () => {
     const store = createKuboStore({ url: kuboApi });
@@ -33,7 +34,7 @@ if (kuboApi !== undefined && kuboApi !== '') {
     return store;
   });
 } else {
-  it('ContentStore (Kubo): runs when VERITRAIN_KUBO_API names a Kubo RPC API', { skip: 'VERITRAIN_KUBO_API is not set' }, () => undefined);
+  it('ContentStore (Kubo): runs when VERITRAIN_KUBO_URL names a Kubo RPC API', { skip: 'VERITRAIN_KUBO_URL is not set' }, () => undefined);
 }
 
 const chain = { chainId: 31337, market: '0x00000000000000000000000000000000000000aa' as const };

@@ -26,9 +26,15 @@ let datasetFile: string;
 const submitter = privateKeyToAccount(devKey(1));
 
 function submit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return submitWith({ VERITRAIN_RPC_URL: chain.rpcUrl, VERITRAIN_DEPLOYMENT_FILE: deploymentFile }, ...args);
+}
+
+function submitWith(vars: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, VERITRAIN_RPC: chain.rpcUrl, VERITRAIN_DEPLOYMENT: deploymentFile, VERITRAIN_PRIVATE_KEY: devKey(1) };
-    const child = spawn(process.execPath, [CLI, ...args, '--store-dir', path.join(dir, 'ipfs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...vars, VERITRAIN_PRIVATE_KEY: devKey(1) };
+    // Only the commands that open the content store take --store-dir.
+    const store = args[0] === 'post' || args[0] === 'download' ? ['--store-dir', path.join(dir, 'ipfs')] : [];
+    const child = spawn(process.execPath, [CLI, ...args, ...store], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
@@ -83,6 +89,11 @@ describe('veritrain-submit (child process, real chain and IPFS)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`job ${jobId}: Open`));
     assert.match(r.stdout, /payment \/ stake\s+8 \/ 10/);
+    // The former variable names still work, with a warning naming the new one.
+    const old = await submitWith({ VERITRAIN_RPC: chain.rpcUrl, VERITRAIN_DEPLOYMENT: deploymentFile }, 'status', jobId.toString(), '--json');
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stderr, /warning: VERITRAIN_RPC is deprecated: use VERITRAIN_RPC_URL/);
+    assert.equal((JSON.parse(old.stdout) as { status: string }).status, 'Open');
   });
 
   it('cancels the unclaimed job and withdraws the refund', async () => {
@@ -110,8 +121,15 @@ describe('veritrain-submit (child process, real chain and IPFS)', () => {
     const unknown = await submit('status', '999');
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /999/);
+    const unknownJson = await submit('status', '999', '--json');
+    assert.equal(unknownJson.code, 1);
+    assert.match((JSON.parse(unknownJson.stderr) as { error: { message: string } }).error.message, /999/);
+    const help = await submit('status', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /usage: veritrain-submit status \[options\] <jobId>[\s\S]*--rpc <url>/);
+    assert.doesNotMatch(help.stdout, /--store-dir/, 'a command lists only the options it takes');
     const noCommand = await submit('frobnicate');
     assert.equal(noCommand.code, 2);
-    assert.match(noCommand.stderr, /unknown command frobnicate/);
+    assert.match(noCommand.stderr, /unknown command `frobnicate`/);
   });
 });

@@ -27,7 +27,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, step
 describe('verifier daemon', () => {
   it('never challenges an honest solver that trained on another backend (cpu solver, wasm verifier)', async () => {
     const { jobId } = await w.solverJob({ backend: 'cpu' });
-    const v = await w.verifier({ backend: 'wasm', config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    const v = await w.verifier({ backend: 'wasm', config: { jobs: { only: [jobId.toString()] } } });
     try {
       await until('both intervals screened', () => { const rows = v.daemon.db.intervals(jobId); return rows.length === 2 && rows.every((r) => r.state !== 'sampled'); }, () => v.daemon.tick());
       const rows = v.daemon.db.intervals(jobId);
@@ -49,7 +49,7 @@ describe('verifier daemon', () => {
     const { jobId, chain } = await w.solverJob({ startState: nanMomentumStart(initialState(w.spec)), transition: copyStateTransition });
     const defence = new AbortController();
     const defending = w.defend(jobId, chain, false, defence.signal);
-    const v = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    const v = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
     try {
       await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
       const [dispute] = v.daemon.db.disputes(jobId);
@@ -73,7 +73,7 @@ describe('verifier daemon', () => {
       const { jobId, chain, withhold } = await w.solverJob({ fraud });
       const defence = new AbortController();
       const defending = w.defend(jobId, chain, withhold, defence.signal);
-      const v = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+      const v = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
       const me = v.chain.signer.address;
       const balance = () => w.world.publicClient.readContract({ address: w.world.token.address, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
       const before = await balance();
@@ -116,7 +116,7 @@ describe('verifier daemon', () => {
     const lines: { msg: string; move?: string }[] = [];
     let failed = 0;
     const v = await w.verifier({
-      config: { jobs: { only: [jobId.toString()], pollMs: 50 } },
+      config: { jobs: { only: [jobId.toString()] } },
       logger: createJsonLogger({ write: (l) => { lines.push(JSON.parse(l) as { msg: string }); } }),
       // The first `point` fails as a dropped connection would, after the retries of the RPC layer.
       faultySender: (sender) => ({
@@ -143,7 +143,7 @@ describe('verifier daemon', () => {
     const { jobId, chain } = await w.solverJob({ fraud: 'wrong-lr' });
     const defence = new AbortController();
     const defending = w.defend(jobId, chain, false, defence.signal);
-    const first = await w.verifier({ config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+    const first = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
     const dataDir = first.dataDir;
     try {
       await until('a dispute opened', () => first.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null), () => first.daemon.tick());
@@ -152,7 +152,7 @@ describe('verifier daemon', () => {
       await first.stop();
       const stopped = await w.world.game.read.getDispute([disputeId]);
       assert.ok(stopped.stage < Stage.SolverWon, `the game was still running when the verifier stopped (stage ${stopped.stage})`);
-      const second = await w.verifier({ dataDir, config: { jobs: { only: [jobId.toString()], pollMs: 50 } } });
+      const second = await w.verifier({ dataDir, config: { jobs: { only: [jobId.toString()] } } });
       try {
         await until('the job settled', async () => (await readJob(second.chain, jobId)).status === 'Slashed' && second.daemon.db.job(jobId)?.done === 1, () => second.daemon.tick(), 90_000);
         assert.deepEqual(second.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);

@@ -1,6 +1,6 @@
 /**
  * The ContentStore suite: the same assertions for every implementation (embedded Helia, and Kubo
- * when VERITRAIN_KUBO_API is set). `open` returns a started store over the same backing each time,
+ * when VERITRAIN_KUBO_URL is set). `open` returns a started store over the same backing each time,
  * so closing and reopening shows what survives a restart.
  */
 import assert from 'node:assert/strict';

@@ -171,8 +171,9 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
       backend: o.backend ?? 'wasm',
       p2p: { listen: [], bootstrap: [], solverPeers: { [solverAccount.address.toLowerCase()]: solverP2P.multiaddrs()[0] as string } },
       sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
-      disputes: { challengeWithheld: true, fetchTimeoutMs: 3_000, fetchAttempts: 2, pollMs: 20 },
-      jobs: { only: [], pollMs: 50 },
+      chain: { pollingIntervalMs: 20 },
+      disputes: { challengeWithheld: true, fetchTimeoutMs: 3_000, fetchAttempts: 2 },
+      jobs: { only: [] },
       ...o.config,
     }));
     const daemon = await createVerifierDaemon(config, { chain: wallet, content, p2p, logger: o.logger ?? silentLogger }, { loop: false });
