@@ -24,12 +24,15 @@ import {
   pollLoop,
   requireWallet,
   startMetricsServer,
+  startServices,
+  stopServices,
   systemClock,
   useBackend,
   type BackendName,
   type Clock,
   type ContentStore,
   type Logger,
+  type MetricsServer,
   type MetricsRegistry,
   type P2PNode,
   type WalletChainClient,
@@ -147,24 +150,29 @@ export async function startVerifierFromConfig(config: VerifierConfig, io: { env:
     logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs, signal: io.signal,
   }), 'the verifier');
   const p2p = createP2PNode({ account, chainId: chain.chainId, market: marketAddress(chain), directory: config.dataDir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger });
-  await p2p.start();
-  const content: ContentStore = config.storage.kind === 'kubo'
-    ? createKuboStore({ url: config.storage.kuboUrl })
-    : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger });
-  await content.start();
   const metrics = createMetricsRegistry({ prefix: 'veritrain_verifier_' });
-  const server = config.metrics.enabled ? await startMetricsServer({ registry: metrics, host: config.metrics.host, port: config.metrics.port, logger }) : undefined;
-  const daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics });
-  await daemon.start();
-  return {
-    daemon,
-    async stop() {
-      await daemon.stop();
-      await server?.close();
-      await content.stop();
-      await p2p.stop();
+  // Each made when its turn comes: Helia rides on the started libp2p node, the daemon on both.
+  let content!: ContentStore;
+  let daemon!: VerifierDaemon;
+  let server: MetricsServer | undefined;
+  const running = await startServices([
+    { name: 'p2p', create: () => p2p },
+    {
+      name: 'ipfs',
+      create: () => (content = config.storage.kind === 'kubo'
+        ? createKuboStore({ url: config.storage.kuboUrl })
+        : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger })),
     },
-  };
+    {
+      name: 'metrics',
+      create: () => ({
+        start: async () => { if (config.metrics.enabled) server = await startMetricsServer({ registry: metrics, host: config.metrics.host, port: config.metrics.port, logger }); },
+        stop: async () => { await server?.close(); },
+      }),
+    },
+    { name: 'verifier', create: async () => (daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics })) },
+  ], logger);
+  return { daemon, stop: () => stopServices(running, logger) };
 }
 
 export type { BackendName };

@@ -12,6 +12,7 @@ import { loadConfig, readEnv, resolveConfigPaths } from './config.ts';
 import { loadAccount } from './keys.ts';
 import { createMetricsRegistry, startMetricsServer } from './metrics.ts';
 import { createProgressLine, formatProgress } from './progress.ts';
+import { startServices, stopServices, type RunningService } from './service.ts';
 import { openStore } from './store.ts';
 
 const dirs: string[] = [];
@@ -232,5 +233,30 @@ describe('keys', () => {
     const account = await loadAccount({ env: { VERITRAIN_PRIVATE_KEY: `0x${'11'.repeat(32)}` } });
     assert.match(account.address, /^0x[0-9a-fA-F]{40}$/);
     await assert.rejects(loadAccount({ env: {} }), /no key: set key\.keystore/);
+  });
+});
+
+describe('services', () => {
+  it('startServices builds each service when its turn comes and, when one fails, stops the started ones in reverse', async () => {
+    const events: string[] = [];
+    const service = (name: string, fail = false) => ({
+      start: () => { events.push(`start ${name}`); return fail ? Promise.reject(new Error(`${name} broke`)) : Promise.resolve(); },
+      stop: () => { events.push(`stop ${name}`); return Promise.resolve(); },
+    });
+    let first: { value: number } | undefined;
+    const running = await startServices([
+      { name: 'a', create: () => { first = { value: 1 }; return service('a'); } },
+      // Made after a started: it may use what a built (as Helia uses the started libp2p).
+      { name: 'b', create: () => { events.push(`create b sees a=${first?.value}`); return service('b'); } },
+    ]);
+    assert.deepEqual(events, ['start a', 'create b sees a=1', 'start b']);
+    await stopServices(running);
+    assert.deepEqual(events.slice(3), ['stop b', 'stop a']);
+
+    events.length = 0;
+    const partial: RunningService[] = [];
+    await assert.rejects(startServices([{ name: 'a', create: () => service('a') }, { name: 'b', create: () => service('b') }, { name: 'c', create: () => service('c', true) }], undefined, partial), /c broke/);
+    assert.deepEqual(events, ['start a', 'start b', 'start c', 'stop b', 'stop a']);
+    assert.equal(partial.length, 0, 'nothing is left running');
   });
 });
