@@ -21,11 +21,11 @@ import { after, before, describe, it } from 'node:test';
 import { parseEther, parseEventLogs } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ChainError, createChainClient, disputeGameAbi, jobMarketAbi, readJob, Stage, type ChainClient, type FraudKind } from '../../sdk/index.ts';
-import { DEVNET_PARAMETERS } from '../../sdk/devnet/chain.ts';
-import { startDevnet, type Devnet } from '../../sdk/devnet/devnet.ts';
-import { devKey } from '../../sdk/devnet/keys.ts';
-import type { DevnetJobPlan } from '../../sdk/devnet/plan.ts';
-import type { ChildLine } from '../../sdk/devnet/process.ts';
+import { DEVNET_PARAMETERS } from '../../scripts/devnet/chain.ts';
+import { startDevnet, type Devnet } from '../../scripts/devnet/devnet.ts';
+import { devKey } from '../../scripts/devnet/keys.ts';
+import type { DevnetJobPlan } from '../../scripts/devnet/plan.ts';
+import type { ChildLine } from '../../scripts/devnet/process.ts';
 
 const KINDS: readonly FraudKind[] = ['skip-steps', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'];
 const STEPS = 64;

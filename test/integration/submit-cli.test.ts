@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { erc20Abi, parseEther, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createChainClient, exampleSpec, loadMnist, readJob, type ChainClient } from '../../sdk/index.ts';
-import { startDevnetChain, type DevnetChain } from '../../sdk/devnet/chain.ts';
-import { devKey } from '../../sdk/devnet/keys.ts';
+import { startDevnetChain, type DevnetChain } from '../../scripts/devnet/chain.ts';
+import { devKey } from '../../scripts/devnet/keys.ts';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sdk', 'cli', 'submit.ts');
 const RECORDS = 200;
