@@ -1,4 +1,7 @@
-// Veritrain SDK: the protocol core shared by submitters, solvers and verifiers.
+// Veritrain SDK: the protocol core shared by submitters, solvers and verifiers (`veritrain`).
+// The areas are also entries of their own (package.json `exports`): veritrain/chain, /dispute,
+// /storage, /p2p, /submitter, /daemon. The fraud models and the example spec, for tests and demos
+// only, are in veritrain/testing (sdk/testing/index.ts), not here.
 export * from './errors.ts';
 export * from './commit/sha256.ts';
 export * from './commit/merkle.ts';
@@ -8,19 +11,10 @@ export * from './commit/root-hasher.ts';
 export * from './commit/codec.ts';
 export * from './commit/dataset.ts';
 export * from './spec/job-spec.ts';
-export * from './spec/example-spec.ts';
 export * from './data/mnist.ts';
 export * from './log.ts';
-export * from './storage/types.ts';
-export * from './storage/stream.ts';
-export * from './storage/helia.ts';
-export * from './storage/kubo.ts';
-export * from './storage/objects.ts';
-export * from './p2p/messages.ts';
-export * from './p2p/topics.ts';
-export * from './p2p/keys.ts';
-export * from './p2p/states.ts';
-export * from './p2p/node.ts';
+export * from './storage/index.ts';
+export * from './p2p/index.ts';
 export * from './graph/graph.ts';
 export * from './graph/init.ts';
 export * from './tolerance/exact.ts';
@@ -34,33 +28,8 @@ export * from './graph/complete.ts';
 export * from './engine/checkpoints.ts';
 export * from './engine/trainer.ts';
 export * from './engine/evaluate.ts';
-export * from './dispute/trajectory.ts';
-export * from './dispute/openings.ts';
-export * from './dispute/find.ts';
-export * from './dispute/availability.ts';
-export * from './dispute/frauds.ts';
-export * from './dispute/client.ts';
-export * from './chain/deployment.ts';
-export * from './chain/deploy.ts';
-export * from './chain/keystore.ts';
-export * from './chain/signer.ts';
-export * from './chain/revert.ts';
-export * from './chain/retry.ts';
-export * from './chain/sender.ts';
-export * from './chain/client.ts';
-export * from './chain/market.ts';
-export * from './chain/checkpoints.ts';
-export * from './submitter/progress.ts';
-export * from './submitter/dataset.ts';
-export * from './submitter/post.ts';
-export * from './submitter/job.ts';
-export * from './submitter/model.ts';
-export * from './abi/index.ts';
-export * from './daemon/config.ts';
-export * from './daemon/store.ts';
-export * from './daemon/metrics.ts';
-export * from './daemon/progress.ts';
-export * from './daemon/cli.ts';
-export * from './daemon/keys.ts';
-export * from './daemon/service.ts';
+export * from './dispute/index.ts';
+export * from './chain/index.ts';
+export * from './submitter/index.ts';
+export * from './daemon/index.ts';
 export * from './fs.ts';

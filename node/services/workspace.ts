@@ -11,9 +11,10 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Hex } from 'viem';
 import {
   writeFileAtomic,
-  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, fraudTransition, recordBytes,
-  useBackend, VeritrainError, type BackendName, type CheckpointStore, type FraudKind, type Graph, type JobSpec, type Trajectory, type Transition,
+  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, recordBytes,
+  useBackend, VeritrainError, type BackendName, type CheckpointStore, type Graph, type JobSpec, type Trajectory, type Transition,
 } from '../../sdk/index.ts';
+import { fraudTransition, type FraudKind } from '../../sdk/testing/index.ts';
 
 export interface FraudConfig {
   readonly kind: 'none' | FraudKind;

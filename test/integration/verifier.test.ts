@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi } from 'viem';
-import { ChainError, copyStateTransition, createJsonLogger, disputeGameAbi, FRAUD_KINDS, initialState, nanMomentumStart, readJob, Stage } from '../../sdk/index.ts';
+import { ChainError, createJsonLogger, disputeGameAbi, initialState, readJob, Stage } from '../../sdk/index.ts';
+import { copyStateTransition, FRAUD_KINDS, nanMomentumStart } from '../../sdk/testing/index.ts';
 import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;

@@ -18,8 +18,6 @@ import {
   DatasetTree,
   datasetRoot,
   encodeState,
-  exampleSpec,
-  fraudTransition,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
@@ -35,7 +33,6 @@ import {
   type BackendName,
   type ContentStore,
   type Deployment,
-  type FraudKind,
   type Graph,
   type HeliaStore,
   type JobSpec,
@@ -46,6 +43,7 @@ import {
   type Transition,
   type WalletChainClient,
 } from '../../../sdk/index.ts';
+import { exampleSpec, fraudTransition, type FraudKind } from '../../../sdk/testing/index.ts';
 import { checkpointCount, specHash } from '../../../sdk/spec/job-spec.ts';
 import { VERIFIER_DEFAULTS, verifierConfigSchema, type VerifierConfig } from '../../../verifier/config.ts';
 import { createVerifierDaemon, type VerifierDaemon } from '../../../verifier/daemon.ts';

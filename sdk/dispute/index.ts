@@ -1,0 +1,6 @@
+// veritrain/dispute: the dispute game's clients and players, openings, the fault finder, data availability and trajectories (fraud models: veritrain/testing).
+export * from './trajectory.ts';
+export * from './openings.ts';
+export * from './find.ts';
+export * from './availability.ts';
+export * from './client.ts';
