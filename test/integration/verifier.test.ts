@@ -64,8 +64,8 @@ describe('verifier daemon', () => {
       assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
     } finally {
       defence.abort();
-      await defending;
       await v.stop();
+      await defending; // rejects if the scripted solver failed
     }
   });
 
@@ -104,8 +104,8 @@ describe('verifier daemon', () => {
         assert.equal(report.checked, 2);
       } finally {
         defence.abort();
-        await defending;
         await v.stop();
+        await defending; // rejects if the scripted solver failed
       }
     });
   }
@@ -135,8 +135,8 @@ describe('verifier daemon', () => {
       assert.deepEqual(v.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
     } finally {
       defence.abort();
-      await defending;
       await v.stop();
+      await defending; // rejects if the scripted solver failed
     }
   });
 
