@@ -5,10 +5,8 @@
  * provider that refuses to serve, a defence that never moves. The services themselves know
  * nothing of cheating.
  */
-import {
-  fraudTransition, silentStrategy, VeritrainError,
-  type FraudKind, type SolverData, type StatesProvider, type Strategy,
-} from '../sdk/index.ts';
+import { silentStrategy, VeritrainError, type SolverData, type StatesProvider, type Strategy } from '../sdk/index.ts';
+import { fraudTransition, type FraudKind } from '../sdk/testing/index.ts';
 import type { TransitionFor } from './services/workspace.ts';
 
 export interface FraudConfig {

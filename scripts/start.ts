@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the whole marketplace on one machine, end to end (sdk/devnet/story.ts tells it).
+ * `npm start`: the whole marketplace on one machine, end to end (scripts/devnet/story.ts tells it).
  * Starts Anvil, deploys, runs an embedded IPFS + libp2p node, and a submitter, two solvers (one
  * honest, one cheating) and a verifier as separate processes; narrates every chain event and the
  * roles' key log lines; ends with a summary whose last line is one JSON object.
@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isHex, type Hex } from 'viem';
-import { REPO_ROOT } from '../sdk/devnet/anvil.ts';
-import { defaultRunDir, FRAUD_KINDS, runStory, type FraudKind } from '../sdk/devnet/story.ts';
+import { REPO_ROOT } from './devnet/anvil.ts';
+import { defaultRunDir, FRAUD_KINDS, runStory, type FraudKind } from './devnet/story.ts';
 
 const USAGE = `usage: npm start -- [options]
 

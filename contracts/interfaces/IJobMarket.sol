@@ -101,7 +101,7 @@ interface IJobMarket {
         bytes32[] roots;
     }
 
-    /// @notice Economic parameters, fixed at deployment. See docs/PROTOCOL.market.md for defaults and reasons.
+    /// @notice Economic parameters, fixed at deployment. See docs/PROTOCOL.md §6.5 for defaults and reasons (the defaults: DEFAULT_PARAMETERS in sdk/chain/deploy.ts).
     /// @param treasury Receives the protocol share of every slash.
     /// @param challengerBps Share of a dispute slash credited to the winning challenger.
     /// @param submitterBps Share of a dispute slash credited to the submitter (on top of its refund).

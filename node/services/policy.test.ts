@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { completeSpec, exampleSpec, type JobRecord } from '../../sdk/index.ts';
+import { completeSpec, type JobRecord } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 import { decideClaim, parameterCount, type ClaimPolicy } from './policy.ts';
 
 const { graphRoot: _g, ...input } = exampleSpec();

@@ -11,7 +11,6 @@ import {
   datasetRoot,
   DatasetTree,
   deploy,
-  exampleSpec,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
@@ -30,6 +29,7 @@ import {
   useBackend,
   type StageCode,
 } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
 
 if (process.argv.includes('--help')) {

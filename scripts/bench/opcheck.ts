@@ -17,7 +17,6 @@ import {
   buildGraph,
   checkElement,
   elementReads,
-  exampleSpec,
   fp32Bits,
   fp32FromBits,
   MAX_FAN_IN,
@@ -33,6 +32,7 @@ import {
   type OpKindCode,
   type Tensor,
 } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 
 const { viem } = await network.create();
 const publicClient = await viem.getPublicClient();

@@ -13,7 +13,6 @@ import {
   createDirCheckpointStore,
   createRootHasher,
   datasetRoot,
-  exampleSpec,
   executeStep,
   initialState,
   loadBatch,
@@ -25,6 +24,7 @@ import {
   useBackend,
   type BackendName,
 } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -23,9 +23,6 @@ import {
   datasetRoot,
   decodeState,
   encodeState,
-  exampleSpec,
-  FRAUD_KINDS,
-  fraudTransition,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
@@ -33,9 +30,9 @@ import {
   stateRoot,
   useBackend,
   type BackendName,
-  type FraudKind,
   type Tensor,
 } from '../../sdk/index.ts';
+import { exampleSpec, FRAUD_KINDS, fraudTransition, type FraudKind } from '../../sdk/testing/index.ts';
 import { firstFault, servedChain } from '../../verifier/core/exact.ts';
 import { detectionProbability, planSample, sampleIntervals, seededIntegers } from '../../verifier/core/sampling.ts';
 import { calibrateThreshold, DEFAULT_SCREEN_THRESHOLD, reexecute, screenVerdict, stateDistance } from '../../verifier/core/screen.ts';

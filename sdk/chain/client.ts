@@ -58,7 +58,7 @@ export interface CreateChainClientParameters {
  *
  * @example
  * ```ts
- * import { createChainClient, accountFromEnv } from 'veritrain/sdk';
+ * import { createChainClient, accountFromEnv } from 'veritrain/chain';
  * const client = await createChainClient({
  *   rpcUrl: 'http://127.0.0.1:8545',
  *   signer: accountFromEnv('VERITRAIN_PRIVATE_KEY'),

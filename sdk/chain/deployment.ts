@@ -127,7 +127,7 @@ export interface LoadDeploymentOptions {
  *
  * @example
  * ```ts
- * import { loadDeployment } from 'veritrain/sdk';
+ * import { loadDeployment } from 'veritrain/chain';
  * const { contracts } = await loadDeployment(31337);
  * console.log(contracts.JobMarket.address);
  * ```

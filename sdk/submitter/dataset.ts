@@ -29,7 +29,7 @@ export interface CreateDatasetReturnType {
  *
  * @example
  * ```ts
- * import { createDataset, createHeliaStore, loadMnist, MNIST_RECORD_BYTES } from 'veritrain/sdk';
+ * import { createDataset, createHeliaStore, loadMnist, MNIST_RECORD_BYTES } from 'veritrain';
  * const store = createHeliaStore({ directory: '.veritrain/ipfs' });
  * await store.start();
  * const { root, cid, recordCount } = await createDataset(store, { records: loadMnist().records, recordBytes: MNIST_RECORD_BYTES });

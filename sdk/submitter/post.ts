@@ -69,7 +69,7 @@ export function validateSpec(input: JobSpec | JobSpecInput): JobSpec {
  *
  * @example
  * ```ts
- * import { createChainClient, createHeliaStore, postJob, accountFromEnv } from 'veritrain/sdk';
+ * import { createChainClient, createHeliaStore, postJob, accountFromEnv } from 'veritrain';
  * import { parseEther } from 'viem';
  * const client = await createChainClient({ rpcUrl: 'http://127.0.0.1:8545', signer: accountFromEnv('VERITRAIN_PRIVATE_KEY') });
  * const store = createHeliaStore({ directory: '.veritrain/ipfs' });

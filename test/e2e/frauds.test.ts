@@ -3,7 +3,8 @@
  * solver daemon per kind (node/cli.ts in its demo cheating mode), the verifier daemon
  * (verifier/cli.ts), and the submitter process posting one MNIST job per kind. The verifier
  * re-executes every interval, judges the flagged one exactly from the solver's served data,
- * challenges, plays the dispute to its end, and every cheater is slashed.
+ * challenges, bisects down to the faked step, points at one element of it, the chain judges the
+ * cheater's opening of that element invalid (ElementOpened, valid = false), and every cheater is slashed.
  *
  * wrong-lr is told by story.test.ts. `withhold` trains honestly and then refuses to serve and to
  * defend: only a verifier that asks for the data catches it, so a second verifier in exact mode
@@ -20,12 +21,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseEther, parseEventLogs } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { ChainError, createChainClient, disputeGameAbi, jobMarketAbi, readJob, Stage, type ChainClient, type FraudKind } from '../../sdk/index.ts';
-import { DEVNET_PARAMETERS } from '../../sdk/devnet/chain.ts';
-import { startDevnet, type Devnet } from '../../sdk/devnet/devnet.ts';
-import { devKey } from '../../sdk/devnet/keys.ts';
-import type { DevnetJobPlan } from '../../sdk/devnet/plan.ts';
-import type { ChildLine } from '../../sdk/devnet/process.ts';
+import { ChainError, createChainClient, disputeGameAbi, jobMarketAbi, readJob, Stage, type ChainClient } from '../../sdk/index.ts';
+import { type FraudKind } from '../../sdk/testing/index.ts';
+import { DEVNET_PARAMETERS } from '../../scripts/devnet/chain.ts';
+import { startDevnet, type Devnet } from '../../scripts/devnet/devnet.ts';
+import { devKey } from '../../scripts/devnet/keys.ts';
+import type { DevnetJobPlan } from '../../scripts/devnet/plan.ts';
+import type { ChildLine } from '../../scripts/devnet/process.ts';
 
 const KINDS: readonly FraudKind[] = ['skip-steps', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'];
 const STEPS = 64;
@@ -111,7 +113,10 @@ async function statusOf(jobId: bigint): Promise<string | undefined> {
 
 describe('every fraud kind, end to end with separate processes', () => {
   for (const [i, kind] of KINDS.entries()) {
-    it(`${kind}: the cheater claims its job, is caught, loses the dispute and its stake`, async () => {
+    const how = kind === 'withhold'
+      ? 'withholds its data, never moves in the dispute, loses it on time'
+      : 'is caught, one element of the faked step is judged invalid on chain, it loses the dispute';
+    it(`${kind}: the cheater claims its job, ${how} and its stake`, async () => {
       const jobId = jobOf.get(kind) as bigint;
       const cheater = privateKeyToAccount(cheaterKey(i)).address;
       await until(`job ${jobId} (${kind}) slashed`, async () => (await statusOf(jobId)) === 'Slashed', 240_000);
@@ -132,17 +137,37 @@ describe('every fraud kind, end to end with separate processes', () => {
       const [resolved] = parseEventLogs({ abi: disputeGameAbi, eventName: 'DisputeResolved', logs: gameLogs }).filter((e) => e.args.disputeId === created.args.disputeId);
       assert.equal(resolved?.args.outcome, Stage.ChallengerWon);
       const vlogs = logs.get(verifierRole) ?? [];
+      const ofDispute = <E extends { args: { disputeId: bigint } }>(events: E[]): E[] => events.filter((e) => e.args.disputeId === created.args.disputeId);
+      const pointed = ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName: 'ElementPointed', logs: gameLogs }));
+      const opened = ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName: 'ElementOpened', logs: gameLogs }));
+      const traced = ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName: 'TracePosted', logs: gameLogs }));
       if (kind === 'withhold') {
-        assert.ok(vlogs.some((l) => l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString()), 'the data was withheld');
+        // Nothing was faked: the verifier challenges an interval whose data the solver withheld.
+        assert.ok(vlogs.some((l) => l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString() && l.interval === created.args.interval), 'the challenged interval\'s data was withheld');
         assert.ok(vlogs.some((l) => l.msg === 'the other side ran out of time; ending the dispute'), 'won on time');
+        const solverMoves = ['MidpointPosted', 'DataPublished', 'TracePosted', 'ElementOpened'] as const;
+        for (const eventName of solverMoves) assert.deepEqual(ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName, logs: gameLogs })), [], `the withholding solver made no ${eventName} move`);
       } else {
-        // The fraud was found in the solver's own served data at the faked step, and judged on chain.
+        // The fraud was found in the solver's own served data at the faked step ...
         const found = vlogs.find((l) => l.msg === 'invalid transition found in the solver\'s own data' && l.jobId === jobId.toString());
         assert.ok(found !== undefined, `the exact check found the fault: ${JSON.stringify(vlogs.filter((l) => l.jobId === jobId.toString()).map((l) => l.msg))}`);
         assert.equal(found.interval, 1);
-        const opened = parseEventLogs({ abi: disputeGameAbi, eventName: 'ElementOpened', logs: gameLogs }).filter((e) => e.args.disputeId === created.args.disputeId);
-        const stateJudged = (await devnet.chain.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'getDispute', args: [created.args.disputeId] })).stage === Stage.ChallengerWon;
-        assert.ok(stateJudged && (opened.length === 0 || opened.every((e) => !e.args.valid)), 'an opened element was invalid');
+        assert.equal(created.args.interval, 1, 'the faked interval was challenged');
+        const faultStep = Number(found.step);
+        assert.ok(faultStep >= K && faultStep < 2 * K, `the fault lies in interval 1: step ${faultStep}`);
+        // ... bisection narrowed the dispute to that step, the challenger pointed at one element of
+        // it, and the chain judged the solver's opening of that element invalid.
+        assert.equal(traced.length, 1, 'one op trace posted');
+        assert.equal(traced[0]?.args.step, BigInt(faultStep), 'the dispute narrowed to the step the verifier found');
+        assert.equal(pointed.length, 1, 'the challenger pointed at one element');
+        assert.equal(opened.length, 1, 'the solver opened it and the chain judged it');
+        const [point] = pointed;
+        const [verdict] = opened;
+        assert.ok(point !== undefined && verdict !== undefined);
+        assert.deepEqual([verdict.args.op, verdict.args.element], [point.args.op, point.args.element], 'the judged element is the pointed one');
+        assert.equal(verdict.args.valid, false, 'the chain judged the element invalid');
+        assert.ok(verdict.blockNumber >= point.blockNumber, 'judged after it was pointed at');
+        assert.equal(resolved.transactionHash, verdict.transactionHash, 'the verdict resolved the dispute');
       }
       // The verifier collects: its reward is withdrawn once the job is settled.
       await until(`${verifierRole} withdrew its reward for job ${jobId}`, () => Promise.resolve(vlogs.some((l) => l.msg === 'job report' && l.jobId === jobId.toString())), 60_000);

@@ -9,8 +9,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { devKey } from '../../sdk/devnet/keys.ts';
-import { runStory } from '../../sdk/devnet/story.ts';
+import { devKey } from '../../scripts/devnet/keys.ts';
+import { runStory } from '../../scripts/devnet/story.ts';
 
 const dirs: string[] = [];
 // VERITRAIN_E2E_KEEP=1 keeps the run directories (every process's log is there).

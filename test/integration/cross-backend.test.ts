@@ -9,7 +9,6 @@ import {
   checkElement,
   checkOutput,
   elementReads,
-  exampleSpec,
   executeStep,
   fp32Bits,
   fp32FromBits,
@@ -27,6 +26,7 @@ import {
   type Graph,
   type JobSpec,
 } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 
 const mnist = loadMnist();
 

@@ -8,21 +8,19 @@ import {
   createTrajectory,
   datasetRoot,
   DatasetTree,
-  exampleSpec,
-  fraudTransition,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
   splitMnist,
   stateRoot,
   useBackend,
-  type FraudKind,
   type Graph,
   type JobSpec,
   type Tensor,
   type Trajectory,
   type Transition,
 } from '../../sdk/index.ts';
+import { exampleSpec, fraudTransition, type FraudKind } from '../../sdk/testing/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
 import type { Address } from 'viem';
 import { createActor, type Actor } from './helpers/players.ts';

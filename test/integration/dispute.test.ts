@@ -5,14 +5,11 @@ import { describe, it } from 'node:test';
 import {
   disputeGameAbi,
   EMPTY_CHECKPOINT_CHAIN,
-  copyStateTransition,
   findFault,
   graphCommitment,
   JOB_SPEC_ABI,
   jobMarketAbi,
-  nanMomentumStart,
   specTuple,
-  FRAUD_KINDS,
   readDispute,
   readPublished,
   silentLogger,
@@ -21,12 +18,12 @@ import {
   stateRoot,
   useBackend,
   type Fault,
-  type FraudKind,
   type MoveRecord,
   type StepData,
   type Tensor,
   type Trajectory,
 } from '../../sdk/index.ts';
+import { copyStateTransition, nanMomentumStart, FRAUD_KINDS, type FraudKind } from '../../sdk/testing/index.ts';
 import { encodeAbiParameters, parseEventLogs, sha256, type Address } from 'viem';
 import { BOND, CLOCK, createWorld, STAKE } from './dispute-fixture.ts';
 import { claimTimeout, playChallenger, playSolver } from './helpers/players.ts';

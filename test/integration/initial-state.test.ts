@@ -9,7 +9,6 @@ import { bytesToHex, type Hex } from 'viem';
 import {
   buildGraph,
   completeSpec,
-  exampleSpec,
   fp32Bits,
   glorotLimit,
   initialState,
@@ -20,6 +19,7 @@ import {
   TensorTree,
   type Tensor,
 } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
 
 const { viem } = await network.create();
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createHeliaStore, createP2PNode, loadOrCreatePeerKey, silentLogger, type HeliaStore, type P2PNode } from '../../sdk/index.ts';
-import { freePort } from '../../sdk/devnet/anvil.ts';
+import { freePort } from '../../scripts/devnet/anvil.ts';
 
 const market = '0x00000000000000000000000000000000000000aa';
 const cleanups: (() => Promise<void>)[] = [];

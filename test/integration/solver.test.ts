@@ -211,7 +211,7 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
 
     // An honest verifier's view of the solver's chain: the fake is the middle step of interval 1.
     const faultyStep = K + K / 2;
-    const { fraudTransition } = await import('../../sdk/index.ts');
+    const { fraudTransition } = await import('../../sdk/testing/index.ts');
     const served = createTrajectory({ tf, graph, spec: world.spec, records: world.records, start: 0, end: K * INTERVALS, startState: initialState(world.spec), transition: fraudTransition('wrong-lr', (s) => s === faultyStep) });
     const jobIdBefore = jobId;
     jobId = cheatJob;

@@ -10,9 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { erc20Abi, parseEther, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { createChainClient, exampleSpec, loadMnist, readJob, type ChainClient } from '../../sdk/index.ts';
-import { startDevnetChain, type DevnetChain } from '../../sdk/devnet/chain.ts';
-import { devKey } from '../../sdk/devnet/keys.ts';
+import { createChainClient, loadMnist, readJob, type ChainClient } from '../../sdk/index.ts';
+import { exampleSpec } from '../../sdk/testing/index.ts';
+import { startDevnetChain, type DevnetChain } from '../../scripts/devnet/chain.ts';
+import { devKey } from '../../scripts/devnet/keys.ts';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sdk', 'cli', 'submit.ts');
 const RECORDS = 200;

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi } from 'viem';
-import { ChainError, copyStateTransition, createJsonLogger, disputeGameAbi, FRAUD_KINDS, initialState, nanMomentumStart, readJob, Stage } from '../../sdk/index.ts';
+import { ChainError, createJsonLogger, disputeGameAbi, initialState, readJob, Stage } from '../../sdk/index.ts';
+import { copyStateTransition, FRAUD_KINDS, nanMomentumStart } from '../../sdk/testing/index.ts';
 import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;
@@ -63,8 +64,8 @@ describe('verifier daemon', () => {
       assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
     } finally {
       defence.abort();
-      await defending;
       await v.stop();
+      await defending; // rejects if the scripted solver failed
     }
   });
 
@@ -103,8 +104,8 @@ describe('verifier daemon', () => {
         assert.equal(report.checked, 2);
       } finally {
         defence.abort();
-        await defending;
         await v.stop();
+        await defending; // rejects if the scripted solver failed
       }
     });
   }
@@ -134,8 +135,8 @@ describe('verifier daemon', () => {
       assert.deepEqual(v.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
     } finally {
       defence.abort();
-      await defending;
       await v.stop();
+      await defending; // rejects if the scripted solver failed
     }
   });
 

@@ -8,9 +8,6 @@ import {
   createTrajectory,
   datasetRoot,
   encodeState,
-  exampleSpec,
-  FRAUD_KINDS,
-  fraudTransition,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
@@ -19,6 +16,7 @@ import {
   useBackend,
   type Tensor,
 } from '../../sdk/index.ts';
+import { exampleSpec, FRAUD_KINDS, fraudTransition } from '../../sdk/testing/index.ts';
 import { decodeServedState, decodeServedTrace, firstFault, servedChain, ServedDataError } from './exact.ts';
 import { calibrateThreshold, DEFAULT_SCREEN_THRESHOLD, reexecute, screenInterval, stateDistance } from './screen.ts';
 

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it, after } from 'node:test';
 import {
-  ContentError, datasetRoot, exampleSpec, fetchDataset, fetchJobSpec, fetchState, getBytes, putDataset, putJobSpec, putState,
+  ContentError, datasetRoot, fetchDataset, fetchJobSpec, fetchState, getBytes, putDataset, putJobSpec, putState,
   parseJobSpec, sha256Hex, specCid, specHash, stateRoot, type ContentStore,
 } from '../../../sdk/index.ts';
+import { exampleSpec } from '../../../sdk/testing/index.ts';
 import { makeState } from './states.ts';
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {

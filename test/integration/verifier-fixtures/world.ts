@@ -18,8 +18,6 @@ import {
   DatasetTree,
   datasetRoot,
   encodeState,
-  exampleSpec,
-  fraudTransition,
   initialState,
   loadMnist,
   MNIST_RECORD_BYTES,
@@ -34,7 +32,6 @@ import {
   type BackendName,
   type ContentStore,
   type Deployment,
-  type FraudKind,
   type Graph,
   type HeliaStore,
   type JobSpec,
@@ -45,6 +42,7 @@ import {
   type Transition,
   type WalletChainClient,
 } from '../../../sdk/index.ts';
+import { exampleSpec, fraudTransition, type FraudKind } from '../../../sdk/testing/index.ts';
 import { checkpointCount, specHash } from '../../../sdk/spec/job-spec.ts';
 import { VERIFIER_DEFAULTS, verifierConfigSchema, type VerifierConfig } from '../../../verifier/config.ts';
 import { createVerifierDaemon, type VerifierDaemon } from '../../../verifier/daemon.ts';
@@ -137,11 +135,18 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     return { jobId, chain, withhold };
   }
 
-  /** The solver defends every dispute on `jobId` (a withholding one stays silent). */
+  /**
+   * The solver defends every dispute on `jobId` (a withholding one stays silent) until `signal`
+   * aborts. A play that fails before then (a move reverted, a proof it could not build) is the
+   * test's failure: once stopped, the returned promise rejects with it, so the test's
+   * `defence.abort(); await defending;` surfaces it (rejecting only after the abort, when the test
+   * awaits it, never as an unhandled rejection).
+   */
   function defend(jobId: bigint, chain: Trajectory, silent: boolean, signal: AbortSignal): Promise<void> {
     const clients = world.clients(world.solver);
     const seen = new Set<bigint>();
     const plays: Promise<unknown>[] = [];
+    const failures: Error[] = [];
     return (async () => {
       while (!signal.aborted) {
         const count = await world.game.read.disputeCount();
@@ -150,11 +155,15 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
           const d = await readDispute(clients, id);
           if (d.jobId !== jobId) continue;
           seen.add(id);
-          plays.push(playSolver(clients, id, { log: silentLogger, pollMs: 20, graph, spec, trajectory: chain, dataset, silent, signal }).catch(() => undefined));
+          plays.push(playSolver(clients, id, { log: silentLogger, pollMs: 20, graph, spec, trajectory: chain, dataset, silent, signal }).catch((err: unknown) => {
+            // Stopping the defence ends a play in flight; any error before that is unexpected.
+            if (!signal.aborted) failures.push(new Error(`the scripted solver failed in dispute ${id}`, { cause: err }));
+          }));
         }
         await new Promise((r) => setTimeout(r, 50));
       }
       await Promise.all(plays);
+      if (failures[0] !== undefined) throw failures[0];
     })();
   }
 

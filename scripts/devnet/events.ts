@@ -4,10 +4,10 @@
  * for each; plus the gas of every transaction the devnet's accounts sent.
  */
 import { formatUnits, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem';
-import { disputeGameAbi, jobMarketAbi } from '../abi/index.ts';
-import { cidFromBytes } from '../chain/market.ts';
-import { NEXT_STATE, STAGE_NAMES, STATE_COPY, type StageCode } from '../dispute/client.ts';
-import { linkElement, linkTensor } from '../dispute/openings.ts';
+import { disputeGameAbi, jobMarketAbi } from '../../sdk/abi/index.ts';
+import { cidFromBytes } from '../../sdk/chain/market.ts';
+import { NEXT_STATE, STAGE_NAMES, STATE_COPY, type StageCode } from '../../sdk/dispute/client.ts';
+import { linkElement, linkTensor } from '../../sdk/dispute/openings.ts';
 
 export interface ChainEvent {
   readonly source: 'market' | 'game';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { VeritrainError } from '../errors.ts';
+import { VeritrainError } from '../../sdk/errors.ts';
 
 /** A parsed JSON line of a child: a daemon's log line (`msg`, `level`) or a program's event (`event`). */
 export interface ChildLine {

@@ -2,7 +2,7 @@
  * The devnet's composition root: a chain with the market deployed into the run's own directory,
  * an embedded libp2p + Helia node in this process (the devnet's bootstrap peer and IPFS node), and
  * the roles as separate processes through their own CLIs: solvers (`node/cli.ts`), verifiers
- * (`verifier/cli.ts`) and the submitter (`sdk/devnet/submitter.ts`).
+ * (`verifier/cli.ts`) and the submitter (`scripts/devnet/submitter.ts`).
  *
  * Every process's libp2p key and port are chosen before any of them starts, so each one's
  * bootstrap list names all the others: the peers form a full mesh on loopback whatever order they
@@ -14,15 +14,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { Hex } from 'viem';
-import type { MarketParameters } from '../chain/deployment.ts';
-import type { PlainObject } from '../daemon/config.ts';
-import { ConfigError } from '../errors.ts';
-import { silentLogger } from '../log.ts';
-import { loadOrCreatePeerKey } from '../p2p/keys.ts';
-import { createP2PNode, type P2PNode } from '../p2p/node.ts';
-import { createHeliaStore } from '../storage/helia.ts';
-import { createKuboStore } from '../storage/kubo.ts';
-import type { ContentStore } from '../storage/types.ts';
+import type { MarketParameters } from '../../sdk/chain/deployment.ts';
+import type { PlainObject } from '../../sdk/daemon/config.ts';
+import { ConfigError } from '../../sdk/errors.ts';
+import { silentLogger } from '../../sdk/log.ts';
+import { loadOrCreatePeerKey } from '../../sdk/p2p/keys.ts';
+import { createP2PNode, type P2PNode } from '../../sdk/p2p/node.ts';
+import { createHeliaStore } from '../../sdk/storage/helia.ts';
+import { createKuboStore } from '../../sdk/storage/kubo.ts';
+import type { ContentStore } from '../../sdk/storage/types.ts';
 import { freePort, REPO_ROOT } from './anvil.ts';
 import { startDevnetChain, type DevnetChain } from './chain.ts';
 import type { DevnetJobPlan, SubmitterPlan } from './plan.ts';
@@ -31,7 +31,7 @@ import { spawnRole, type ChildLine, type RoleProcess } from './process.ts';
 export const PROGRAMS = {
   solver: path.join(REPO_ROOT, 'node', 'cli.ts'),
   verifier: path.join(REPO_ROOT, 'verifier', 'cli.ts'),
-  submitter: path.join(REPO_ROOT, 'sdk', 'devnet', 'submitter.ts'),
+  submitter: path.join(REPO_ROOT, 'scripts', 'devnet', 'submitter.ts'),
 } as const;
 
 export type RoleKind = keyof typeof PROGRAMS;

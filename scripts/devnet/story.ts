@@ -15,10 +15,10 @@
 import path from 'node:path';
 import { formatUnits, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { buildGraph, OP_KIND_NAMES, type Graph } from '../graph/graph.ts';
-import { FRAUD_KINDS, type FraudKind } from '../dispute/frauds.ts';
-import { ConfigError, VeritrainError } from '../errors.ts';
-import { fetchJobSpec } from '../storage/objects.ts';
+import { buildGraph, OP_KIND_NAMES, type Graph } from '../../sdk/graph/graph.ts';
+import { FRAUD_KINDS, type FraudKind } from '../../sdk/dispute/frauds.ts';
+import { ConfigError, VeritrainError } from '../../sdk/errors.ts';
+import { fetchJobSpec } from '../../sdk/storage/objects.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
 import { DEV_ROLES, devKey } from './keys.ts';
 import { describeChainEvent, gasByAccount, text, watchChainEvents, type ChainEvent } from './events.ts';

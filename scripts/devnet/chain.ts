@@ -11,10 +11,10 @@ import {
   type Address, type Chain, type Hex, type PublicClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { deploy, writeDeployment } from '../chain/deploy.ts';
-import { loadDeployment, type Deployment, type MarketParameters } from '../chain/deployment.ts';
-import { testTokenAbi } from '../abi/index.ts';
-import { ConfigError } from '../errors.ts';
+import { deploy, writeDeployment } from '../../sdk/chain/deploy.ts';
+import { loadDeployment, type Deployment, type MarketParameters } from '../../sdk/chain/deployment.ts';
+import { testTokenAbi } from '../../sdk/abi/index.ts';
+import { ConfigError } from '../../sdk/errors.ts';
 import { startAnvil, startHeartbeat, type AnvilNode } from './anvil.ts';
 
 /** Devnet parameters: minutes, not days (docs/PROTOCOL.md §6.5 has the production ones). */

@@ -7,25 +7,25 @@
  * withdraws the refunds of slashed jobs. Prints one JSON event per line on stdout and keeps
  * serving its content until SIGINT/SIGTERM.
  *
- *   VERITRAIN_PRIVATE_KEY=0x… node sdk/devnet/submitter.ts plan.json
+ *   VERITRAIN_PRIVATE_KEY=0x… node scripts/devnet/submitter.ts plan.json
  */
 import path from 'node:path';
-import { accountFromEnv } from '../chain/keystore.ts';
-import { createChainClient, requireWallet, type WalletChainClient } from '../chain/client.ts';
-import { MNIST_PIXELS, MNIST_RECORD_BYTES, loadMnist, splitMnist } from '../data/mnist.ts';
-import { useBackend } from '../engine/backend.ts';
-import { silentLogger } from '../log.ts';
-import { createP2PNode } from '../p2p/node.ts';
-import { completeSpec } from '../graph/complete.ts';
-import { exampleSpec } from '../spec/example-spec.ts';
-import { createHeliaStore } from '../storage/helia.ts';
-import { createKuboStore } from '../storage/kubo.ts';
-import type { ContentStore } from '../storage/types.ts';
-import { createDataset } from '../submitter/dataset.ts';
-import { directoryHandler, downloadModel } from '../submitter/model.ts';
-import { readJob } from '../chain/market.ts';
-import { postJob } from '../submitter/post.ts';
-import { watchJob, withdrawCredit } from '../submitter/job.ts';
+import { accountFromEnv } from '../../sdk/chain/keystore.ts';
+import { createChainClient, requireWallet, type WalletChainClient } from '../../sdk/chain/client.ts';
+import { MNIST_PIXELS, MNIST_RECORD_BYTES, loadMnist, splitMnist } from '../../sdk/data/mnist.ts';
+import { useBackend } from '../../sdk/engine/backend.ts';
+import { silentLogger } from '../../sdk/log.ts';
+import { createP2PNode } from '../../sdk/p2p/node.ts';
+import { completeSpec } from '../../sdk/graph/complete.ts';
+import { exampleSpec } from '../../sdk/spec/example-spec.ts';
+import { createHeliaStore } from '../../sdk/storage/helia.ts';
+import { createKuboStore } from '../../sdk/storage/kubo.ts';
+import type { ContentStore } from '../../sdk/storage/types.ts';
+import { createDataset } from '../../sdk/submitter/dataset.ts';
+import { directoryHandler, downloadModel } from '../../sdk/submitter/model.ts';
+import { readJob } from '../../sdk/chain/market.ts';
+import { postJob } from '../../sdk/submitter/post.ts';
+import { watchJob, withdrawCredit } from '../../sdk/submitter/job.ts';
 import { loadSubmitterPlan, type DevnetJobPlan, type SubmitterEvent } from './plan.ts';
 
 const emit = (e: SubmitterEvent): void => { process.stdout.write(`${JSON.stringify(e)}\n`); };
@@ -54,7 +54,7 @@ async function heldOutAccuracy(directory: string, records: Uint8Array): Promise<
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (file === undefined || file === '--help') {
-    process.stdout.write('usage: VERITRAIN_PRIVATE_KEY=0x… node sdk/devnet/submitter.ts <plan.json>\n');
+    process.stdout.write('usage: VERITRAIN_PRIVATE_KEY=0x… node scripts/devnet/submitter.ts <plan.json>\n');
     process.exitCode = file === undefined ? 2 : 0;
     return;
   }

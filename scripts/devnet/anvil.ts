@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChainError } from '../errors.ts';
+import { ChainError } from '../../sdk/errors.ts';
 
-/** The repository root (sdk/devnet/ is two levels below it). */
+/** The repository root (scripts/devnet/ is two levels below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ANVIL_BIN = path.join(REPO_ROOT, 'node_modules', '.bin', 'anvil');
 export const DEVNET_CHAIN_ID = 31337;

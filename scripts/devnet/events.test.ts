@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEther, zeroHash } from 'viem';
-import { NEXT_STATE } from '../dispute/client.ts';
+import { NEXT_STATE } from '../../sdk/dispute/client.ts';
 import { describeChainEvent, text, type ChainEvent } from './events.ts';
 import { describeChildLine } from './story.ts';
 

@@ -4,7 +4,7 @@
  * VERITRAIN_PRIVATE_KEY and are never printed.
  */
 import { bytesToHex, type Hex } from 'viem';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../../sdk/errors.ts';
 import { mnemonicToAccount } from 'viem/accounts';
 
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';

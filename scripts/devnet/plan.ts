@@ -1,7 +1,7 @@
 /** What the devnet's submitter process is told to do (a JSON file; schema-checked on load). */
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../../sdk/errors.ts';
 
 const wei = z.string().regex(/^\d+$/, 'must be a decimal integer (token base units)');
 
