@@ -32,23 +32,30 @@ interface IDisputeGame {
 
     /// @notice One dispute. Steps are absolute step numbers of the job; [lo, hi] is the disputed
     ///         range, whose end states have roots loRoot and hiRoot. Clocks are seconds left.
+    /// @dev Packed so that a move touches two slots: the game's (slot 0) and the mover's, which
+    ///      holds its address next to its clock.
+    ///      slot 0: jobId (8) | stage (1) | lastMoveAt (5) | lo (8) | hi (8)
+    ///      slot 1: solver (20) | solverClock (8) | pointOp (4)
+    ///      slot 2: challenger (20) | challengerClock (8)
+    ///      slot 3: bond (16) | pointElement (8)
+    ///      slots 4-7: loRoot, hiRoot, midRoot, traceRoot
     struct Dispute {
         JobId jobId;
         Stage stage;
         uint40 lastMoveAt;
         uint64 lo;
         uint64 hi;
-        uint64 solverClock;
-        uint64 challengerClock;
         address solver;
+        uint64 solverClock;
+        uint32 pointOp;
         address challenger;
+        uint64 challengerClock;
         uint128 bond;
+        uint64 pointElement;
         bytes32 loRoot;
         bytes32 hiRoot;
         bytes32 midRoot;
         bytes32 traceRoot;
-        uint32 pointOp;
-        uint64 pointElement;
     }
 
     /// @notice A contiguous run of leaves of one tensor of the data the challenger demanded (the

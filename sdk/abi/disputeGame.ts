@@ -1157,19 +1157,19 @@ export const disputeGameAbi = [
             "type": "uint64"
           },
           {
+            "internalType": "address",
+            "name": "solver",
+            "type": "address"
+          },
+          {
             "internalType": "uint64",
             "name": "solverClock",
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
-            "name": "challengerClock",
-            "type": "uint64"
-          },
-          {
-            "internalType": "address",
-            "name": "solver",
-            "type": "address"
+            "internalType": "uint32",
+            "name": "pointOp",
+            "type": "uint32"
           },
           {
             "internalType": "address",
@@ -1177,9 +1177,19 @@ export const disputeGameAbi = [
             "type": "address"
           },
           {
+            "internalType": "uint64",
+            "name": "challengerClock",
+            "type": "uint64"
+          },
+          {
             "internalType": "uint128",
             "name": "bond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint64",
+            "name": "pointElement",
+            "type": "uint64"
           },
           {
             "internalType": "bytes32",
@@ -1200,16 +1210,6 @@ export const disputeGameAbi = [
             "internalType": "bytes32",
             "name": "traceRoot",
             "type": "bytes32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "pointOp",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "pointElement",
-            "type": "uint64"
           }
         ],
         "internalType": "struct IDisputeGame.Dispute",
