@@ -142,7 +142,7 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
       }
       // The challenger's move: claim the game when its clock ran out.
       const [who, left] = await rpc('mover', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] }), signal);
-      if (who.toLowerCase() !== me && left === 0n) {
+      if (who.toLowerCase() !== me && left === 0) {
         await journal.once({
           action: `dispute${disputeId}.timeout`, jobId, index: stage,
           done: async (s) => (await read(disputeId, s)).stage >= Stage.SolverWon,

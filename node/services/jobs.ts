@@ -131,7 +131,7 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     }
     const free = await rpc('freeStakeOf', () => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] }), signal);
     const game = client.deployment.contracts.DisputeGame.address;
-    const clockBudget = Number(await rpc('clockBudget', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }), signal));
+    const clockBudget = await rpc('clockBudget', () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }), signal);
     const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(signal), policy: options.policy, backend: options.backend, me, clockBudget });
     db.updateJob(jobId, { spec_hash: job.specHash, spec: encodeJobSpec(spec), token: job.token, payment: job.payment.toString(), steps: spec.training.steps, checkpoints: job.checkpointCount });
     if (!decision.claim) {

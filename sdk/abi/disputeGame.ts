@@ -23,9 +23,9 @@ export const disputeGameAbi = [
         "type": "uint128"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "clockBudget_",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "nonpayable",
@@ -76,14 +76,14 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "elapsed",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeClockExpired",
@@ -97,14 +97,14 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "elapsed",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeClockRunning",
@@ -568,9 +568,9 @@ export const disputeGameAbi = [
       },
       {
         "indexed": false,
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "clockBudget",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeGameConfigured",
@@ -1042,9 +1042,9 @@ export const disputeGameAbi = [
     "name": "clockBudget",
     "outputs": [
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",
@@ -1142,7 +1142,7 @@ export const disputeGameAbi = [
             "type": "uint8"
           },
           {
-            "internalType": "uint40",
+            "internalType": "Timestamp",
             "name": "lastMoveAt",
             "type": "uint40"
           },
@@ -1162,9 +1162,9 @@ export const disputeGameAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint64",
+            "internalType": "Duration",
             "name": "solverClock",
-            "type": "uint64"
+            "type": "uint32"
           },
           {
             "internalType": "uint32",
@@ -1177,9 +1177,9 @@ export const disputeGameAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint64",
+            "internalType": "Duration",
             "name": "challengerClock",
-            "type": "uint64"
+            "type": "uint32"
           },
           {
             "internalType": "uint128",
@@ -1286,9 +1286,9 @@ export const disputeGameAbi = [
         "type": "address"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",

@@ -125,7 +125,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
           continue;
         }
         const [, left] = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
-        if (left === 0n) {
+        if (left === 0) {
           plog.info('the solver ran out of time; ending the dispute');
           await send('timeout', jobId, { address: game, abi: disputeGameAbi, functionName: 'timeout', args: [disputeId], signal });
           continue;
