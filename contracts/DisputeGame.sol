@@ -2,8 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
@@ -11,17 +10,21 @@ import {LibDispute} from "./libraries/LibDispute.sol";
 import {LibMerkle} from "./libraries/LibMerkle.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
 import {LibTensor} from "./libraries/LibTensor.sol";
+import {LibTransfer} from "./libraries/LibTransfer.sol";
 import {JobId} from "./types/JobId.sol";
 import {JobSpec} from "./types/JobSpec.sol";
 import {OpDesc} from "./types/OpDesc.sol";
+import {Duration, LibTime} from "./types/Time.sol";
 
 /// @title DisputeGame
 /// @notice Bisection over a checkpoint interval down to one element of one op, judged by the
 ///         tolerance rule (docs/PROTOCOL.md §4-§5). Moves are bounded: ceil(log2 k) bisection rounds,
 ///         then trace, point and opening; no loop runs over anything a party controls the size of
 ///         beyond its own calldata.
-contract DisputeGame is IDisputeGame, ReentrancyGuard {
-    using SafeERC20 for IERC20;
+/// @dev Solvency: `bondToken.balanceOf(this) >= sum(bond of live disputes) + sum(deposits held)
+///      + sum(credits)`, with equality unless someone sent tokens unasked. Every inflow and outflow
+///      is balance-checked (`LibTransfer`).
+contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     using LibDispute for IDisputeGame.Dispute;
 
     /// @inheritdoc IDisputeGame
@@ -39,7 +42,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     /// @inheritdoc IDisputeGame
     uint128 public immutable challengeBond;
     /// @inheritdoc IDisputeGame
-    uint64 public immutable clockBudget;
+    Duration public immutable clockBudget;
 
     mapping(uint256 disputeId => Dispute) private _disputes;
     /// @dev opCount and stateCount of each dispute's graph, checked against graphRoot at challenge.
@@ -54,15 +57,14 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     mapping(uint256 disputeId => uint64 cursor) private _cursorOf;
     mapping(uint256 disputeId => uint128 deposit) private _depositOf;
     uint256 private _disputeCount;
-    uint256 private _totalCredits;
 
-    constructor(IJobMarket market_, IElementJudge judge_, IERC20 bondToken_, uint128 challengeBond_, uint64 clockBudget_) {
+    constructor(IJobMarket market_, IElementJudge judge_, IERC20 bondToken_, uint128 challengeBond_, Duration clockBudget_) {
         if (address(market_) == address(0)) revert DisputeInvalidParameter("market");
         if (address(judge_) == address(0)) revert DisputeInvalidParameter("judge");
         if (address(bondToken_) == address(0)) revert DisputeInvalidParameter("bondToken");
         // A zero bond makes false challenges free; a zero clock makes every dispute a timeout.
         if (challengeBond_ == 0) revert DisputeInvalidParameter("challengeBond");
-        if (clockBudget_ == 0) revert DisputeInvalidParameter("clockBudget");
+        if (Duration.unwrap(clockBudget_) == 0) revert DisputeInvalidParameter("clockBudget");
         market = market_;
         judge = judge_;
         bondToken = bondToken_;
@@ -99,14 +101,14 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     }
 
     /// @inheritdoc IDisputeGame
-    function mover(uint256 disputeId) external view returns (address who, uint64 left) {
+    function mover(uint256 disputeId) external view returns (address who, Duration left) {
         Dispute storage d = _disputes[disputeId];
-        if (!LibDispute.live(d.stage)) return (address(0), 0);
-        (uint64 clockLeft, uint64 elapsed) = d.clock(block.timestamp);
+        if (!LibDispute.live(d.stage)) return (address(0), Duration.wrap(0));
+        (Duration clockLeft, Duration elapsed) = d.clock(LibTime.now_());
         // A queued dispute's clocks do not run.
-        if (_activeOf[d.jobId] != disputeId) elapsed = 0;
+        if (_activeOf[d.jobId] != disputeId) elapsed = Duration.wrap(0);
         who = LibDispute.solverToMove(d.stage) ? d.solver : d.challenger;
-        left = elapsed >= clockLeft ? 0 : clockLeft - elapsed;
+        left = elapsed >= clockLeft ? Duration.wrap(0) : clockLeft - elapsed;
     }
 
     // ------------------------------------------------------------------ moves
@@ -143,7 +145,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         d.hiRoot = hiRoot;
         d.solverClock = clockBudget;
         d.challengerClock = clockBudget;
-        d.lastMoveAt = uint40(block.timestamp);
+        d.lastMoveAt = LibTime.now_();
         d.stage = d.afterRange();
         _counts[disputeId] = (uint64(graph.opCount) << 32) | graph.stateCount;
         bool active = _activeOf[jobId] == 0;
@@ -334,8 +336,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
     function timeout(uint256 disputeId) external nonReentrant {
         Dispute storage d = _live(disputeId);
         _expectActive(disputeId, d.jobId);
-        (uint64 left, uint64 elapsed) = d.clock(block.timestamp);
-        if (elapsed < left) revert DisputeClockRunning(disputeId, left, elapsed);
+        (Duration left, Duration elapsed) = d.clock(LibTime.now_());
+        if (!(elapsed >= left)) revert DisputeClockRunning(disputeId, left, elapsed);
         if (LibDispute.solverToMove(d.stage)) _challengerWins(disputeId, d);
         else _solverWins(disputeId, d);
     }
@@ -358,9 +360,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         amount = _credits[msg.sender];
         if (amount == 0) revert DisputeNothingToWithdraw(msg.sender);
         _credits[msg.sender] = 0;
-        _totalCredits -= amount;
         emit Withdrawn(msg.sender, amount);
-        bondToken.safeTransfer(msg.sender, amount);
+        uint256 sent = LibTransfer.push(bondToken, msg.sender, amount);
+        if (sent != amount) revert DisputeBondTransferMismatch(amount, sent);
     }
 
     // ------------------------------------------------------------------ internals
@@ -379,7 +381,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         address party = LibDispute.solverToMove(expected) ? d.solver : d.challenger;
         if (msg.sender != party) revert DisputeCallerNotParty(disputeId, msg.sender, party);
         _expectActive(disputeId, d.jobId);
-        d.charge(disputeId, block.timestamp);
+        d.charge(disputeId, LibTime.now_());
     }
 
     function _expectActive(uint256 disputeId, JobId jobId) private view {
@@ -403,7 +405,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
         _activeOf[jobId] = next;
         if (next == 0) return;
         delete _nextOf[disputeId];
-        _disputes[next].lastMoveAt = uint40(block.timestamp);
+        _disputes[next].lastMoveAt = LibTime.now_();
         emit DisputeActivated(next, jobId);
     }
 
@@ -490,15 +492,12 @@ contract DisputeGame is IDisputeGame, ReentrancyGuard {
 
     function _credit(address account, uint256 amount) private {
         _credits[account] += amount;
-        _totalCredits += amount;
         emit Credited(account, amount);
     }
 
     /// @dev Pulls the bond and checks the balance moved by exactly that much.
     function _pullBond(uint256 amount) private {
-        uint256 before = bondToken.balanceOf(address(this));
-        bondToken.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = bondToken.balanceOf(address(this)) - before;
+        uint256 received = LibTransfer.pull(bondToken, msg.sender, amount);
         if (received != amount) revert DisputeBondTransferMismatch(amount, received);
     }
 }

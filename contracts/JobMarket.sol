@@ -3,12 +3,12 @@ pragma solidity ^0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IStakingVault} from "./interfaces/IStakingVault.sol";
 import {LibCheckpoints} from "./libraries/LibCheckpoints.sol";
 import {LibJob} from "./libraries/LibJob.sol";
+import {LibTransfer} from "./libraries/LibTransfer.sol";
 import {JobId} from "./types/JobId.sol";
 import {Duration, LibTime, Timestamp} from "./types/Time.sol";
 
@@ -20,7 +20,6 @@ import {Duration, LibTime, Timestamp} from "./types/Time.sol";
 ///      fee-on-transfer or lying token reverts instead of breaking it; credits are kept per token,
 ///      so a misbehaving token can at worst corrupt its own ledger.
 contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
     using LibJob for LibJob.JobStore;
 
     uint256 private constant BPS = 10_000;
@@ -300,29 +299,19 @@ contract JobMarket is IJobMarket, Ownable2Step, ReentrancyGuardTransient {
     function _receiveSlash(address solver, uint256 amount) private {
         uint256 before = _stakeToken.balanceOf(address(this));
         vault.slash(solver, amount, address(this));
-        uint256 afterwards = _stakeToken.balanceOf(address(this));
-        if (afterwards < before || afterwards - before != amount) {
-            revert JobMarketTransferMismatch(_stakeToken, amount, afterwards < before ? 0 : afterwards - before);
-        }
+        uint256 received = LibTransfer.gainedSince(_stakeToken, before);
+        if (received != amount) revert JobMarketTransferMismatch(_stakeToken, amount, received);
     }
 
     /// @dev Pulls exactly `amount` of `token` from `from`, measured by this contract's balance.
     function _pullExact(IERC20 token, address from, uint256 amount) private {
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(from, address(this), amount);
-        uint256 afterwards = token.balanceOf(address(this));
-        if (afterwards < before || afterwards - before != amount) {
-            revert JobMarketTransferMismatch(token, amount, afterwards < before ? 0 : afterwards - before);
-        }
+        uint256 received = LibTransfer.pull(token, from, amount);
+        if (received != amount) revert JobMarketTransferMismatch(token, amount, received);
     }
 
     /// @dev Sends exactly `amount` of `token` to `to`, measured by this contract's balance.
     function _pushExact(IERC20 token, address to, uint256 amount) private {
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransfer(to, amount);
-        uint256 afterwards = token.balanceOf(address(this));
-        if (afterwards > before || before - afterwards != amount) {
-            revert JobMarketTransferMismatch(token, amount, afterwards > before ? 0 : before - afterwards);
-        }
+        uint256 sent = LibTransfer.push(token, to, amount);
+        if (sent != amount) revert JobMarketTransferMismatch(token, amount, sent);
     }
 }

@@ -2,17 +2,16 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IStakingVault} from "./interfaces/IStakingVault.sol";
+import {LibTransfer} from "./libraries/LibTransfer.sol";
 import {Duration, LibTime, Timestamp} from "./types/Time.sol";
 
 /// @title StakingVault
 /// @notice Solver stake: stake -> requestUnstake -> wait `unstakeDelay` -> withdrawStake.
 ///         The market (wired once by the deployer) locks, unlocks and slashes.
 contract StakingVault is IStakingVault, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
     /// @inheritdoc IStakingVault
@@ -72,12 +71,8 @@ contract StakingVault is IStakingVault, ReentrancyGuardTransient {
         StakeAccount storage a = _accounts[msg.sender];
         a.staked = (uint256(a.staked) + amount).toUint128();
         emit Staked(msg.sender, amount);
-        uint256 before = stakeToken.balanceOf(address(this));
-        stakeToken.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 afterwards = stakeToken.balanceOf(address(this));
-        if (afterwards < before || afterwards - before != amount) {
-            revert StakingTransferMismatch(amount, afterwards < before ? 0 : afterwards - before);
-        }
+        uint256 received = LibTransfer.pull(stakeToken, msg.sender, amount);
+        if (received != amount) revert StakingTransferMismatch(amount, received);
     }
 
     /// @inheritdoc IStakingVault
@@ -142,11 +137,7 @@ contract StakingVault is IStakingVault, ReentrancyGuardTransient {
 
     /// @dev Sends `amount` and checks the vault's balance fell by exactly that.
     function _pushExact(address to, uint256 amount) private {
-        uint256 before = stakeToken.balanceOf(address(this));
-        stakeToken.safeTransfer(to, amount);
-        uint256 afterwards = stakeToken.balanceOf(address(this));
-        if (afterwards > before || before - afterwards != amount) {
-            revert StakingTransferMismatch(amount, afterwards > before ? 0 : before - afterwards);
-        }
+        uint256 sent = LibTransfer.push(stakeToken, to, amount);
+        if (sent != amount) revert StakingTransferMismatch(amount, sent);
     }
 }

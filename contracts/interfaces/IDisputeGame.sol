@@ -7,6 +7,7 @@ import {IJobMarket} from "./IJobMarket.sol";
 import {JobId} from "../types/JobId.sol";
 import {JobSpec} from "../types/JobSpec.sol";
 import {OpDesc} from "../types/OpDesc.sol";
+import {Duration, Timestamp} from "../types/Time.sol";
 import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 
 /// @title IDisputeGame
@@ -31,24 +32,32 @@ interface IDisputeGame {
     }
 
     /// @notice One dispute. Steps are absolute step numbers of the job; [lo, hi] is the disputed
-    ///         range, whose end states have roots loRoot and hiRoot. Clocks are seconds left.
+    ///         range, whose end states have roots loRoot and hiRoot. Clocks are the time each side
+    ///         has left; lastMoveAt starts the mover's.
+    /// @dev Packed so that a move touches two slots: the game's (slot 0) and the mover's, which
+    ///      holds its address next to its clock (bytes, low-order first within a slot).
+    ///      slot 0: jobId (8) | stage (1) | lastMoveAt (5) | lo (8) | hi (8)
+    ///      slot 1: solver (20) | solverClock (4) | pointOp (4)
+    ///      slot 2: challenger (20) | challengerClock (4)
+    ///      slot 3: bond (16) | pointElement (8)
+    ///      slots 4-7: loRoot, hiRoot, midRoot, traceRoot
     struct Dispute {
         JobId jobId;
         Stage stage;
-        uint40 lastMoveAt;
+        Timestamp lastMoveAt;
         uint64 lo;
         uint64 hi;
-        uint64 solverClock;
-        uint64 challengerClock;
         address solver;
+        Duration solverClock;
+        uint32 pointOp;
         address challenger;
+        Duration challengerClock;
         uint128 bond;
+        uint64 pointElement;
         bytes32 loRoot;
         bytes32 hiRoot;
         bytes32 midRoot;
         bytes32 traceRoot;
-        uint32 pointOp;
-        uint64 pointElement;
     }
 
     /// @notice A contiguous run of leaves of one tensor of the data the challenger demanded (the
@@ -82,7 +91,7 @@ interface IDisputeGame {
     function INITIAL_STATE() external view returns (uint32);
 
     /// @notice The game's fixed parameters, once, at deployment.
-    event DisputeGameConfigured(IJobMarket market, IElementJudge judge, IERC20 bondToken, uint128 challengeBond, uint64 clockBudget);
+    event DisputeGameConfigured(IJobMarket market, IElementJudge judge, IERC20 bondToken, uint128 challengeBond, Duration clockBudget);
     /// @notice A dispute opened: everything an indexer needs to follow it (both clocks start at
     ///         clockBudget; the graph's counts bound the points).
     event DisputeCreated(
@@ -124,9 +133,9 @@ interface IDisputeGame {
     /// @notice Only the solver or the challenger of this dispute may make this move.
     error DisputeCallerNotParty(uint256 disputeId, address caller, address expected);
     /// @notice The mover's clock ran out; call `timeout` instead.
-    error DisputeClockExpired(uint256 disputeId, uint64 left, uint64 elapsed);
+    error DisputeClockExpired(uint256 disputeId, Duration left, Duration elapsed);
     /// @notice `timeout` was called while the mover still has time.
-    error DisputeClockRunning(uint256 disputeId, uint64 left, uint64 elapsed);
+    error DisputeClockRunning(uint256 disputeId, Duration left, Duration elapsed);
     /// @notice The supplied spec does not hash to the job's specHash.
     error DisputeSpecMismatch(JobId jobId, bytes32 expected, bytes32 actual);
     /// @notice The graph commitment does not hash to the spec's graphRoot.
@@ -157,7 +166,7 @@ interface IDisputeGame {
     /// @notice Bond a challenger posts; forfeited to the solver if the solver wins.
     function challengeBond() external view returns (uint128);
     /// @notice Seconds each side may spend on its moves in one dispute.
-    function clockBudget() external view returns (uint64);
+    function clockBudget() external view returns (Duration);
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
     function disputeCount() external view returns (uint256);
     /// @notice The op and state counts of the dispute's graph (checked against graphRoot at challenge).
@@ -168,7 +177,7 @@ interface IDisputeGame {
     function activeDispute(JobId jobId) external view returns (uint256);
     /// @notice The party whose move it is and the seconds its clock has left now: 0 once it ran out
     ///         (`timeout` succeeds from then on), and 0 when resolved. A queued dispute's clock stands still.
-    function mover(uint256 disputeId) external view returns (address who, uint64 left);
+    function mover(uint256 disputeId) external view returns (address who, Duration left);
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with
     ///         the bond; `spec` must hash to the job's specHash (it fixes k) and `graph` to its

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
+import {Duration, Timestamp} from "../types/Time.sol";
 
 /// @title LibDispute
 /// @notice The state machine of one dispute (docs/PROTOCOL.md §5): stages, bisection positions
@@ -21,22 +22,24 @@ library LibDispute {
     }
 
     /// @notice Seconds the mover has used since the last move, and what its clock has left.
-    function clock(IDisputeGame.Dispute storage d, uint256 timestamp) internal view returns (uint64 left, uint64 elapsed) {
-        elapsed = uint64(timestamp - d.lastMoveAt);
+    function clock(IDisputeGame.Dispute storage d, Timestamp now_) internal view returns (Duration left, Duration elapsed) {
+        elapsed = now_.since(d.lastMoveAt);
         left = solverToMove(d.stage) ? d.solverClock : d.challengerClock;
     }
 
     /// @notice Charge the mover's clock for the time since the last move; reverts when it ran out
     ///         (a clock at zero has run out, so `mover` reporting 0 and `timeout` agree).
-    function charge(IDisputeGame.Dispute storage d, uint256 disputeId, uint256 timestamp) internal {
-        (uint64 left, uint64 elapsed) = clock(d, timestamp);
+    function charge(IDisputeGame.Dispute storage d, uint256 disputeId, Timestamp now_) internal {
+        (Duration left, Duration elapsed) = clock(d, now_);
         if (elapsed >= left) revert IDisputeGame.DisputeClockExpired(disputeId, left, elapsed);
+        Duration rest;
         // SAFETY: elapsed < left was checked just above.
         unchecked {
-            if (solverToMove(d.stage)) d.solverClock = left - elapsed;
-            else d.challengerClock = left - elapsed;
+            rest = Duration.wrap(Duration.unwrap(left) - Duration.unwrap(elapsed));
         }
-        d.lastMoveAt = uint40(timestamp);
+        if (solverToMove(d.stage)) d.solverClock = rest;
+        else d.challengerClock = rest;
+        d.lastMoveAt = now_;
     }
 
     /// @notice The stage that follows once the range is [lo, hi]: one step left means the trace.

@@ -128,7 +128,7 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     }
     const free = await client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] });
     const game = client.deployment.contracts.DisputeGame.address;
-    const clockBudget = Number(await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' }));
+    const clockBudget = await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' });
     const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(), policy: options.policy, backend: options.backend, me, clockBudget });
     db.updateJob(jobId, { spec_hash: job.specHash, spec: encodeJobSpec(spec), token: job.token, payment: job.payment.toString(), steps: spec.training.steps, checkpoints: job.checkpointCount });
     if (!decision.claim) {

@@ -23,9 +23,9 @@ export const disputeGameAbi = [
         "type": "uint128"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "clockBudget_",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "nonpayable",
@@ -76,14 +76,14 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "elapsed",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeClockExpired",
@@ -97,14 +97,14 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "elapsed",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeClockRunning",
@@ -568,9 +568,9 @@ export const disputeGameAbi = [
       },
       {
         "indexed": false,
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "clockBudget",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "name": "DisputeGameConfigured",
@@ -1042,9 +1042,9 @@ export const disputeGameAbi = [
     "name": "clockBudget",
     "outputs": [
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",
@@ -1142,7 +1142,7 @@ export const disputeGameAbi = [
             "type": "uint8"
           },
           {
-            "internalType": "uint40",
+            "internalType": "Timestamp",
             "name": "lastMoveAt",
             "type": "uint40"
           },
@@ -1157,19 +1157,19 @@ export const disputeGameAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
-            "name": "solverClock",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "challengerClock",
-            "type": "uint64"
-          },
-          {
             "internalType": "address",
             "name": "solver",
             "type": "address"
+          },
+          {
+            "internalType": "Duration",
+            "name": "solverClock",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "pointOp",
+            "type": "uint32"
           },
           {
             "internalType": "address",
@@ -1177,9 +1177,19 @@ export const disputeGameAbi = [
             "type": "address"
           },
           {
+            "internalType": "Duration",
+            "name": "challengerClock",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint128",
             "name": "bond",
             "type": "uint128"
+          },
+          {
+            "internalType": "uint64",
+            "name": "pointElement",
+            "type": "uint64"
           },
           {
             "internalType": "bytes32",
@@ -1200,16 +1210,6 @@ export const disputeGameAbi = [
             "internalType": "bytes32",
             "name": "traceRoot",
             "type": "bytes32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "pointOp",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "pointElement",
-            "type": "uint64"
           }
         ],
         "internalType": "struct IDisputeGame.Dispute",
@@ -1286,9 +1286,9 @@ export const disputeGameAbi = [
         "type": "address"
       },
       {
-        "internalType": "uint64",
+        "internalType": "Duration",
         "name": "left",
-        "type": "uint64"
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",

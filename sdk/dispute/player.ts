@@ -96,7 +96,7 @@ export function createDisputePlayer(o: DisputePlayerOptions): DisputePlayer {
           continue;
         }
         const [who, left] = await o.publicClient.readContract({ address: o.game, abi: disputeGameAbi, functionName: 'mover', args: [disputeId] });
-        if (d.active && left === 0n && who.toLowerCase() !== me) {
+        if (d.active && left === 0 && who.toLowerCase() !== me) {
           log.info('the other side ran out of time; ending the dispute', { disputeId });
           await send(d, { functionName: 'timeout', args: [disputeId] }, signal);
           failures = 0;

@@ -27,7 +27,7 @@ import { createActor, type Actor } from './helpers/players.ts';
 
 export const BOND = 10n ** 18n;
 export const STAKE = 5n * 10n ** 18n;
-export const CLOCK = 3600n;
+export const CLOCK = 3600;
 
 export async function createWorld(options: { layers?: number[]; batchSize?: number; k?: number; intervals?: number } = {}) {
   const { viem } = await network.create();
@@ -43,7 +43,7 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   const deployment = await deploy({
     publicClient,
     walletClient: deployer,
-    parameters: { minChallengeWindow: 3600, challengeBond: BOND, clockBudget: Number(CLOCK), unstakeDelay: 86_400 },
+    parameters: { minChallengeWindow: 3600, challengeBond: BOND, clockBudget: CLOCK, unstakeDelay: 86_400 },
   });
   const token = await viem.getContractAt('TestToken', deployment.stakeToken);
   const vault = await viem.getContractAt('StakingVault', deployment.contracts.StakingVault.address);

@@ -45,7 +45,7 @@ async function dispute(opts: { fraud?: FraudKind; falseChallenge?: Fault; silent
     opts.silentSolver === true
       ? (async () => {
           // The withholding solver never moves: run out its clock, then anyone ends the game.
-          await world.increaseTime(Number(CLOCK) + 1);
+          await world.increaseTime(CLOCK + 1);
           await claimTimeout(challengerClients, disputeId);
           return (await readDispute(challengerClients, disputeId)).stage;
         })()
@@ -141,7 +141,7 @@ describe('dispute game on real trained steps', () => {
     // The solver tries to lose the puppet's game at once: no move and no timeout is accepted there.
     const game = { address: world.game.address, abi: disputeGameAbi } as const;
     await assert.rejects(world.publicClient.simulateContract({ ...game, functionName: 'postMidpoint', args: [puppetId, `0x${'01'.repeat(32)}`], account: world.solver.account.address }), /DisputeQueued/);
-    await world.increaseTime(Number(CLOCK) / 2);
+    await world.increaseTime(CLOCK / 2);
     assert.equal((await world.game.read.mover([puppetId]))[1], CLOCK, 'the queued clock stands still');
     const rewardOf = (who: Address) => world.market.read.creditOf([who, world.token.address]);
     const before = await rewardOf(world.challenger.account.address);
@@ -167,7 +167,7 @@ describe('dispute game on real trained steps', () => {
     assert.equal(await world.game.read.activeDispute([jobId]), first);
     // The solver regenerates the first interval slowly: most of its clock goes by. Had both clocks
     // run at once, the second dispute would be lost on time below.
-    await world.increaseTime(Number(CLOCK) - 120);
+    await world.increaseTime(CLOCK - 120);
     const common = { log: silentLogger, pollMs: 20 };
     const falsePoint = () => ({ kind: 'element', op: 2, element: 5 }) as const;
     const play = (id: bigint) => Promise.all([
@@ -219,7 +219,7 @@ describe('dispute game on real trained steps', () => {
       while ((await readDispute(solverClients, disputeId)).stage !== Stage.AwaitStateData) await new Promise((r) => setTimeout(r, 20));
       const [who, left] = await world.game.read.mover([disputeId]);
       assert.equal(who.toLowerCase(), world.solver.account.address.toLowerCase(), 'the solver\'s clock runs while the data is missing');
-      await world.increaseTime(Number(left) + 1);
+      await world.increaseTime(left + 1);
       await claimTimeout(challengerClients, disputeId);
       assert.equal(await challengerPlays, Stage.ChallengerWon);
       assert.equal((await world.market.read.getJob([jobId])).status, 5, 'job Slashed');
@@ -276,8 +276,8 @@ describe('dispute game on real trained steps', () => {
 
   it('rejects a game that could never end or never be lost: zero clock or bond at deployment, k = 0 at challenge', async () => {
     const judge = await world.game.read.judge();
-    const args = (bond: bigint, clock: bigint) => [world.market.address, judge, world.token.address, bond, clock] as const;
-    await assert.rejects(world.viem.deployContract('DisputeGame', args(BOND, 0n)), /DisputeInvalidParameter/);
+    const args = (bond: bigint, clock: number) => [world.market.address, judge, world.token.address, bond, clock] as const;
+    await assert.rejects(world.viem.deployContract('DisputeGame', args(BOND, 0)), /DisputeInvalidParameter/);
     await assert.rejects(world.viem.deployContract('DisputeGame', args(0n, CLOCK)), /DisputeInvalidParameter/);
     // A job posted with the hash of a spec tuple whose checkpointInterval is 0 (the SDK cannot write one).
     const tuple = { ...specTuple(world.spec), checkpointInterval: 0 };
@@ -352,7 +352,7 @@ describe('dispute game on real trained steps', () => {
     const solverPlays = playSolver(solverClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
     while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
     const d = await readDispute(challengerClients, disputeId);
-    const runsOutAt = BigInt(d.lastMoveAt) + d.challengerClock;
+    const runsOutAt = BigInt(d.lastMoveAt + d.challengerClock);
     const testClient = await world.viem.getTestClient();
     const mover = async () => (await world.game.read.mover([disputeId]))[1];
     // Calls run on the latest block: each check below sees the second its block was mined at.
@@ -361,11 +361,11 @@ describe('dispute game on real trained steps', () => {
     const choose = () => world.publicClient.simulateContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true], account: world.challenger.account.address });
     await testClient.setNextBlockTimestamp({ timestamp: runsOutAt - 1n });
     await testClient.mine({ blocks: 1 });
-    assert.equal(await mover(), 1n, 'one second left');
+    assert.equal(await mover(), 1, 'one second left');
     await assert.rejects(timeout(), /DisputeClockRunning/);
     await testClient.setNextBlockTimestamp({ timestamp: runsOutAt });
     await testClient.mine({ blocks: 1 });
-    assert.equal(await mover(), 0n, 'ran out');
+    assert.equal(await mover(), 0, 'ran out');
     await assert.rejects(choose(), /DisputeClockExpired/);
     await timeout();
     await claimTimeout(solverClients, disputeId);
@@ -380,7 +380,7 @@ describe('dispute game on real trained steps', () => {
     const solverPlays = playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
     // Wait for the solver's first midpoint, then let the challenger's clock run out.
     while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
-    await world.increaseTime(Number(CLOCK) + 1);
+    await world.increaseTime(CLOCK + 1);
     await claimTimeout(solverClients, disputeId);
     assert.equal(await solverPlays, Stage.SolverWon);
   });

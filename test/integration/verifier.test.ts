@@ -87,7 +87,7 @@ describe('verifier daemon', () => {
         else assert.equal(faked.fault_step, fraud === 'copy-checkpoint' ? w.k : w.k + 3, 'the exact check found the faked step');
         if (withhold) {
           // The solver never moves: once its clock is out, the verifier ends the game on time.
-          await w.world.increaseTime(Number(CLOCK) + 1);
+          await w.world.increaseTime(CLOCK + 1);
         }
         await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
         const dispute = v.daemon.db.disputes(jobId)[0];

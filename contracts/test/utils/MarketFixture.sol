@@ -34,9 +34,16 @@ abstract contract MarketFixture is Test {
     address internal challenger;
 
     function setUp() public virtual {
+        deployMarket();
+        game = makeAddr("game");
+        market.setDisputeGame(game);
+    }
+
+    /// @notice Deploys the token, the vault and the market, the vault wired to the market; the
+    ///         market's dispute game is left for the caller to set.
+    function deployMarket() internal {
         vm.warp(START);
         treasury = makeAddr("treasury");
-        game = makeAddr("game");
         submitter = makeAddr("submitter");
         solver = makeAddr("solver");
         challenger = makeAddr("challenger");
@@ -46,7 +53,6 @@ abstract contract MarketFixture is Test {
         tokens[0] = token;
         market = new JobMarket(vault, defaultParameters(), tokens, address(this));
         vault.setMarket(address(market));
-        market.setDisputeGame(game);
     }
 
     function defaultParameters() internal view returns (IJobMarket.MarketParameters memory) {

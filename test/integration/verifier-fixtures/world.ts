@@ -73,7 +73,7 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     paymentTokens: [world.token.address],
     treasury: world.challenger.account.address,
     owner: world.challenger.account.address,
-    parameters: { unstakeDelay: 86_400, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: 10n ** 18n, minChallengeWindow: 3600, challengeBond: 10n ** 18n, clockBudget: Number(CLOCK) },
+    parameters: { unstakeDelay: 86_400, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: 10n ** 18n, minChallengeWindow: 3600, challengeBond: 10n ** 18n, clockBudget: CLOCK },
     deployedAt: 0,
   };
 
