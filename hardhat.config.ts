@@ -7,7 +7,13 @@ import { defineConfig } from 'hardhat/config';
 // package ships the same compiler as wasm, pinned to SOLC_VERSION in package.json.
 const SOLC_VERSION = '0.8.28';
 const solcPath = createRequire(import.meta.url).resolve('solc/soljson.js');
-const settings = (runs: number) => ({ optimizer: { enabled: true, runs }, viaIR: true, evmVersion: 'prague' });
+// storageLayout feeds the committed layout snapshot (scripts/snapshots.ts); it does not change the bytecode.
+const settings = (runs: number) => ({
+  optimizer: { enabled: true, runs },
+  viaIR: true,
+  evmVersion: 'prague',
+  outputSelection: { '*': { '*': ['storageLayout'] } },
+});
 
 export default defineConfig({
   plugins: [hardhatViem, hardhatNodeTestRunner],
