@@ -6,9 +6,15 @@ describe('the demo cheating mode', () => {
   it('fakes the configured interval only', () => {
     assert.equal(fraudSteps({ kind: 'none', interval: 1 }, 8), undefined);
     const mid = fraudSteps({ kind: 'wrong-lr', interval: 2 }, 8);
-    assert.deepEqual(Array.from({ length: 40 }, (_, s) => s).filter((s) => mid?.(s) === true), [20]);
+    assert.deepEqual(
+      Array.from({ length: 40 }, (_, s) => s).filter((s) => mid?.(s) === true),
+      [20],
+    );
     const copy = fraudSteps({ kind: 'copy-checkpoint', interval: 1 }, 8);
-    assert.deepEqual(Array.from({ length: 40 }, (_, s) => s).filter((s) => copy?.(s) === true), [8, 9, 10, 11, 12, 13, 14, 15]);
+    assert.deepEqual(
+      Array.from({ length: 40 }, (_, s) => s).filter((s) => copy?.(s) === true),
+      [8, 9, 10, 11, 12, 13, 14, 15],
+    );
   });
 
   it('injects nothing when off, and only what each cheat changes when on', async () => {
@@ -23,7 +29,13 @@ describe('the demo cheating mode', () => {
     assert.ok(strategy !== undefined);
     assert.equal(strategy.side, 'solver');
     assert.equal(await strategy.next({} as never), undefined, 'and never moves in a dispute');
-    const provider = withhold.states?.((async function* () { /* honest */ }) as never);
-    await assert.rejects(async () => { for await (const _ of provider?.({} as never, {} as never) ?? []) { /* nothing */ } }, /withholding/);
+    const provider = withhold.states?.(async function* () {
+      /* honest */
+    } as never);
+    await assert.rejects(async () => {
+      for await (const _ of provider?.({} as never, {} as never) ?? []) {
+        /* nothing */
+      }
+    }, /withholding/);
   });
 });

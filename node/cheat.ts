@@ -37,7 +37,9 @@ export function cheatingBehaviour(fraud: FraudConfig): SolverBehaviour {
   if (kind === 'withhold') {
     // Trains honestly, then serves nothing and never answers a dispute: it loses on time.
     // eslint-disable-next-line require-yield, @typescript-eslint/require-await -- refuses before yielding anything
-    const refuse: StatesProvider = async function* () { throw new VeritrainError('PEER_FAILED', 'withholding (cheating demo mode)'); };
+    const refuse: StatesProvider = async function* () {
+      throw new VeritrainError('PEER_FAILED', 'withholding (cheating demo mode)');
+    };
     return { states: () => refuse, defense: () => silentStrategy('solver') };
   }
   return {

@@ -10,7 +10,18 @@ import { formatUnits, parseUnits, erc20Abi, type Address } from 'viem';
 import { disputeGameAbi, jobMarketAbi, stakingVaultAbi } from '../sdk/abi/index.ts';
 import { createChainClient, requireWallet, type WalletChainClient } from '../sdk/chain/client.ts';
 import { withRetry } from '../sdk/chain/retry.ts';
-import { configFileOf, configOption, EXIT, isMain, main, UsageError, type Command, type CommandContext, type EnvHelp, type OptionSpec } from '../sdk/daemon/cli.ts';
+import {
+  configFileOf,
+  configOption,
+  EXIT,
+  isMain,
+  main,
+  UsageError,
+  type Command,
+  type CommandContext,
+  type EnvHelp,
+  type OptionSpec,
+} from '../sdk/daemon/cli.ts';
 import { journalRows } from '../sdk/daemon/journal.ts';
 import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
 import { createProgressLine } from '../sdk/daemon/progress.ts';
@@ -37,10 +48,20 @@ async function account(ctx: CommandContext, c: SolverConfig) {
 
 async function connect(ctx: CommandContext, c: SolverConfig, logger?: Logger): Promise<WalletChainClient> {
   const signer = await account(ctx, c);
-  return requireWallet(await createChainClient({
-    rpcUrl: c.chain.rpcUrl, signer, deploymentsDir: c.chain.deploymentsDir, deploymentFile: c.chain.deploymentFile, pollingIntervalMs: c.chain.pollingIntervalMs,
-    confirmations: c.chain.confirmations, receiptTimeoutMs: c.chain.receiptTimeoutMs, logger, signal: ctx.signal,
-  }), PROGRAM);
+  return requireWallet(
+    await createChainClient({
+      rpcUrl: c.chain.rpcUrl,
+      signer,
+      deploymentsDir: c.chain.deploymentsDir,
+      deploymentFile: c.chain.deploymentFile,
+      pollingIntervalMs: c.chain.pollingIntervalMs,
+      confirmations: c.chain.confirmations,
+      receiptTimeoutMs: c.chain.receiptTimeoutMs,
+      logger,
+      signal: ctx.signal,
+    }),
+    PROGRAM,
+  );
 }
 
 /** "10" or "2.5" whole tokens, or base units with --wei. */
@@ -63,16 +84,29 @@ const run: Command = {
     const holder: { progress?: ReturnType<typeof createProgressLine> } = {};
     const logger = createJsonLogger({
       level: c.log.level,
-      write: (line) => { if (holder.progress === undefined) ctx.stderr.write(line); else holder.progress.wrapWrite(() => { ctx.stderr.write(line); }); },
+      write: (line) => {
+        if (holder.progress === undefined) ctx.stderr.write(line);
+        else
+          holder.progress.wrapWrite(() => {
+            ctx.stderr.write(line);
+          });
+      },
     });
-    const progress = holder.progress = createProgressLine({ stream: ctx.stderr, tty: c.log.progress ? undefined : false, logger });
+    const progress = (holder.progress = createProgressLine({ stream: ctx.stderr, tty: c.log.progress ? undefined : false, logger }));
     const { createSolverDaemon } = await import('./daemon.ts');
     const daemon = createSolverDaemon(c, { account: signer, logger, progress });
     const info = await daemon.start();
     ctx.out(JSON.stringify({ event: 'started', ...info }));
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
-      else ctx.signal.addEventListener('abort', () => { resolve(); }, { once: true });
+      else
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
     });
     logger.info('stopping', { reason: String(ctx.signal.reason) });
     await daemon.stop();
@@ -83,15 +117,23 @@ const run: Command = {
 const status: Command = {
   name: 'status',
   summary: 'show jobs, disputes, earnings and stake',
-  options: { json: { type: 'boolean', description: 'machine-readable output' }, offline: { type: 'boolean', description: 'do not ask the chain for the stake' } },
+  options: {
+    json: { type: 'boolean', description: 'machine-readable output' },
+    offline: { type: 'boolean', description: 'do not ask the chain for the stake' },
+  },
   async run(ctx) {
     const c = await config(ctx);
-    if (!existsSync(dbFile(c.dataDir))) throw new ConfigError(`no solver database in ${c.dataDir}: the node never ran there (start it with \`${PROGRAM} run\`)`, { details: { dataDir: c.dataDir } });
+    if (!existsSync(dbFile(c.dataDir)))
+      throw new ConfigError(`no solver database in ${c.dataDir}: the node never ran there (start it with \`${PROGRAM} run\`)`, {
+        details: { dataDir: c.dataDir },
+      });
     const db = await openSolverDb(dbFile(c.dataDir), { now: Date.now, readOnly: true });
     let info: NodeInfo | undefined;
     try {
       info = JSON.parse(await readFile(nodeInfoFile(c.dataDir), 'utf8')) as NodeInfo;
-    } catch { /* never ran */ }
+    } catch {
+      /* never ran */
+    }
     const jobs = db.jobs();
     const disputes = db.disputes();
     const earnings = db.earnings();
@@ -103,8 +145,12 @@ const status: Command = {
         const client = await connect(ctx, c);
         const vault = client.deployment.contracts.StakingVault.address;
         const read = <T>(fn: () => Promise<T>) => withRetry(fn, { attempts: 2, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]) });
-        const s = await read(() => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'stakeOf', args: [client.signer.address] }));
-        const free = await read(() => client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [client.signer.address] }));
+        const s = await read(() =>
+          client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'stakeOf', args: [client.signer.address] }),
+        );
+        const free = await read(() =>
+          client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [client.signer.address] }),
+        );
         stake = { staked: s.staked.toString(), locked: s.locked.toString(), pendingUnstake: s.pendingUnstake.toString(), free: free.toString() };
       } catch (err) {
         ctx.err(`(stake unavailable: ${err instanceof Error ? err.message : String(err)})`);
@@ -117,17 +163,25 @@ const status: Command = {
     }
     ctx.out(`node      ${info === undefined ? '(never ran)' : `${info.address} on chain ${info.chainId}, peer ${info.peerId}`}`);
     if (info?.metricsUrl !== undefined) ctx.out(`metrics   ${info.metricsUrl}`);
-    if (stake !== undefined) ctx.out(`stake     ${formatUnits(BigInt(stake.staked), 18)} staked, ${formatUnits(BigInt(stake.locked), 18)} locked, ${formatUnits(BigInt(stake.free), 18)} free, ${formatUnits(BigInt(stake.pendingUnstake), 18)} unstaking`);
+    if (stake !== undefined)
+      ctx.out(
+        `stake     ${formatUnits(BigInt(stake.staked), 18)} staked, ${formatUnits(BigInt(stake.locked), 18)} locked, ${formatUnits(BigInt(stake.free), 18)} free, ${formatUnits(BigInt(stake.pendingUnstake), 18)} unstaking`,
+      );
     ctx.out(`earned    ${[...earned].map(([k, v]) => `${formatUnits(v, 18)} (${k})`).join(', ') || '0'}`);
     ctx.out('');
     ctx.out(jobs.length === 0 ? 'no jobs yet' : 'job  state       steps        committed  payment  note');
     for (const j of jobs) {
-      ctx.out(`${j.job_id.padEnd(4)} ${j.state.padEnd(11)} ${`${j.step}/${j.steps ?? '?'}`.padEnd(12)} ${(j.committed >= 0 ? `${j.committed}/${j.checkpoints ?? '?'}` : '-').padEnd(10)} ${j.payment === null ? '-' : formatUnits(BigInt(j.payment), 18)}  ${j.reason ?? ''}`);
+      ctx.out(
+        `${j.job_id.padEnd(4)} ${j.state.padEnd(11)} ${`${j.step}/${j.steps ?? '?'}`.padEnd(12)} ${(j.committed >= 0 ? `${j.committed}/${j.checkpoints ?? '?'}` : '-').padEnd(10)} ${j.payment === null ? '-' : formatUnits(BigInt(j.payment), 18)}  ${j.reason ?? ''}`,
+      );
     }
     if (disputes.length > 0) {
       ctx.out('');
       ctx.out('dispute  job  interval  state      moves  challenger');
-      for (const d of disputes) ctx.out(`${d.dispute_id.padEnd(8)} ${d.job_id.padEnd(4)} ${String(d.interval).padEnd(9)} ${d.state.padEnd(10)} ${String(d.moves).padEnd(6)} ${d.challenger}`);
+      for (const d of disputes)
+        ctx.out(
+          `${d.dispute_id.padEnd(8)} ${d.job_id.padEnd(4)} ${String(d.interval).padEnd(9)} ${d.state.padEnd(10)} ${String(d.moves).padEnd(6)} ${d.challenger}`,
+        );
     }
     if (pendingTxs.length > 0) {
       ctx.out('');
@@ -187,7 +241,12 @@ const stake: Command = {
     const client = await connect(ctx, c);
     const vault = client.deployment.contracts.StakingVault.address;
     const token = client.deployment.stakeToken;
-    const allowance = await client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [client.signer.address, vault] });
+    const allowance = await client.publicClient.readContract({
+      address: token,
+      abi: erc20Abi,
+      functionName: 'allowance',
+      args: [client.signer.address, vault],
+    });
     if (allowance < amount) {
       const a = await client.sender.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [vault, amount], signal: ctx.signal });
       ctx.err(`approved ${formatUnits(amount, 18)} for the vault (${a.hash})`);
@@ -210,8 +269,16 @@ const unstakeRequest: Command = {
     const amount = amountOf(ctx, ctx.positionals[0]);
     const client = await connect(ctx, c);
     const vault = client.deployment.contracts.StakingVault.address;
-    const { hash } = await client.sender.writeContract({ address: vault, abi: stakingVaultAbi, functionName: 'requestUnstake', args: [amount], signal: ctx.signal });
-    ctx.out(`unstake of ${formatUnits(amount, 18)} requested (${hash}); withdraw it after ${client.deployment.parameters.unstakeDelay} s with \`${PROGRAM} unstake withdraw\``);
+    const { hash } = await client.sender.writeContract({
+      address: vault,
+      abi: stakingVaultAbi,
+      functionName: 'requestUnstake',
+      args: [amount],
+      signal: ctx.signal,
+    });
+    ctx.out(
+      `unstake of ${formatUnits(amount, 18)} requested (${hash}); withdraw it after ${client.deployment.parameters.unstakeDelay} s with \`${PROGRAM} unstake withdraw\``,
+    );
     return EXIT.OK;
   },
 };
@@ -238,7 +305,12 @@ const withdraw: Command = {
     const market = client.deployment.contracts.JobMarket.address;
     let any = false;
     for (const token of new Set<Address>([...client.deployment.paymentTokens, client.deployment.stakeToken])) {
-      const credit = await client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [client.signer.address, token] });
+      const credit = await client.publicClient.readContract({
+        address: market,
+        abi: jobMarketAbi,
+        functionName: 'creditOf',
+        args: [client.signer.address, token],
+      });
       if (credit === 0n) continue;
       const { hash } = await client.sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: ctx.signal });
       ctx.out(`withdrew ${formatUnits(credit, 18)} of ${token} (${hash})`);
@@ -278,5 +350,11 @@ export const ENVIRONMENT: readonly EnvHelp[] = [
 export const COMMANDS: readonly Command[] = [run, status, keyCreate, keyImport, keyAddress, stake, unstakeRequest, unstakeWithdraw, withdraw, showConfig];
 
 if (isMain(import.meta.url)) {
-  await main({ program: PROGRAM, summary: 'Veritrain solver node: stake, claim, train, commit, defend, get paid. Operator guide: docs/SOLVER.md.', commands: COMMANDS, globalOptions, environment: ENVIRONMENT });
+  await main({
+    program: PROGRAM,
+    summary: 'Veritrain solver node: stake, claim, train, commit, defend, get paid. Operator guide: docs/SOLVER.md.',
+    commands: COMMANDS,
+    globalOptions,
+    environment: ENVIRONMENT,
+  });
 }

@@ -7,7 +7,9 @@ import { daemonDefaults } from '../sdk/daemon/config.ts';
 import { loadSolverConfig, SOLVER_DEFAULTS } from './config.ts';
 
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 describe('solver config', () => {
   it('has the shared sections of sdk/daemon/config.ts, as the verifier does (verifier/config.test.ts)', () => {
@@ -19,7 +21,13 @@ describe('solver config', () => {
   it('reads every shared variable under its one name, and the former ones with a warning', async () => {
     const warned: string[] = [];
     const { config } = await loadSolverConfig({
-      env: { VERITRAIN_RPC: 'http://old:8545', VERITRAIN_DEPLOYMENT: 'dep.json', VERITRAIN_BACKEND: 'cpu', VERITRAIN_METRICS_HOST: '0.0.0.0', VERITRAIN_LISTEN: '/ip4/0.0.0.0/tcp/4001, ' },
+      env: {
+        VERITRAIN_RPC: 'http://old:8545',
+        VERITRAIN_DEPLOYMENT: 'dep.json',
+        VERITRAIN_BACKEND: 'cpu',
+        VERITRAIN_METRICS_HOST: '0.0.0.0',
+        VERITRAIN_LISTEN: '/ip4/0.0.0.0/tcp/4001, ',
+      },
       onWarning: (w) => warned.push(w),
     });
     assert.equal(config.chain.rpcUrl, 'http://old:8545');
@@ -27,7 +35,10 @@ describe('solver config', () => {
     assert.equal(config.backend, 'cpu');
     assert.equal(config.metrics.host, '0.0.0.0');
     assert.deepEqual(config.p2p.listen, ['/ip4/0.0.0.0/tcp/4001']);
-    assert.deepEqual(warned.sort(), ['VERITRAIN_DEPLOYMENT is deprecated: use VERITRAIN_DEPLOYMENT_FILE', 'VERITRAIN_RPC is deprecated: use VERITRAIN_RPC_URL']);
+    assert.deepEqual(warned.sort(), [
+      'VERITRAIN_DEPLOYMENT is deprecated: use VERITRAIN_DEPLOYMENT_FILE',
+      'VERITRAIN_RPC is deprecated: use VERITRAIN_RPC_URL',
+    ]);
   });
 
   it('moves training.backend of a former file to backend, with a warning', async () => {

@@ -8,8 +8,22 @@
 import path from 'node:path';
 import * as z from 'zod';
 import {
-  addressSchema as address, backendSchema, DAEMON_ENV, daemonChainSchema, daemonDefaults, daemonKeySchema, daemonP2PSchema, loadConfig, logLevelSchema, mergeConfig,
-  metricsSchema, resolveConfigPaths, type DeprecatedKey, type EnvBinding, type LoadedConfig, type PlainObject,
+  addressSchema as address,
+  backendSchema,
+  DAEMON_ENV,
+  daemonChainSchema,
+  daemonDefaults,
+  daemonKeySchema,
+  daemonP2PSchema,
+  loadConfig,
+  logLevelSchema,
+  mergeConfig,
+  metricsSchema,
+  resolveConfigPaths,
+  type DeprecatedKey,
+  type EnvBinding,
+  type LoadedConfig,
+  type PlainObject,
 } from '../sdk/daemon/config.ts';
 import { FRAUD_KINDS } from '../sdk/dispute/frauds.ts';
 const amount = z.union([z.string().regex(/^\d+$/, 'must be a decimal integer (token base units)'), z.number().int().nonnegative()]).transform((v) => BigInt(v));
@@ -75,7 +89,15 @@ export type SolverConfig = z.output<typeof solverConfigSchema>;
 export const SOLVER_DEFAULTS: PlainObject = mergeConfig(daemonDefaults({ metricsPort: 9464 }), {
   dataDir: './veritrain-solver',
   storage: { fetchTimeoutMs: 120_000 },
-  policy: { autoClaim: true, minPricePerStep: '0', maxParameters: 50_000_000, maxConcurrentJobs: 1, tokens: [], deadlineSafety: 0.5, maxChallengeWindow: 30 * 86_400 },
+  policy: {
+    autoClaim: true,
+    minPricePerStep: '0',
+    maxParameters: 50_000_000,
+    maxConcurrentJobs: 1,
+    tokens: [],
+    deadlineSafety: 0.5,
+    maxChallengeWindow: 30 * 86_400,
+  },
   training: { hashThreads: 1, selfCheckEvery: 10 },
   log: { progress: true },
   fraud: { kind: 'none', interval: 1 },
@@ -100,10 +122,28 @@ const CONFIG_PATHS = ['dataDir', 'chain.deploymentsDir', 'chain.deploymentFile',
 /** The config file's variable (the `--config` flag wins). */
 export const CONFIG_FILE_ENV = 'VERITRAIN_SOLVER_CONFIG';
 
-export async function loadSolverConfig(options: { file?: string | undefined; env?: Readonly<Record<string, string | undefined>>; overrides?: PlainObject; signal?: AbortSignal; onWarning?: ((message: string) => void) | undefined } = {}): Promise<LoadedConfig<SolverConfig>> {
+export async function loadSolverConfig(
+  options: {
+    file?: string | undefined;
+    env?: Readonly<Record<string, string | undefined>>;
+    overrides?: PlainObject;
+    signal?: AbortSignal;
+    onWarning?: ((message: string) => void) | undefined;
+  } = {},
+): Promise<LoadedConfig<SolverConfig>> {
   const env = options.env ?? process.env;
   const file = options.file ?? env[CONFIG_FILE_ENV];
-  const loaded = await loadConfig({ schema: solverConfigSchema, defaults: SOLVER_DEFAULTS, file, env, envBindings: SOLVER_ENV, deprecatedKeys: SOLVER_DEPRECATED_KEYS, overrides: options.overrides, signal: options.signal, onWarning: options.onWarning });
+  const loaded = await loadConfig({
+    schema: solverConfigSchema,
+    defaults: SOLVER_DEFAULTS,
+    file,
+    env,
+    envBindings: SOLVER_ENV,
+    deprecatedKeys: SOLVER_DEPRECATED_KEYS,
+    overrides: options.overrides,
+    signal: options.signal,
+    onWarning: options.onWarning,
+  });
   // Relative paths in a file are relative to the file, elsewhere to the working directory.
   return { ...loaded, config: resolveConfigPaths(loaded, CONFIG_PATHS) };
 }

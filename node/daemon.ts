@@ -9,8 +9,23 @@ import path from 'node:path';
 import type { Address, LocalAccount } from 'viem';
 import { zeroAddress } from 'viem';
 import {
-  createChainClient, createHeliaStore, createP2PNode, createRootHasher, jobMarketAbi, requireWallet, startMetricsServer, startServices, stopServices,
-  systemClock, createTxJournal, withRetry, type Clock, type Logger, type MetricsServer, type ProgressLine, type Service,
+  createChainClient,
+  createHeliaStore,
+  createP2PNode,
+  createRootHasher,
+  jobMarketAbi,
+  requireWallet,
+  startMetricsServer,
+  startServices,
+  stopServices,
+  systemClock,
+  createTxJournal,
+  withRetry,
+  type Clock,
+  type Logger,
+  type MetricsServer,
+  type ProgressLine,
+  type Service,
 } from '../sdk/index.ts';
 import { cheatingBehaviour, type SolverBehaviour } from './cheat.ts';
 import { dbFile, nodeInfoFile, type SolverConfig } from './config.ts';
@@ -60,28 +75,63 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
     async start() {
       const behaviour = components.behaviour ?? cheatingBehaviour(config.fraud);
       if (config.fraud.kind !== 'none') {
-        for (let i = 0; i < 3; i++) log.warn('!!! CHEATING MODE IS ON: this node trains dishonestly and WILL LOSE ITS STAKE. Demo only. !!!', { fraud: config.fraud });
+        for (let i = 0; i < 3; i++)
+          log.warn('!!! CHEATING MODE IS ON: this node trains dishonestly and WILL LOSE ITS STAKE. Demo only. !!!', { fraud: config.fraud });
       }
       await mkdir(config.dataDir, { recursive: true });
       db = await openSolverDb(dbFile(config.dataDir), { now: clock.now });
-      const client = requireWallet(await createChainClient({
-        rpcUrl: config.chain.rpcUrl, signer: components.account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
-        logger: log, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs,
-      }), 'the solver');
+      const client = requireWallet(
+        await createChainClient({
+          rpcUrl: config.chain.rpcUrl,
+          signer: components.account,
+          deploymentsDir: config.chain.deploymentsDir,
+          deploymentFile: config.chain.deploymentFile,
+          logger: log,
+          pollingIntervalMs: config.chain.pollingIntervalMs,
+          confirmations: config.chain.confirmations,
+          receiptTimeoutMs: config.chain.receiptTimeoutMs,
+        }),
+        'the solver',
+      );
       const market = client.deployment.contracts.JobMarket.address;
-      const gameOnChain = config.chain.disputeGame ?? (await withRetry(() => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' }), { ...client.retry, action: 'disputeGame' }));
+      const gameOnChain =
+        config.chain.disputeGame ??
+        (await withRetry(() => client.publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'disputeGame' }), {
+          ...client.retry,
+          action: 'disputeGame',
+        }));
       const game = gameOnChain === zeroAddress ? undefined : (gameOnChain as Address);
       if (game === undefined) log.warn('the market has no dispute game: disputes cannot be opened or defended');
-      log.info('solver starting', { address: client.signer.address, chainId: client.chainId, market, disputeGame: game, dataDir: config.dataDir, backend: config.backend });
+      log.info('solver starting', {
+        address: client.signer.address,
+        chainId: client.chainId,
+        market,
+        disputeGame: game,
+        dataDir: config.dataDir,
+        backend: config.backend,
+      });
 
       const p2p = createP2PNode({
-        account: components.account, chainId: client.chainId, market, directory: path.join(config.dataDir, 'p2p'),
-        listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger: log, now: clock.now,
+        account: components.account,
+        chainId: client.chainId,
+        market,
+        directory: path.join(config.dataDir, 'p2p'),
+        listen: config.p2p.listen,
+        bootstrap: config.p2p.bootstrap,
+        logger: log,
+        now: clock.now,
       });
       const hasher = createRootHasher({ threads: config.training.hashThreads });
       const journal = createTxJournal({
-        store: db.store, publicClient: client.publicClient, sender: client.sender, logger: log, now: clock.now, pollingIntervalMs: client.pollingIntervalMs,
-        onOutcome: (action, outcome) => { metrics.txs.inc(1, { action, outcome }); },
+        store: db.store,
+        publicClient: client.publicClient,
+        sender: client.sender,
+        logger: log,
+        now: clock.now,
+        pollingIntervalMs: client.pollingIntervalMs,
+        onOutcome: (action, outcome) => {
+          metrics.txs.inc(1, { action, outcome });
+        },
       });
       const workspaces = createWorkspaces({ dataDir: config.dataDir, backend: config.backend, transitionFor: behaviour.transitionFor }, { db });
       let metricsServer: MetricsServer | undefined;
@@ -89,35 +139,72 @@ export function createSolverDaemon(config: SolverConfig, components: SolverDaemo
       const honestStates = createStatesProvider({ db, workspaces, logger: log, metrics });
       // Made by the ipfs factory, which runs before the jobs factory.
       let store!: ReturnType<typeof createHeliaStore>;
-      await startServices([
-        { name: 'hasher', create: () => ({ start: () => Promise.resolve(), stop: () => hasher.close() }) },
-        { name: 'p2p', create: () => p2p },
-        // Helia rides on the started libp2p node: created after it starts, stopped before it.
-        { name: 'ipfs', create: () => (store = createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger: log })) },
-        {
-          name: 'metrics',
-          create: () => ({
-            start: async () => { if (config.metrics.enabled) metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger: log }); },
-            stop: async () => { await metricsServer?.close(); },
-          }),
-        },
-        { name: 'states', create: () => createStatesServer({ p2p, provider: behaviour.states?.(honestStates) ?? honestStates }) },
-        {
-          name: 'jobs',
-          create: () => createJobsService({
-            dataDir: config.dataDir, policy: config.policy, backend: config.backend, selfCheckEvery: config.training.selfCheckEvery,
-            fetchTimeoutMs: config.storage.fetchTimeoutMs, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: config.chain.fromBlock,
-            maxConcurrentJobs: config.policy.maxConcurrentJobs,
-          }, { ...shared, store, p2p, hasher, progress: components.progress }),
-        },
-        ...(game === undefined ? [] : [{
-          name: 'defender',
-          create: () => createDefender({ game, pollingIntervalMs: config.chain.pollingIntervalMs, fromBlock: BigInt(config.chain.fromBlock ?? client.deployment.deployedAt), defense: behaviour.defense }, shared),
-        }]),
-      ], log, running);
+      await startServices(
+        [
+          { name: 'hasher', create: () => ({ start: () => Promise.resolve(), stop: () => hasher.close() }) },
+          { name: 'p2p', create: () => p2p },
+          // Helia rides on the started libp2p node: created after it starts, stopped before it.
+          { name: 'ipfs', create: () => (store = createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger: log })) },
+          {
+            name: 'metrics',
+            create: () => ({
+              start: async () => {
+                if (config.metrics.enabled)
+                  metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger: log });
+              },
+              stop: async () => {
+                await metricsServer?.close();
+              },
+            }),
+          },
+          { name: 'states', create: () => createStatesServer({ p2p, provider: behaviour.states?.(honestStates) ?? honestStates }) },
+          {
+            name: 'jobs',
+            create: () =>
+              createJobsService(
+                {
+                  dataDir: config.dataDir,
+                  policy: config.policy,
+                  backend: config.backend,
+                  selfCheckEvery: config.training.selfCheckEvery,
+                  fetchTimeoutMs: config.storage.fetchTimeoutMs,
+                  pollingIntervalMs: config.chain.pollingIntervalMs,
+                  fromBlock: config.chain.fromBlock,
+                  maxConcurrentJobs: config.policy.maxConcurrentJobs,
+                },
+                { ...shared, store, p2p, hasher, progress: components.progress },
+              ),
+          },
+          ...(game === undefined
+            ? []
+            : [
+                {
+                  name: 'defender',
+                  create: () =>
+                    createDefender(
+                      {
+                        game,
+                        pollingIntervalMs: config.chain.pollingIntervalMs,
+                        fromBlock: BigInt(config.chain.fromBlock ?? client.deployment.deployedAt),
+                        defense: behaviour.defense,
+                      },
+                      shared,
+                    ),
+                },
+              ]),
+        ],
+        log,
+        running,
+      );
       const info: NodeInfo = {
-        address: client.signer.address, chainId: client.chainId, market, disputeGame: game, peerId: p2p.peerId, multiaddrs: p2p.multiaddrs(),
-        metricsUrl: metricsServer?.url, pid: process.pid,
+        address: client.signer.address,
+        chainId: client.chainId,
+        market,
+        disputeGame: game,
+        peerId: p2p.peerId,
+        multiaddrs: p2p.multiaddrs(),
+        metricsUrl: metricsServer?.url,
+        pid: process.pid,
       };
       await writeFile(nodeInfoFile(config.dataDir), `${JSON.stringify(info, null, 2)}\n`);
       log.info('solver running', { ...info });

@@ -123,7 +123,8 @@ export function solverDb(store: Store, now: () => number): SolverDb {
     const sets = [...entries.map(([k]) => `${k} = ?`), 'updated_at = ?'];
     store.run(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${keyCol} = ?`, ...entries.map(([, v]) => v as string | number | null), now(), key);
   };
-  const inStates = (states: readonly string[] | undefined): [string, string[]] => (states === undefined || states.length === 0 ? ['', []] : [` WHERE state IN (${states.map(() => '?').join(', ')})`, [...states]]);
+  const inStates = (states: readonly string[] | undefined): [string, string[]] =>
+    states === undefined || states.length === 0 ? ['', []] : [` WHERE state IN (${states.map(() => '?').join(', ')})`, [...states]];
   return {
     store,
     job: (jobId) => store.get<JobRow>('SELECT * FROM jobs WHERE job_id = ?', jobId.toString()),
@@ -132,17 +133,41 @@ export function solverDb(store: Store, now: () => number): SolverDb {
       return store.all<JobRow>(`SELECT * FROM jobs${where} ORDER BY CAST(job_id AS INTEGER)`, ...params);
     },
     addJob: (jobId) => store.run('INSERT OR IGNORE INTO jobs (job_id, state, updated_at) VALUES (?, ?, ?)', jobId.toString(), 'seen', now()).changes === 1,
-    updateJob(jobId, fields) { update('jobs', 'job_id', jobId.toString(), fields); },
+    updateJob(jobId, fields) {
+      update('jobs', 'job_id', jobId.toString(), fields);
+    },
     dispute: (disputeId) => store.get<DisputeRow>('SELECT * FROM disputes WHERE dispute_id = ?', disputeId.toString()),
     disputes(states) {
       const [where, params] = inStates(states);
       return store.all<DisputeRow>(`SELECT * FROM disputes${where} ORDER BY CAST(dispute_id AS INTEGER)`, ...params);
     },
-    addDispute: (row) => store.run('INSERT OR IGNORE INTO disputes (dispute_id, job_id, interval, challenger, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)', row.dispute_id, row.job_id, row.interval, row.challenger, 'open', now()).changes === 1,
-    updateDispute(disputeId, fields) { update('disputes', 'dispute_id', disputeId.toString(), fields); },
-    addEarning: (row) => store.run('INSERT OR IGNORE INTO earnings (key, kind, token, amount, tx, at) VALUES (?, ?, ?, ?, ?, ?)', row.key, row.kind, row.token, row.amount, row.tx, now()).changes === 1,
+    addDispute: (row) =>
+      store.run(
+        'INSERT OR IGNORE INTO disputes (dispute_id, job_id, interval, challenger, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        row.dispute_id,
+        row.job_id,
+        row.interval,
+        row.challenger,
+        'open',
+        now(),
+      ).changes === 1,
+    updateDispute(disputeId, fields) {
+      update('disputes', 'dispute_id', disputeId.toString(), fields);
+    },
+    addEarning: (row) =>
+      store.run(
+        'INSERT OR IGNORE INTO earnings (key, kind, token, amount, tx, at) VALUES (?, ?, ?, ?, ?, ?)',
+        row.key,
+        row.kind,
+        row.token,
+        row.amount,
+        row.tx,
+        now(),
+      ).changes === 1,
     earnings: () => store.all<EarningRow>('SELECT * FROM earnings ORDER BY at'),
-    close: () => { store.close(); },
+    close: () => {
+      store.close();
+    },
   };
 }
 

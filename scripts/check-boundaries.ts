@@ -4,7 +4,9 @@ import path from 'node:path';
 import { checkFile, COMPONENTS } from './lib/boundaries.ts';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('usage: npm run check:boundaries\n\nChecks that sdk/ depends on nothing of ours, node/ and verifier/ only on sdk/, and nothing on scripts/ (tests may drive scripts/devnet/).\nA dependency is an import or a program started by its path (a string literal naming another component\'s file).');
+  console.log(
+    "usage: npm run check:boundaries\n\nChecks that sdk/ depends on nothing of ours, node/ and verifier/ only on sdk/, and nothing on scripts/ (tests may drive scripts/devnet/).\nA dependency is an import or a program started by its path (a string literal naming another component's file).",
+  );
   process.exit(0);
 }
 

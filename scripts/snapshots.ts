@@ -33,10 +33,27 @@ if (mode === undefined) {
   process.exit(2);
 }
 
-interface SolcStorage { readonly label: string; readonly slot: string; readonly offset: number; readonly type: string }
-interface SolcType { readonly label: string; readonly numberOfBytes: string; readonly members?: readonly SolcStorage[]; readonly key?: string; readonly value?: string; readonly base?: string }
-interface SolcLayout { readonly storage: readonly SolcStorage[]; readonly types: Readonly<Record<string, SolcType>> | null }
-interface BuildOutput { readonly output: { readonly contracts?: Record<string, Record<string, { readonly storageLayout?: SolcLayout }>> } }
+interface SolcStorage {
+  readonly label: string;
+  readonly slot: string;
+  readonly offset: number;
+  readonly type: string;
+}
+interface SolcType {
+  readonly label: string;
+  readonly numberOfBytes: string;
+  readonly members?: readonly SolcStorage[];
+  readonly key?: string;
+  readonly value?: string;
+  readonly base?: string;
+}
+interface SolcLayout {
+  readonly storage: readonly SolcStorage[];
+  readonly types: Readonly<Record<string, SolcType>> | null;
+}
+interface BuildOutput {
+  readonly output: { readonly contracts?: Record<string, Record<string, { readonly storageLayout?: SolcLayout }>> };
+}
 
 /** A type id without the AST ids solc puts in it (`t_struct(Dispute)1234_storage` -> `t_struct(Dispute)_storage`). */
 const typeId = (t: string) => t.replace(/\)\d+/g, ')');

@@ -120,10 +120,16 @@ try {
     rpcUrl: args.rpc,
     deploymentFile: args.deployment === undefined ? undefined : path.resolve(args.deployment),
     kuboUrl: args.kubo,
-    bootstrap: args.bootstrap?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    bootstrap: args.bootstrap
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
     keys: {
-      deployer: key('DEPLOYER_PRIVATE_KEY'), submitter: key('VERITRAIN_SUBMITTER_KEY'), honest: key('VERITRAIN_SOLVER_A_KEY'),
-      cheater: key('VERITRAIN_SOLVER_B_KEY'), verifier: key('VERITRAIN_VERIFIER_KEY'),
+      deployer: key('DEPLOYER_PRIVATE_KEY'),
+      submitter: key('VERITRAIN_SUBMITTER_KEY'),
+      honest: key('VERITRAIN_SOLVER_A_KEY'),
+      cheater: key('VERITRAIN_SOLVER_B_KEY'),
+      verifier: key('VERITRAIN_VERIFIER_KEY'),
     },
     fraud: args.fraud as FraudKind,
     fraudInterval: int('fraud-interval', args['fraud-interval'], 0),
@@ -131,7 +137,9 @@ try {
     checkpointInterval: int('interval', args.interval, 2),
     challengeWindow: int('window', args.window, 1),
     timeoutMs: int('timeout', args.timeout, 10) * 1000,
-    print: (line) => { console.log(line); },
+    print: (line) => {
+      console.log(line);
+    },
     signal: controller.signal,
   });
   console.log(JSON.stringify(summary));

@@ -91,7 +91,11 @@ export class DatasetError extends VeritrainError {
  */
 export class ContentError extends VeritrainError {
   override name = 'ContentError';
-  constructor(code: 'CONTENT_INVALID' | 'CONTENT_TOO_LARGE' | 'CONTENT_UNAVAILABLE' | 'STORAGE_FAILED', message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
+  constructor(
+    code: 'CONTENT_INVALID' | 'CONTENT_TOO_LARGE' | 'CONTENT_UNAVAILABLE' | 'STORAGE_FAILED',
+    message: string,
+    options: { details?: ErrorDetails; cause?: unknown } = {},
+  ) {
     super(code, message, options);
   }
 }
@@ -128,7 +132,14 @@ export class ChainError extends VeritrainError {
     message: string,
     options: { details?: ErrorDetails; cause?: unknown; errorName?: string | undefined; args?: readonly unknown[]; txHash?: `0x${string}` | undefined } = {},
   ) {
-    super(code, message, { details: { ...options.details, ...(options.errorName === undefined ? {} : { errorName: options.errorName }), ...(options.txHash === undefined ? {} : { txHash: options.txHash }) }, cause: options.cause });
+    super(code, message, {
+      details: {
+        ...options.details,
+        ...(options.errorName === undefined ? {} : { errorName: options.errorName }),
+        ...(options.txHash === undefined ? {} : { txHash: options.txHash }),
+      },
+      cause: options.cause,
+    });
     this.errorName = options.errorName;
     this.args = options.args ?? [];
     this.txHash = options.txHash;

@@ -26,10 +26,13 @@ function importsOf(code: string, where: string): ImportSite[] {
   const sites: ImportSite[] = [];
   for (const m of code.matchAll(IMPORT_RE)) {
     const [, typeOnly, clause = '', specifier = ''] = m;
-    const names = typeOnly !== undefined ? [] : [...(/\{([^}]*)\}/.exec(clause)?.[1] ?? '').split(',')]
-      .map((n) => n.trim())
-      .filter((n) => n !== '' && !n.startsWith('type '))
-      .map((n) => (n.split(/\s+as\s+/)[0] ?? n).trim());
+    const names =
+      typeOnly !== undefined
+        ? []
+        : [...(/\{([^}]*)\}/.exec(clause)?.[1] ?? '').split(',')]
+            .map((n) => n.trim())
+            .filter((n) => n !== '' && !n.startsWith('type '))
+            .map((n) => (n.split(/\s+as\s+/)[0] ?? n).trim());
     if (typeOnly === undefined && /^\s*[A-Za-z_$][\w$]*\s*(,|$)/.test(clause)) names.push('default');
     sites.push({ where, specifier, names });
   }
@@ -44,7 +47,10 @@ function tsdocExamples(source: string): string[] {
   const blocks: string[] = [];
   for (const comment of source.match(/\/\*\*[\s\S]*?\*\//g) ?? []) {
     if (!comment.includes('@example')) continue;
-    const body = comment.split('\n').map((l) => l.replace(/^\s*\/?\*+\/?\s?/, '')).join('\n');
+    const body = comment
+      .split('\n')
+      .map((l) => l.replace(/^\s*\/?\*+\/?\s?/, ''))
+      .join('\n');
     blocks.push(...fencedTs(body.slice(body.indexOf('@example'))));
   }
   return blocks;
@@ -84,7 +90,7 @@ describe('package exports', () => {
     }
   });
 
-  it('the main entry has every area\'s API (the same bindings) and none of the testing entry', async () => {
+  it("the main entry has every area's API (the same bindings) and none of the testing entry", async () => {
     const main = (await import('veritrain')) as Record<string, unknown>;
     for (const sub of subpaths.filter((s) => s !== '.' && s !== './testing')) {
       const area = (await import(`veritrain/${sub.slice(2)}`)) as Record<string, unknown>;
@@ -100,14 +106,19 @@ describe('package exports', () => {
 
 describe('documentation imports', () => {
   it('finds the examples (the extraction works)', () => {
-    assert.ok(sites.some((s) => s.where.endsWith('@example') && s.specifier.startsWith('veritrain')), 'no TSDoc example imports the package');
+    assert.ok(
+      sites.some((s) => s.where.endsWith('@example') && s.specifier.startsWith('veritrain')),
+      'no TSDoc example imports the package',
+    );
     assert.ok(sites.filter((s) => s.where === 'docs/SDK.md').length >= 10, 'docs/SDK.md: too few imports found');
     assert.deepEqual(importsOf("import * as tf from 'x';\nimport type { A } from 'y';\nimport D, { b as c, type E } from 'z';", 't'), [
       { where: 't', specifier: 'x', names: [] },
       { where: 't', specifier: 'y', names: [] },
       { where: 't', specifier: 'z', names: ['b', 'default'] },
     ]);
-    assert.deepEqual(tsdocExamples('/**\n * Does x.\n * @example\n * ```ts\n * import { a } from \'veritrain\';\n * ```\n */'), ["import { a } from 'veritrain';\n"]);
+    assert.deepEqual(tsdocExamples("/**\n * Does x.\n * @example\n * ```ts\n * import { a } from 'veritrain';\n * ```\n */"), [
+      "import { a } from 'veritrain';\n",
+    ]);
   });
 
   it('every import of a TSDoc example or of docs/SDK.md resolves, and the module exports the names taken', async () => {

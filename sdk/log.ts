@@ -43,7 +43,11 @@ function replacer(_key: string, value: unknown): unknown {
 /** One JSON object per line: {"t":…,"level":"info","msg":"…",…bindings,…fields}. */
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const min = LEVELS[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => { process.stderr.write(line); });
+  const write =
+    options.write ??
+    ((line: string) => {
+      process.stderr.write(line);
+    });
   const now = options.now ?? Date.now;
   const bindings = options.bindings ?? {};
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
@@ -57,10 +61,18 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
     write(`${line}\n`);
   };
   return {
-    debug: (msg, fields) => { emit('debug', msg, fields); },
-    info: (msg, fields) => { emit('info', msg, fields); },
-    warn: (msg, fields) => { emit('warn', msg, fields); },
-    error: (msg, fields) => { emit('error', msg, fields); },
+    debug: (msg, fields) => {
+      emit('debug', msg, fields);
+    },
+    info: (msg, fields) => {
+      emit('info', msg, fields);
+    },
+    warn: (msg, fields) => {
+      emit('warn', msg, fields);
+    },
+    error: (msg, fields) => {
+      emit('error', msg, fields);
+    },
     child: (more) => createJsonLogger({ ...options, bindings: { ...bindings, ...more } }),
   };
 }

@@ -3,7 +3,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex } from 'viem';
-import { batchRecordIndex, MerkleTree, merkleRoot, parseJobSpec, specCid, specHash, stateRoot, tensorRoot, tensorRootBytes, TRACE_LEAF_BYTES, ZERO_HASHES } from './index.ts';
+import {
+  batchRecordIndex,
+  MerkleTree,
+  merkleRoot,
+  parseJobSpec,
+  specCid,
+  specHash,
+  stateRoot,
+  tensorRoot,
+  tensorRootBytes,
+  TRACE_LEAF_BYTES,
+  ZERO_HASHES,
+} from './index.ts';
 import { exampleSpec } from './spec/example-spec.ts';
 
 describe('protocol vectors (docs/PROTOCOL.md §2.8)', () => {

@@ -9,7 +9,18 @@ import { erc20Abi, formatUnits } from 'viem';
 // Narrow imports: `run` loads the daemon (tfjs, Helia, libp2p) when it starts; the other commands don't.
 import { disputeGameAbi, jobMarketAbi } from '../sdk/abi/index.ts';
 import { createChainClient, marketAddress, requireWallet } from '../sdk/chain/client.ts';
-import { configFileOf, configOption, EXIT, isMain, main, stringOption, UsageError, type Command, type CommandContext, type EnvHelp } from '../sdk/daemon/cli.ts';
+import {
+  configFileOf,
+  configOption,
+  EXIT,
+  isMain,
+  main,
+  stringOption,
+  UsageError,
+  type Command,
+  type CommandContext,
+  type EnvHelp,
+} from '../sdk/daemon/cli.ts';
 import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount } from '../sdk/daemon/keys.ts';
 import { ConfigError } from '../sdk/errors.ts';
 import { envHelpOf } from '../sdk/daemon/config.ts';
@@ -84,7 +95,8 @@ function fractionOption(ctx: CommandContext, name: string, fallback: number): nu
 const stake: Command = {
   name: 'stake',
   summary: 'show the bond token balance and allow the dispute game to take bonds',
-  description: 'Verifiers post a bond (challengeBond, in the stake token) with each challenge and get it back when they win. This approves the dispute game for --bonds bonds; with --mint on a development chain it mints the tokens first.',
+  description:
+    'Verifiers post a bond (challengeBond, in the stake token) with each challenge and get it back when they win. This approves the dispute game for --bonds bonds; with --mint on a development chain it mints the tokens first.',
   options: {
     bonds: { type: 'string', description: 'number of bonds to approve', default: '4', value: '<n>' },
     mint: { type: 'boolean', description: 'development chains: mint the tokens with the TestToken first' },
@@ -93,10 +105,19 @@ const stake: Command = {
     const config = await configOf(ctx);
     const bonds = countOption(ctx, 'bonds', 4n);
     const account = await loadAccount({ keystore: config.key.keystore, env: ctx.env, prompt: prompt(ctx), signal: ctx.signal });
-    const chain = requireWallet(await createChainClient({
-      rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
-      pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs, signal: ctx.signal,
-    }), PROGRAM);
+    const chain = requireWallet(
+      await createChainClient({
+        rpcUrl: config.chain.rpcUrl,
+        signer: account,
+        deploymentsDir: config.chain.deploymentsDir,
+        deploymentFile: config.chain.deploymentFile,
+        pollingIntervalMs: config.chain.pollingIntervalMs,
+        confirmations: config.chain.confirmations,
+        receiptTimeoutMs: config.chain.receiptTimeoutMs,
+        signal: ctx.signal,
+      }),
+      PROGRAM,
+    );
     const pc = chain.publicClient;
     const game = await pc.readContract({ address: marketAddress(chain), abi: jobMarketAbi, functionName: 'disputeGame' });
     const [token, bond] = await Promise.all([
@@ -105,12 +126,25 @@ const stake: Command = {
     ]);
     const amount = bond * bonds;
     if (ctx.values.mint === true) {
-      const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
+      const mintAbi = [
+        {
+          type: 'function',
+          name: 'mint',
+          stateMutability: 'nonpayable',
+          inputs: [
+            { name: 'to', type: 'address' },
+            { name: 'amount', type: 'uint256' },
+          ],
+          outputs: [],
+        },
+      ] as const;
       await chain.sender.writeContract({ address: token, abi: mintAbi, functionName: 'mint', args: [account.address, amount], signal: ctx.signal });
     }
     await chain.sender.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [game, amount], signal: ctx.signal });
     const balance = await pc.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [account.address] });
-    ctx.out(`account ${account.address}\nbond ${formatUnits(bond, 18)} per challenge; approved ${bonds} (${formatUnits(amount, 18)})\nbalance ${formatUnits(balance, 18)}`);
+    ctx.out(
+      `account ${account.address}\nbond ${formatUnits(bond, 18)} per challenge; approved ${bonds} (${formatUnits(amount, 18)})\nbalance ${formatUnits(balance, 18)}`,
+    );
     if (balance < bond) ctx.warn('the balance does not cover one bond');
     return EXIT.OK;
   },
@@ -127,7 +161,13 @@ const run: Command = {
     const { stop } = await startVerifierFromConfig(config, { env: ctx.env, signal: ctx.signal, logger });
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
-      ctx.signal.addEventListener('abort', () => { resolve(); }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
     });
     await stop();
     return EXIT.OK;
@@ -147,7 +187,10 @@ const report: Command = {
     const only = stringOption(ctx, 'job');
     if (only !== undefined && !/^\d+$/.test(only)) throw new UsageError(`--job must be a job id, got ${only}`);
     const f = fractionOption(ctx, 'fake-fraction', config.sampling.fakeFraction);
-    if (!existsSync(dbFile(config.dataDir))) throw new ConfigError(`no verifier database in ${config.dataDir}: the verifier never ran there (start it with \`${PROGRAM} run\`)`, { details: { dataDir: config.dataDir } });
+    if (!existsSync(dbFile(config.dataDir)))
+      throw new ConfigError(`no verifier database in ${config.dataDir}: the verifier never ran there (start it with \`${PROGRAM} run\`)`, {
+        details: { dataDir: config.dataDir },
+      });
     const db = await openVerifierDb(dbFile(config.dataDir));
     try {
       for (const row of db.allJobs()) {
@@ -155,8 +198,15 @@ const report: Command = {
         if (row.steps === null || row.k === null || row.intervals === null) continue;
         const jobId = BigInt(row.job_id);
         const r = jobReport({
-          jobId: row.job_id, jobStatus: row.status, steps: row.steps, checkpointInterval: row.k, intervals: row.intervals,
-          sampled: JSON.parse(row.sample ?? '[]') as number[], rows: db.intervalRows(jobId), disputes: db.disputeRows(jobId), fakeFraction: f,
+          jobId: row.job_id,
+          jobStatus: row.status,
+          steps: row.steps,
+          checkpointInterval: row.k,
+          intervals: row.intervals,
+          sampled: JSON.parse(row.sample ?? '[]') as number[],
+          rows: db.intervalRows(jobId),
+          disputes: db.disputeRows(jobId),
+          fakeFraction: f,
         });
         ctx.out(ctx.values.json === true ? JSON.stringify(r) : `${formatReport(r)}\n`);
       }
@@ -188,7 +238,10 @@ export const COMMANDS: readonly Command[] = [run, report, keyCreate, keyImport, 
 if (isMain(import.meta.url)) {
   await main({
     program: PROGRAM,
-    summary: 'Veritrain verifier: samples checkpoint intervals, re-computes them, challenges provable fraud and collects rewards. Operator guide: docs/VERIFIER.md.',
-    commands: COMMANDS, globalOptions: configOption(CONFIG_FILE_ENV), environment: ENVIRONMENT,
+    summary:
+      'Veritrain verifier: samples checkpoint intervals, re-computes them, challenges provable fraud and collects rewards. Operator guide: docs/VERIFIER.md.',
+    commands: COMMANDS,
+    globalOptions: configOption(CONFIG_FILE_ENV),
+    environment: ENVIRONMENT,
   });
 }

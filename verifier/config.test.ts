@@ -8,8 +8,14 @@ import { daemonDefaults } from '../sdk/daemon/config.ts';
 import { loadVerifierConfig, VERIFIER_DEFAULTS } from './config.ts';
 
 const dirs: string[] = [];
-const temp = async (): Promise<string> => { const d = await mkdtemp(path.join(tmpdir(), 'veritrain-verifier-config-')); dirs.push(d); return d; };
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const temp = async (): Promise<string> => {
+  const d = await mkdtemp(path.join(tmpdir(), 'veritrain-verifier-config-'));
+  dirs.push(d);
+  return d;
+};
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 const issuesOf = async (p: Promise<unknown>): Promise<string[]> => {
   try {
@@ -22,7 +28,7 @@ const issuesOf = async (p: Promise<unknown>): Promise<string[]> => {
 };
 
 describe('verifier config', () => {
-  it('loads the defaults: the shared sections are the solver\'s, but for the metrics port', async () => {
+  it("loads the defaults: the shared sections are the solver's, but for the metrics port", async () => {
     const { config } = await loadVerifierConfig({ env: {} });
     assert.equal(config.backend, 'wasm');
     assert.deepEqual(config.metrics, { enabled: true, host: '127.0.0.1', port: 9465 });
@@ -36,8 +42,16 @@ describe('verifier config', () => {
     assert.deepEqual(VERIFIER_DEFAULTS.log, shared.log);
   });
 
-  it('reads the shared variables (the solver\'s names), and the deprecated ones with a warning', async () => {
-    const env = { VERITRAIN_RPC_URL: 'http://rpc:8545', VERITRAIN_BACKEND: 'cpu', VERITRAIN_METRICS: 'false', VERITRAIN_POLL_MS: '250', VERITRAIN_DATA_DIR: 'v-data', VERITRAIN_KEYSTORE: 'k.json', VERITRAIN_KUBO_URL: 'http://kubo:5001' };
+  it("reads the shared variables (the solver's names), and the deprecated ones with a warning", async () => {
+    const env = {
+      VERITRAIN_RPC_URL: 'http://rpc:8545',
+      VERITRAIN_BACKEND: 'cpu',
+      VERITRAIN_METRICS: 'false',
+      VERITRAIN_POLL_MS: '250',
+      VERITRAIN_DATA_DIR: 'v-data',
+      VERITRAIN_KEYSTORE: 'k.json',
+      VERITRAIN_KUBO_URL: 'http://kubo:5001',
+    };
     const { config } = await loadVerifierConfig({ env });
     for (const c of [config]) {
       assert.equal(c.chain.rpcUrl, 'http://rpc:8545');
@@ -49,27 +63,44 @@ describe('verifier config', () => {
     }
     assert.equal(config.storage.kuboUrl, 'http://kubo:5001');
     const warned: string[] = [];
-    const old = await loadVerifierConfig({ env: { VERITRAIN_VERIFIER_DATA: 'old-data', VERITRAIN_VERIFIER_KEYSTORE: 'old.json', VERITRAIN_KUBO_API: 'http://old:5001' }, onWarning: (w) => warned.push(w) });
+    const old = await loadVerifierConfig({
+      env: { VERITRAIN_VERIFIER_DATA: 'old-data', VERITRAIN_VERIFIER_KEYSTORE: 'old.json', VERITRAIN_KUBO_API: 'http://old:5001' },
+      onWarning: (w) => warned.push(w),
+    });
     assert.equal(old.config.dataDir, path.resolve('old-data'));
     assert.equal(old.config.key.keystore, path.resolve('old.json'));
     assert.equal(old.config.storage.kuboUrl, 'http://old:5001');
-    assert.deepEqual(warned.sort(), ['VERITRAIN_KUBO_API is deprecated: use VERITRAIN_KUBO_URL', 'VERITRAIN_VERIFIER_DATA is deprecated: use VERITRAIN_DATA_DIR', 'VERITRAIN_VERIFIER_KEYSTORE is deprecated: use VERITRAIN_KEYSTORE']);
+    assert.deepEqual(warned.sort(), [
+      'VERITRAIN_KUBO_API is deprecated: use VERITRAIN_KUBO_URL',
+      'VERITRAIN_VERIFIER_DATA is deprecated: use VERITRAIN_DATA_DIR',
+      'VERITRAIN_VERIFIER_KEYSTORE is deprecated: use VERITRAIN_KEYSTORE',
+    ]);
   });
 
   it('rejects bad values, naming each key and where it came from', async () => {
     const dir = await temp();
     const file = path.join(dir, 'verifier.json');
-    await writeFile(file, JSON.stringify({
-      chain: { rpcUrl: 'ws://x', pollingIntervalMs: 5 },
-      sampling: { budget: 0, bugdet: 1 },
-      p2p: { listen: ['tcp/1'], solverPeers: { '0xABC': '/ip4/1.2.3.4/tcp/1' } },
-      disputes: { fetchAttempts: 0 },
-      jobs: { only: ['seven'] },
-      metrics: { port: null },
-      screen: { mode: 'fast' },
-    }));
-    const issues = await issuesOf(loadVerifierConfig({ file, env: { VERITRAIN_VERIFY_BUDGET: '2', VERITRAIN_METRICS_PORT: '70000', VERITRAIN_LOG_LEVEL: 'loud' } }));
-    const has = (re: RegExp): void => { assert.ok(issues.some((i) => re.test(i)), `${re} in\n${issues.join('\n')}`); };
+    await writeFile(
+      file,
+      JSON.stringify({
+        chain: { rpcUrl: 'ws://x', pollingIntervalMs: 5 },
+        sampling: { budget: 0, bugdet: 1 },
+        p2p: { listen: ['tcp/1'], solverPeers: { '0xABC': '/ip4/1.2.3.4/tcp/1' } },
+        disputes: { fetchAttempts: 0 },
+        jobs: { only: ['seven'] },
+        metrics: { port: null },
+        screen: { mode: 'fast' },
+      }),
+    );
+    const issues = await issuesOf(
+      loadVerifierConfig({ file, env: { VERITRAIN_VERIFY_BUDGET: '2', VERITRAIN_METRICS_PORT: '70000', VERITRAIN_LOG_LEVEL: 'loud' } }),
+    );
+    const has = (re: RegExp): void => {
+      assert.ok(
+        issues.some((i) => re.test(i)),
+        `${re} in\n${issues.join('\n')}`,
+      );
+    };
     has(/^chain\.rpcUrl \(from verifier\.json\): must be an http\(s\) URL/);
     has(/^chain\.pollingIntervalMs \(from verifier\.json\): Too small/);
     has(/^sampling\.budget \(from VERITRAIN_VERIFY_BUDGET\): Too big/);

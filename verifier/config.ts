@@ -8,8 +8,22 @@
 import path from 'node:path';
 import * as z from 'zod';
 import {
-  backendSchema, DAEMON_ENV, daemonChainSchema, daemonDefaults, daemonKeySchema, daemonP2PSchema, KUBO_URL_ENV, loadConfig, logLevelSchema, mergeConfig, metricsSchema,
-  resolveConfigPaths, type DeprecatedKey, type EnvBinding, type LoadedConfig, type PlainObject,
+  backendSchema,
+  DAEMON_ENV,
+  daemonChainSchema,
+  daemonDefaults,
+  daemonKeySchema,
+  daemonP2PSchema,
+  KUBO_URL_ENV,
+  loadConfig,
+  logLevelSchema,
+  mergeConfig,
+  metricsSchema,
+  resolveConfigPaths,
+  type DeprecatedKey,
+  type EnvBinding,
+  type LoadedConfig,
+  type PlainObject,
 } from '../sdk/daemon/config.ts';
 import { DEFAULT_SCREEN_THRESHOLD } from './core/screen.ts';
 
@@ -98,10 +112,28 @@ export const CONFIG_FILE_ENV = 'VERITRAIN_VERIFIER_CONFIG';
 /** Fields holding paths (made absolute when loaded). */
 const CONFIG_PATHS = ['dataDir', 'chain.deploymentsDir', 'chain.deploymentFile', 'key.keystore'];
 
-export async function loadVerifierConfig(options: { file?: string | undefined; overrides?: PlainObject | undefined; env?: Readonly<Record<string, string | undefined>> | undefined; signal?: AbortSignal | undefined; onWarning?: ((message: string) => void) | undefined } = {}): Promise<LoadedConfig<VerifierConfig>> {
+export async function loadVerifierConfig(
+  options: {
+    file?: string | undefined;
+    overrides?: PlainObject | undefined;
+    env?: Readonly<Record<string, string | undefined>> | undefined;
+    signal?: AbortSignal | undefined;
+    onWarning?: ((message: string) => void) | undefined;
+  } = {},
+): Promise<LoadedConfig<VerifierConfig>> {
   const env = options.env ?? process.env;
   const file = options.file ?? env[CONFIG_FILE_ENV];
-  const loaded = await loadConfig({ schema: verifierConfigSchema, defaults: VERIFIER_DEFAULTS, file, overrides: options.overrides, env, envBindings: VERIFIER_ENV, deprecatedKeys: VERIFIER_DEPRECATED_KEYS, signal: options.signal, onWarning: options.onWarning });
+  const loaded = await loadConfig({
+    schema: verifierConfigSchema,
+    defaults: VERIFIER_DEFAULTS,
+    file,
+    overrides: options.overrides,
+    env,
+    envBindings: VERIFIER_ENV,
+    deprecatedKeys: VERIFIER_DEPRECATED_KEYS,
+    signal: options.signal,
+    onWarning: options.onWarning,
+  });
   // Relative paths in a file are relative to the file, elsewhere to the working directory.
   return { ...loaded, config: resolveConfigPaths(loaded, CONFIG_PATHS) };
 }

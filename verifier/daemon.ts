@@ -81,20 +81,47 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
   const tf = await useBackend(config.backend);
 
   const data = createSolverData({
-    content: components.content, p2p: components.p2p, db, logger: components.logger, market, dataDir: config.dataDir,
-    fetchTimeoutMs: config.disputes.fetchTimeoutMs, fetchAttempts: config.disputes.fetchAttempts, solverPeers: config.p2p.solverPeers,
+    content: components.content,
+    p2p: components.p2p,
+    db,
+    logger: components.logger,
+    market,
+    dataDir: config.dataDir,
+    fetchTimeoutMs: config.disputes.fetchTimeoutMs,
+    fetchAttempts: config.disputes.fetchAttempts,
+    solverPeers: config.p2p.solverPeers,
   });
   const journal = createTxJournal({
-    store: db.store, publicClient: components.chain.publicClient, sender: components.chain.sender, logger: components.logger, now: clock.now,
+    store: db.store,
+    publicClient: components.chain.publicClient,
+    sender: components.chain.sender,
+    logger: components.logger,
+    now: clock.now,
     pollingIntervalMs: components.chain.pollingIntervalMs,
   });
   const disputes = createDisputeManager({
-    chain: components.chain, game, db, journal, logger: components.logger, clock, pollMs: config.chain.pollingIntervalMs,
+    chain: components.chain,
+    game,
+    db,
+    journal,
+    logger: components.logger,
+    clock,
+    pollMs: config.chain.pollingIntervalMs,
     chainOf: (jobId, interval, signal) => verification.chainOf(jobId, interval, signal),
     checkpointsOf: (jobId, interval, signal) => verification.checkpointsOf(jobId, interval, signal),
     consistent: (jobId, from, to, signal) => verification.consistent(jobId, from, to, signal),
   });
-  const verification: Verification = createVerification({ chain: components.chain, content: components.content, db, data, disputes, tf, random, logger: components.logger, config });
+  const verification: Verification = createVerification({
+    chain: components.chain,
+    content: components.content,
+    db,
+    data,
+    disputes,
+    tf,
+    random,
+    logger: components.logger,
+    config,
+  });
 
   checked.onCollect((g) => {
     g.reset();
@@ -103,7 +130,8 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
   });
   disputesGauge.onCollect((g) => {
     g.reset();
-    for (const r of db.store.all<{ outcome: string | null; n: number }>('SELECT outcome, COUNT(*) AS n FROM disputes GROUP BY outcome')) g.set(r.n, { outcome: r.outcome ?? 'open' });
+    for (const r of db.store.all<{ outcome: string | null; n: number }>('SELECT outcome, COUNT(*) AS n FROM disputes GROUP BY outcome'))
+      g.set(r.n, { outcome: r.outcome ?? 'open' });
   });
 
   let controller: AbortController | undefined;
@@ -127,8 +155,16 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
         }
       });
       await disputes.resume((jobId) => verification.job(jobId, signal), signal);
-      if (options.loop !== false) loop = pollLoop((s) => verification.tick(s), { name: 'verification tick', intervalMs: config.chain.pollingIntervalMs, signal, clock, log });
-      log.info('verifier started', { account: components.chain.signer.address, market, game, backend: config.backend, budget: config.sampling.budget, threshold: config.screen.threshold });
+      if (options.loop !== false)
+        loop = pollLoop((s) => verification.tick(s), { name: 'verification tick', intervalMs: config.chain.pollingIntervalMs, signal, clock, log });
+      log.info('verifier started', {
+        account: components.chain.signer.address,
+        market,
+        game,
+        backend: config.backend,
+        budget: config.sampling.budget,
+        threshold: config.screen.threshold,
+      });
     },
     async stop() {
       controller?.abort(new DOMException('verifier stopping', 'AbortError'));
@@ -142,36 +178,66 @@ export async function createVerifierDaemon(config: VerifierConfig, components: V
 }
 
 /** Everything `run` needs, built from the config; returns a stop function. */
-export async function startVerifierFromConfig(config: VerifierConfig, io: { env: Readonly<Record<string, string | undefined>>; signal: AbortSignal; logger?: Logger | undefined }): Promise<{ daemon: VerifierDaemon; stop: () => Promise<void> }> {
+export async function startVerifierFromConfig(
+  config: VerifierConfig,
+  io: { env: Readonly<Record<string, string | undefined>>; signal: AbortSignal; logger?: Logger | undefined },
+): Promise<{ daemon: VerifierDaemon; stop: () => Promise<void> }> {
   const logger = io.logger ?? createJsonLogger({ level: config.log.level });
   const account = await loadAccount({ keystore: config.key.keystore, env: io.env, signal: io.signal });
-  const chain = requireWallet(await createChainClient({
-    rpcUrl: config.chain.rpcUrl, signer: account, deploymentsDir: config.chain.deploymentsDir, deploymentFile: config.chain.deploymentFile,
-    logger, pollingIntervalMs: config.chain.pollingIntervalMs, confirmations: config.chain.confirmations, receiptTimeoutMs: config.chain.receiptTimeoutMs, signal: io.signal,
-  }), 'the verifier');
-  const p2p = createP2PNode({ account, chainId: chain.chainId, market: marketAddress(chain), directory: config.dataDir, listen: config.p2p.listen, bootstrap: config.p2p.bootstrap, logger });
+  const chain = requireWallet(
+    await createChainClient({
+      rpcUrl: config.chain.rpcUrl,
+      signer: account,
+      deploymentsDir: config.chain.deploymentsDir,
+      deploymentFile: config.chain.deploymentFile,
+      logger,
+      pollingIntervalMs: config.chain.pollingIntervalMs,
+      confirmations: config.chain.confirmations,
+      receiptTimeoutMs: config.chain.receiptTimeoutMs,
+      signal: io.signal,
+    }),
+    'the verifier',
+  );
+  const p2p = createP2PNode({
+    account,
+    chainId: chain.chainId,
+    market: marketAddress(chain),
+    directory: config.dataDir,
+    listen: config.p2p.listen,
+    bootstrap: config.p2p.bootstrap,
+    logger,
+  });
   const metrics = createMetricsRegistry({ prefix: 'veritrain_verifier_' });
   // Each made when its turn comes: Helia rides on the started libp2p node, the daemon on both.
   let content!: ContentStore;
   let daemon!: VerifierDaemon;
   let server: MetricsServer | undefined;
-  const running = await startServices([
-    { name: 'p2p', create: () => p2p },
-    {
-      name: 'ipfs',
-      create: () => (content = config.storage.kind === 'kubo'
-        ? createKuboStore({ url: config.storage.kuboUrl })
-        : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger })),
-    },
-    {
-      name: 'metrics',
-      create: () => ({
-        start: async () => { if (config.metrics.enabled) server = await startMetricsServer({ registry: metrics, host: config.metrics.host, port: config.metrics.port, logger }); },
-        stop: async () => { await server?.close(); },
-      }),
-    },
-    { name: 'verifier', create: async () => (daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics })) },
-  ], logger);
+  const running = await startServices(
+    [
+      { name: 'p2p', create: () => p2p },
+      {
+        name: 'ipfs',
+        create: () =>
+          (content =
+            config.storage.kind === 'kubo'
+              ? createKuboStore({ url: config.storage.kuboUrl })
+              : createHeliaStore({ directory: path.join(config.dataDir, 'ipfs'), libp2p: p2p.libp2p, logger })),
+      },
+      {
+        name: 'metrics',
+        create: () => ({
+          start: async () => {
+            if (config.metrics.enabled) server = await startMetricsServer({ registry: metrics, host: config.metrics.host, port: config.metrics.port, logger });
+          },
+          stop: async () => {
+            await server?.close();
+          },
+        }),
+      },
+      { name: 'verifier', create: async () => (daemon = await createVerifierDaemon(config, { chain, content, p2p, logger, metrics })) },
+    ],
+    logger,
+  );
   return { daemon, stop: () => stopServices(running, logger) };
 }
 

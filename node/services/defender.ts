@@ -9,8 +9,24 @@
  */
 import type { Address } from 'viem';
 import {
-  createDisputePlayer, disputeGameAbi, pollLoop, readDispute, scanLogs, solverStrategy, Stage, STAGE_NAMES, storeCursor,
-  type Clock, type Dispute, type Logger, type Service, type SolverData, type StageCode, type Strategy, type TxJournal, type WalletChainClient,
+  createDisputePlayer,
+  disputeGameAbi,
+  pollLoop,
+  readDispute,
+  scanLogs,
+  solverStrategy,
+  Stage,
+  STAGE_NAMES,
+  storeCursor,
+  type Clock,
+  type Dispute,
+  type Logger,
+  type Service,
+  type SolverData,
+  type StageCode,
+  type Strategy,
+  type TxJournal,
+  type WalletChainClient,
 } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
 import { toTokens, type SolverMetrics } from './metrics.ts';
@@ -42,7 +58,11 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
   const clients = { publicClient: client.publicClient, game };
   const defense = options.defense ?? solverStrategy;
   const player = createDisputePlayer({
-    ...clients, journal, logger: components.logger, clock, pollMs: options.pollingIntervalMs,
+    ...clients,
+    journal,
+    logger: components.logger,
+    clock,
+    pollMs: options.pollingIntervalMs,
     onMove: (m) => {
       metrics.disputeMoves.inc(1, { move: m.move });
       const row = db.dispute(m.disputeId);
@@ -52,11 +72,14 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
 
-
   async function discover(signal: AbortSignal): Promise<void> {
     await scanLogs({
-      publicClient: client.publicClient, cursor: storeCursor(db.store, 'disputes.nextBlock'), start: options.fromBlock, signal,
-      read: (fromBlock, toBlock) => client.publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', fromBlock, toBlock }),
+      publicClient: client.publicClient,
+      cursor: storeCursor(db.store, 'disputes.nextBlock'),
+      start: options.fromBlock,
+      signal,
+      read: (fromBlock, toBlock) =>
+        client.publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DisputeCreated', fromBlock, toBlock }),
       handle: async (events) => {
         for (const e of events) {
           const { disputeId, jobId, challenger, interval } = e.args;
@@ -83,16 +106,30 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
       (won ? log.info.bind(log) : log.error.bind(log))(`dispute ${state}`, { disputeId, jobId: d.jobId, stage: STAGE_NAMES[stage] });
     }
     if (!won) return;
-    if (db.addEarning({ key: `bond:${disputeId}`, kind: 'bond', token: await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }), amount: d.bond.toString(), tx: null })) {
+    if (
+      db.addEarning({
+        key: `bond:${disputeId}`,
+        kind: 'bond',
+        token: await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' }),
+        amount: d.bond.toString(),
+        tx: null,
+      })
+    ) {
       metrics.earned.inc(toTokens(d.bond), { kind: 'bond' });
     }
     const credit = () => client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [client.signer.address] });
     if ((await credit()) === 0n) return;
-    await journal.once({
-      action: 'withdraw-bond', jobId: d.jobId, index: Number(disputeId),
-      done: async () => (await credit()) === 0n,
-      send: (sender, onBroadcast, s) => sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal: s, onBroadcast }),
-    }, signal);
+    await journal.once(
+      {
+        action: 'withdraw-bond',
+        jobId: d.jobId,
+        index: Number(disputeId),
+        done: async () => (await credit()) === 0n,
+        send: (sender, onBroadcast, s) =>
+          sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal: s, onBroadcast }),
+      },
+      signal,
+    );
     log.info('dispute bond withdrawn', { disputeId, bond: d.bond });
   }
 
@@ -109,10 +146,15 @@ export function createDefender(options: DefenderOptions, components: DefenderCom
   function defend(disputeId: bigint, jobId: bigint, interval: number, signal: AbortSignal): void {
     if (defending.has(disputeId)) return;
     defending.add(disputeId);
-    void player.play(disputeId, () => strategyFor(disputeId, jobId, interval))
+    void player
+      .play(disputeId, () => strategyFor(disputeId, jobId, interval))
       .then((d) => finish(disputeId, d, signal))
-      .catch((err: unknown) => { if (!signal.aborted) log.error('defending failed; will retry', { disputeId, error: err }); })
-      .finally(() => { defending.delete(disputeId); });
+      .catch((err: unknown) => {
+        if (!signal.aborted) log.error('defending failed; will retry', { disputeId, error: err });
+      })
+      .finally(() => {
+        defending.delete(disputeId);
+      });
   }
 
   async function tick(signal: AbortSignal): Promise<void> {

@@ -8,9 +8,34 @@
 import type { Address, Hex } from 'viem';
 import { erc20Abi } from 'viem';
 import {
-  cidToBytes, decodeJobSpec, disputeGameAbi, encodeJobSpec, fetchDataset, fetchJobSpec, jobMarketAbi, marketSource, readCheckpointChain, readJob, recordBytes, stakingVaultAbi, VeritrainError,
-  buildGraph, pollLoop, scanLogs, storeCursor, type Clock, type ContentStore, type JobRecord, type Logger, type P2PNode, type ProgressLine, type RootHasher,
-  type Service, type TxJournal, type WalletChainClient, type BackendName,
+  cidToBytes,
+  decodeJobSpec,
+  disputeGameAbi,
+  encodeJobSpec,
+  fetchDataset,
+  fetchJobSpec,
+  jobMarketAbi,
+  marketSource,
+  readCheckpointChain,
+  readJob,
+  recordBytes,
+  stakingVaultAbi,
+  VeritrainError,
+  buildGraph,
+  pollLoop,
+  scanLogs,
+  storeCursor,
+  type Clock,
+  type ContentStore,
+  type JobRecord,
+  type Logger,
+  type P2PNode,
+  type ProgressLine,
+  type RootHasher,
+  type Service,
+  type TxJournal,
+  type WalletChainClient,
+  type BackendName,
 } from '../../sdk/index.ts';
 import type { JobRow, SolverDb } from '../db.ts';
 import { toTokens, type SolverMetrics } from './metrics.ts';
@@ -74,7 +99,9 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
   async function acquireSlot(signal: AbortSignal): Promise<void> {
     while (trainingSlots === 0) {
       signal.throwIfAborted();
-      await new Promise<void>((resolve) => { slotWaiters.push(resolve); });
+      await new Promise<void>((resolve) => {
+        slotWaiters.push(resolve);
+      });
     }
     trainingSlots--;
   }
@@ -92,7 +119,10 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
 
   async function discover(signal: AbortSignal): Promise<void> {
     await scanLogs({
-      publicClient: client.publicClient, cursor: storeCursor(db.store, 'discovery.nextBlock'), start: BigInt(options.fromBlock ?? client.deployment.deployedAt), signal,
+      publicClient: client.publicClient,
+      cursor: storeCursor(db.store, 'discovery.nextBlock'),
+      start: BigInt(options.fromBlock ?? client.deployment.deployedAt),
+      signal,
       read: (fromBlock, toBlock) => client.publicClient.getContractEvents({ address: market, abi: jobMarketAbi, eventName: 'JobPosted', fromBlock, toBlock }),
       handle: (events) => {
         for (const e of events) {
@@ -129,8 +159,24 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     const free = await client.publicClient.readContract({ address: vault, abi: stakingVaultAbi, functionName: 'freeStakeOf', args: [me] });
     const game = client.deployment.contracts.DisputeGame.address;
     const clockBudget = await client.publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'clockBudget' });
-    const decision = decideClaim({ job, spec, freeStake: free, chainTime: await chainTime(), policy: options.policy, backend: options.backend, me, clockBudget });
-    db.updateJob(jobId, { spec_hash: job.specHash, spec: encodeJobSpec(spec), token: job.token, payment: job.payment.toString(), steps: spec.training.steps, checkpoints: job.checkpointCount });
+    const decision = decideClaim({
+      job,
+      spec,
+      freeStake: free,
+      chainTime: await chainTime(),
+      policy: options.policy,
+      backend: options.backend,
+      me,
+      clockBudget,
+    });
+    db.updateJob(jobId, {
+      spec_hash: job.specHash,
+      spec: encodeJobSpec(spec),
+      token: job.token,
+      payment: job.payment.toString(),
+      steps: spec.training.steps,
+      checkpoints: job.checkpointCount,
+    });
     if (!decision.claim) {
       log.info('job not claimed', { jobId, reason: decision.reason });
       if (decision.final || row.attempts + 1 >= MAX_EVALUATIONS) db.updateJob(jobId, { state: 'skipped', reason: decision.reason });
@@ -147,20 +193,27 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       return;
     }
     await saveDataset(options.dataDir, jobId, records);
-    const outcome = await journal.once({
-      action: 'claim', jobId,
-      done: async (s) => {
-        const j = await readJob(client, jobId, { signal: s });
-        if (j.status === 'Open') return false;
-        if (j.solver.toLowerCase() === me.toLowerCase()) return true;
-        throw new VeritrainError('CHAIN_REVERTED', `job ${jobId} was claimed by ${j.solver}`, { details: { jobId: jobId.toString() } });
-      },
-      send: (sender, onBroadcast, s) => sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'claimJob', args: [jobId], signal: s, onBroadcast }),
-    }, signal).catch((err: unknown) => {
-      db.updateJob(jobId, { state: 'lost', reason: err instanceof Error ? err.message : String(err) });
-      log.warn('claim failed', { jobId, error: err });
-      return undefined;
-    });
+    const outcome = await journal
+      .once(
+        {
+          action: 'claim',
+          jobId,
+          done: async (s) => {
+            const j = await readJob(client, jobId, { signal: s });
+            if (j.status === 'Open') return false;
+            if (j.solver.toLowerCase() === me.toLowerCase()) return true;
+            throw new VeritrainError('CHAIN_REVERTED', `job ${jobId} was claimed by ${j.solver}`, { details: { jobId: jobId.toString() } });
+          },
+          send: (sender, onBroadcast, s) =>
+            sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'claimJob', args: [jobId], signal: s, onBroadcast }),
+        },
+        signal,
+      )
+      .catch((err: unknown) => {
+        db.updateJob(jobId, { state: 'lost', reason: err instanceof Error ? err.message : String(err) });
+        log.warn('claim failed', { jobId, error: err });
+        return undefined;
+      });
     if (outcome === undefined) return;
     db.updateJob(jobId, { state: 'claimed', reason: null });
     log.info('job claimed', { jobId, payment: job.payment, steps: spec.training.steps, stake: job.solverStake });
@@ -172,21 +225,46 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     const { jobId } = ws;
     const final = index === ws.lastIndex;
     const cid = await store.put(file, { signal });
-    await journal.once({
-      action: final ? 'submit' : 'commit', jobId, index,
-      done: async (s) => {
-        const onChain = await checkpointRoot(jobId, index, s);
-        if (onChain === undefined) return false;
-        if (onChain !== root) throw new VeritrainError('CHAIN_MISMATCH', `checkpoint ${index} of job ${jobId} is ${onChain} on chain but ${root} here`, { details: { jobId: jobId.toString(), index } });
-        return true;
+    await journal.once(
+      {
+        action: final ? 'submit' : 'commit',
+        jobId,
+        index,
+        done: async (s) => {
+          const onChain = await checkpointRoot(jobId, index, s);
+          if (onChain === undefined) return false;
+          if (onChain !== root)
+            throw new VeritrainError('CHAIN_MISMATCH', `checkpoint ${index} of job ${jobId} is ${onChain} on chain but ${root} here`, {
+              details: { jobId: jobId.toString(), index },
+            });
+          return true;
+        },
+        send: (sender, onBroadcast, s) =>
+          final
+            ? sender.writeContract({
+                address: market,
+                abi: jobMarketAbi,
+                functionName: 'submitFinal',
+                args: [jobId, root, cidToBytes(cid)],
+                signal: s,
+                onBroadcast,
+              })
+            : sender.writeContract({
+                address: market,
+                abi: jobMarketAbi,
+                functionName: 'commitCheckpoint',
+                args: [jobId, index, root, cidToBytes(cid)],
+                signal: s,
+                onBroadcast,
+              }),
       },
-      send: (sender, onBroadcast, s) => (final
-        ? sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'submitFinal', args: [jobId, root, cidToBytes(cid)], signal: s, onBroadcast })
-        : sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'commitCheckpoint', args: [jobId, index, root, cidToBytes(cid)], signal: s, onBroadcast })),
-    }, signal);
+      signal,
+    );
     db.updateJob(jobId, { committed: index });
     metrics.checkpoints.inc();
-    progress.wrapWrite(() => { log.info(final ? 'final checkpoint submitted' : 'checkpoint committed', { jobId, index, root, cid }); });
+    progress.wrapWrite(() => {
+      log.info(final ? 'final checkpoint submitted' : 'checkpoint committed', { jobId, index, root, cid });
+    });
     p2p.publishCheckpoint({ market: market.toLowerCase(), jobId: jobId.toString(), index, stateRoot: root, cid }, { signal }).catch((err: unknown) => {
       log.debug('checkpoint gossip not sent', { jobId, index, error: err });
     });
@@ -205,7 +283,11 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     if (latest !== undefined) log.info('resuming training', { jobId, fromCheckpoint: latest.index, step: latest.index * ws.k });
     let lastStep = (latest?.index ?? 0) * ws.k;
     await trainJob(ws, {
-      backend: options.backend, hasher: components.hasher, log: log.child({ jobId }), selfCheckEvery: options.selfCheckEvery, signal,
+      backend: options.backend,
+      hasher: components.hasher,
+      log: log.child({ jobId }),
+      selfCheckEvery: options.selfCheckEvery,
+      signal,
       onProgress: (p) => {
         metrics.steps.inc(Math.max(0, p.step - lastStep));
         lastStep = p.step;
@@ -227,11 +309,16 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       if (job.status === 'Slashed' || job.status === 'Expired') return 'lost';
       if (job.status === 'Finalized') break;
       if (job.status === 'Submitted' && job.openDisputes === 0 && (await chainTime()) > job.challengeDeadline) {
-        await journal.once({
-          action: 'finalize', jobId,
-          done: async (s) => (await readJob(client, jobId, { signal: s })).status === 'Finalized',
-          send: (sender, onBroadcast, s) => sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'finalize', args: [jobId], signal: s, onBroadcast }),
-        }, signal);
+        await journal.once(
+          {
+            action: 'finalize',
+            jobId,
+            done: async (s) => (await readJob(client, jobId, { signal: s })).status === 'Finalized',
+            send: (sender, onBroadcast, s) =>
+              sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'finalize', args: [jobId], signal: s, onBroadcast }),
+          },
+          signal,
+        );
         continue;
       }
       await clock.sleep(options.pollingIntervalMs, signal);
@@ -252,11 +339,16 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
     if (before === 0n) return;
     const balance = () => client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
     const b0 = await balance();
-    await journal.once({
-      action: 'withdraw', jobId,
-      done: async () => (await credit()) === 0n,
-      send: (sender, onBroadcast, s) => sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: s, onBroadcast }),
-    }, signal);
+    await journal.once(
+      {
+        action: 'withdraw',
+        jobId,
+        done: async () => (await credit()) === 0n,
+        send: (sender, onBroadcast, s) =>
+          sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: s, onBroadcast }),
+      },
+      signal,
+    );
     log.info('credit withdrawn', { jobId, token, amount: (await balance()) - b0 });
   }
 
@@ -279,7 +371,12 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       if (row.spec === null) throw new VeritrainError('SPEC_INVALID', `job ${jobId} has no stored spec`);
       const spec = decodeJobSpec(row.spec);
       if ((await readSavedDataset(options.dataDir, jobId, spec)) === undefined) {
-        const records = await fetchDataset(store, spec.data.cid, { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) }, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.fetchTimeoutMs)]) });
+        const records = await fetchDataset(
+          store,
+          spec.data.cid,
+          { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) },
+          { signal: AbortSignal.any([signal, AbortSignal.timeout(options.fetchTimeoutMs)]) },
+        );
         await saveDataset(options.dataDir, jobId, records);
       }
       const ws = await workspaces.get(jobId);
@@ -309,11 +406,15 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
   function startTask(jobId: bigint, signal: AbortSignal): void {
     const key = jobId.toString();
     if (tasks.has(key)) return;
-    const task = runJob(jobId, signal).catch((err: unknown) => {
-      if (signal.aborted) return;
-      progress.done();
-      log.error('job task failed; will retry', { jobId, error: err });
-    }).finally(() => { tasks.delete(key); });
+    const task = runJob(jobId, signal)
+      .catch((err: unknown) => {
+        if (signal.aborted) return;
+        progress.done();
+        log.error('job task failed; will retry', { jobId, error: err });
+      })
+      .finally(() => {
+        tasks.delete(key);
+      });
     tasks.set(key, task);
   }
 
@@ -327,7 +428,8 @@ export function createJobsService(options: JobsServiceOptions, components: JobsS
       } catch (err) {
         if (stopped()) return;
         log.warn('job evaluation failed', { jobId: row.job_id, attempt: row.attempts + 1, error: err });
-        if (row.attempts + 1 >= MAX_EVALUATIONS) db.updateJob(BigInt(row.job_id), { state: 'failed', reason: err instanceof Error ? err.message : String(err) });
+        if (row.attempts + 1 >= MAX_EVALUATIONS)
+          db.updateJob(BigInt(row.job_id), { state: 'failed', reason: err instanceof Error ? err.message : String(err) });
       }
     }
     for (const row of db.jobs(['claimed', 'training', 'submitted', 'finalized'])) startTask(BigInt(row.job_id), signal);

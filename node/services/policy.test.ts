@@ -8,13 +8,34 @@ const { graphRoot: _g, ...input } = exampleSpec();
 const spec = completeSpec({ ...input, model: { ...input.model, layers: [784, 32, 10] }, training: { steps: 64, checkpointInterval: 8, batchSize: 16 } });
 const me = '0x00000000000000000000000000000000000000aa';
 const job: JobRecord = {
-  jobId: 1n, status: 'Open', submitter: '0x00000000000000000000000000000000000000bb', solver: '0x0000000000000000000000000000000000000000', specHash: '0x00',
-  token: '0x00000000000000000000000000000000000000cc', payment: 6400n, solverStake: 10n, checkpointCount: 8, openDisputes: 0,
-  claimDeadline: 1000, trainingDuration: 3600, trainingDeadline: 0, challengeWindow: 60, challengeDeadline: 0,
+  jobId: 1n,
+  status: 'Open',
+  submitter: '0x00000000000000000000000000000000000000bb',
+  solver: '0x0000000000000000000000000000000000000000',
+  specHash: '0x00',
+  token: '0x00000000000000000000000000000000000000cc',
+  payment: 6400n,
+  solverStake: 10n,
+  checkpointCount: 8,
+  openDisputes: 0,
+  claimDeadline: 1000,
+  trainingDuration: 3600,
+  trainingDeadline: 0,
+  challengeWindow: 60,
+  challengeDeadline: 0,
 };
 const policy: ClaimPolicy = { autoClaim: true, minPricePerStep: 100n, maxParameters: 100_000, tokens: [], deadlineSafety: 0.5, maxChallengeWindow: 86_400 };
 const decide = (over: { job?: Partial<JobRecord>; policy?: Partial<ClaimPolicy>; freeStake?: bigint; chainTime?: number; clockBudget?: number } = {}) =>
-  decideClaim({ job: { ...job, ...over.job }, spec, freeStake: over.freeStake ?? 10n, chainTime: over.chainTime ?? 500, policy: { ...policy, ...over.policy }, backend: 'wasm', me, clockBudget: over.clockBudget ?? 3600 });
+  decideClaim({
+    job: { ...job, ...over.job },
+    spec,
+    freeStake: over.freeStake ?? 10n,
+    chainTime: over.chainTime ?? 500,
+    policy: { ...policy, ...over.policy },
+    backend: 'wasm',
+    me,
+    clockBudget: over.clockBudget ?? 3600,
+  });
 
 describe('claim policy', () => {
   it('claims a job that fits and says why it declines one that does not', () => {
@@ -40,7 +61,7 @@ describe('claim policy', () => {
     assert.deepEqual(decide({ policy: { flopsPerSecond: 1e3 }, job: { trainingDuration: 1e12 }, clockBudget: 1e6 }), { claim: true });
   });
 
-  it('declines a bait job whose on-chain checkpoint count is not the spec\'s (it could only expire)', () => {
+  it("declines a bait job whose on-chain checkpoint count is not the spec's (it could only expire)", () => {
     assert.match(JSON.stringify(decide({ job: { challengeWindow: 2 ** 32 - 1 } })), /policy\.maxChallengeWindow/);
     for (const checkpointCount of [7, 9, 1024]) {
       const d = decide({ job: { checkpointCount } });

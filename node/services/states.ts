@@ -38,7 +38,11 @@ export function createStatesProvider(components: { db: SolverDb; workspaces: Wor
 /** Serves the provider (createStatesProvider's, unless the composition root injects another). */
 export function createStatesServer(components: { p2p: P2PNode; provider: StatesProvider }): Service {
   return {
-    async start() { await components.p2p.serveStates(components.provider); },
-    async stop() { /* the p2p node unregisters the protocol when it stops */ },
+    async start() {
+      await components.p2p.serveStates(components.provider);
+    },
+    async stop() {
+      /* the p2p node unregisters the protocol when it stops */
+    },
   };
 }

@@ -5,7 +5,17 @@
  * defends, so what it commits is what it serves. Both resume from the last stored checkpoint.
  */
 import type { Hex } from 'viem';
-import { createTrajectory, encodeState, initialState, stateRoot, train, type BackendName, type Logger, type RootHasher, type TrainProgress } from '../../sdk/index.ts';
+import {
+  createTrajectory,
+  encodeState,
+  initialState,
+  stateRoot,
+  train,
+  type BackendName,
+  type Logger,
+  type RootHasher,
+  type TrainProgress,
+} from '../../sdk/index.ts';
 import type { JobWorkspace } from './workspace.ts';
 
 export interface TrainJobOptions {
@@ -22,8 +32,16 @@ export interface TrainJobOptions {
 export async function trainJob(ws: JobWorkspace, options: TrainJobOptions): Promise<void> {
   if (ws.transition === undefined) {
     await train({
-      spec: ws.spec, records: ws.records, backend: options.backend, store: ws.checkpoints, hasher: options.hasher, log: options.log,
-      signal: options.signal, selfCheckEvery: options.selfCheckEvery, onProgress: options.onProgress, onCheckpoint: options.onCheckpoint,
+      spec: ws.spec,
+      records: ws.records,
+      backend: options.backend,
+      store: ws.checkpoints,
+      hasher: options.hasher,
+      log: options.log,
+      signal: options.signal,
+      selfCheckEvery: options.selfCheckEvery,
+      onProgress: options.onProgress,
+      onCheckpoint: options.onCheckpoint,
     });
     return;
   }
@@ -43,7 +61,16 @@ export async function trainJob(ws: JobWorkspace, options: TrainJobOptions): Prom
   for (; index < ws.lastIndex; index++) {
     options.signal.throwIfAborted();
     const start = index * ws.k;
-    const t = createTrajectory({ tf, graph: ws.graph, spec: ws.spec, records: ws.records, start, end: start + ws.k, startState: state, transition: ws.transition });
+    const t = createTrajectory({
+      tf,
+      graph: ws.graph,
+      spec: ws.spec,
+      records: ws.records,
+      start,
+      end: start + ws.k,
+      startState: state,
+      transition: ws.transition,
+    });
     for (let s = start + 1; s <= start + ws.k; s++) {
       state = await t.stateAt(s);
       done++;

@@ -11,8 +11,22 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Hex } from 'viem';
 import {
   writeFileAtomic,
-  buildGraph, createDirCheckpointStore, createTrajectory, DatasetTree, datasetRoot, decodeJobSpec, decodeState, recordBytes,
-  useBackend, VeritrainError, type BackendName, type CheckpointStore, type Graph, type JobSpec, type Trajectory, type Transition,
+  buildGraph,
+  createDirCheckpointStore,
+  createTrajectory,
+  DatasetTree,
+  datasetRoot,
+  decodeJobSpec,
+  decodeState,
+  recordBytes,
+  useBackend,
+  VeritrainError,
+  type BackendName,
+  type CheckpointStore,
+  type Graph,
+  type JobSpec,
+  type Trajectory,
+  type Transition,
 } from '../../sdk/index.ts';
 
 /** The transition a job trains with, given its checkpoint interval k (undefined: the honest one). */
@@ -54,7 +68,14 @@ export async function readSavedDataset(dataDir: string, jobId: bigint, spec: Job
   }
 }
 
-export function createWorkspace(options: { dataDir: string; jobId: bigint; specHex: Hex; records: Uint8Array; backend: BackendName; transitionFor?: TransitionFor | undefined }): JobWorkspace {
+export function createWorkspace(options: {
+  dataDir: string;
+  jobId: bigint;
+  specHex: Hex;
+  records: Uint8Array;
+  backend: BackendName;
+  transitionFor?: TransitionFor | undefined;
+}): JobWorkspace {
   const spec = decodeJobSpec(options.specHex);
   const graph = buildGraph(spec);
   const k = spec.training.checkpointInterval;
@@ -79,13 +100,24 @@ export function createWorkspace(options: { dataDir: string; jobId: bigint; specH
       if (t === undefined) {
         t = (async () => {
           const file = await checkpoints.file(interval);
-          if (file === undefined) throw new VeritrainError('CONTENT_UNAVAILABLE', `checkpoint ${interval} of job ${options.jobId} is not stored on this node`, { details: { jobId: options.jobId.toString(), interval } });
+          if (file === undefined)
+            throw new VeritrainError('CONTENT_UNAVAILABLE', `checkpoint ${interval} of job ${options.jobId} is not stored on this node`, {
+              details: { jobId: options.jobId.toString(), interval },
+            });
           return createTrajectory({
-            tf: await tf(), graph, spec, records: options.records, start: interval * k, end: (interval + 1) * k, startState: decodeState(file),
+            tf: await tf(),
+            graph,
+            spec,
+            records: options.records,
+            start: interval * k,
+            end: (interval + 1) * k,
+            startState: decodeState(file),
             ...(transition === undefined ? {} : { transition }),
           });
         })();
-        t.catch(() => { cache.delete(interval); });
+        t.catch(() => {
+          cache.delete(interval);
+        });
         // Keep a few intervals: each holds up to k + 1 states.
         if (cache.size >= 4) cache.delete(cache.keys().next().value as number);
         cache.set(interval, t);

@@ -9,7 +9,10 @@ export interface Workspaces {
   get(jobId: bigint): Promise<JobWorkspace | undefined>;
 }
 
-export function createWorkspaces(options: { dataDir: string; backend: BackendName; transitionFor?: TransitionFor | undefined }, components: { db: SolverDb }): Workspaces {
+export function createWorkspaces(
+  options: { dataDir: string; backend: BackendName; transitionFor?: TransitionFor | undefined },
+  components: { db: SolverDb },
+): Workspaces {
   const open = new Map<string, Promise<JobWorkspace | undefined>>();
   return {
     get(jobId) {
@@ -21,10 +24,24 @@ export function createWorkspaces(options: { dataDir: string; backend: BackendNam
           if (row?.spec == null) return undefined;
           const records = await readSavedDataset(options.dataDir, jobId, decodeJobSpec(row.spec));
           if (records === undefined) return undefined;
-          return createWorkspace({ dataDir: options.dataDir, jobId, specHex: row.spec, records, backend: options.backend, transitionFor: options.transitionFor });
+          return createWorkspace({
+            dataDir: options.dataDir,
+            jobId,
+            specHex: row.spec,
+            records,
+            backend: options.backend,
+            transitionFor: options.transitionFor,
+          });
         })();
         open.set(key, ws);
-        void ws.then((w) => { if (w === undefined) open.delete(key); }, () => { open.delete(key); });
+        void ws.then(
+          (w) => {
+            if (w === undefined) open.delete(key);
+          },
+          () => {
+            open.delete(key);
+          },
+        );
       }
       return ws;
     },

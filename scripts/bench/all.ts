@@ -13,20 +13,47 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-interface Goal { readonly op: '<=' | '>='; readonly value: number }
+interface Goal {
+  readonly op: '<=' | '>=';
+  readonly value: number;
+}
 
 /** The benchmarks, in run order, with the goals their issues state (figure -> goal). */
 const BENCHES: readonly { readonly name: string; readonly script: string; readonly measures: string; readonly goals: Readonly<Record<string, Goal>> }[] = [
   { name: 'commit', script: 'bench:commit', measures: 'state root of a 64 MiB state vs bulk SHA-256', goals: { ratio: { op: '>=', value: 0.4 } } },
-  { name: 'gas', script: 'bench:gas', measures: 'gas of each market call and of a 10-checkpoint job', goals: { commitCheckpoint: { op: '<=', value: 50_000 }, happyPath10: { op: '<=', value: 1_200_000 } } },
   {
-    name: 'opcheck', script: 'bench:opcheck', measures: 'gas of one on-chain element check per op',
-    goals: { matmul_k1024: { op: '<=', value: 1_000_000 }, bias_add: { op: '<=', value: 150_000 }, relu: { op: '<=', value: 150_000 }, softmax_xent: { op: '<=', value: 150_000 }, sgd_momentum: { op: '<=', value: 150_000 }, state_link: { op: '<=', value: 150_000 } },
+    name: 'gas',
+    script: 'bench:gas',
+    measures: 'gas of each market call and of a 10-checkpoint job',
+    goals: { commitCheckpoint: { op: '<=', value: 50_000 }, happyPath10: { op: '<=', value: 1_200_000 } },
   },
-  { name: 'train', script: 'bench:train', measures: 'canonical-graph engine vs plain tfjs; checkpoint overhead', goals: { ratio: { op: '>=', value: 0.9 }, checkpoint_overhead_pct: { op: '<=', value: 5 } } },
+  {
+    name: 'opcheck',
+    script: 'bench:opcheck',
+    measures: 'gas of one on-chain element check per op',
+    goals: {
+      matmul_k1024: { op: '<=', value: 1_000_000 },
+      bias_add: { op: '<=', value: 150_000 },
+      relu: { op: '<=', value: 150_000 },
+      softmax_xent: { op: '<=', value: 150_000 },
+      sgd_momentum: { op: '<=', value: 150_000 },
+      state_link: { op: '<=', value: 150_000 },
+    },
+  },
+  {
+    name: 'train',
+    script: 'bench:train',
+    measures: 'canonical-graph engine vs plain tfjs; checkpoint overhead',
+    goals: { ratio: { op: '>=', value: 0.9 }, checkpoint_overhead_pct: { op: '<=', value: 5 } },
+  },
   { name: 'storage', script: 'bench:storage', measures: '64 MiB checkpoint: add, fetch over loopback, raw hash + write', goals: {} },
   { name: 'dispute', script: 'bench:dispute', measures: 'gas of a whole dispute game (k = 64)', goals: { total_gas: { op: '<=', value: 3_000_000 } } },
-  { name: 'verify', script: 'bench:verify', measures: 'verifier detection rate and compute fraction', goals: { detection_rate: { op: '>=', value: 0.99 }, compute_fraction: { op: '<=', value: 0.05 } } },
+  {
+    name: 'verify',
+    script: 'bench:verify',
+    measures: 'verifier detection rate and compute fraction',
+    goals: { detection_rate: { op: '>=', value: 0.99 }, compute_fraction: { op: '<=', value: 0.05 } },
+  },
 ];
 
 const { values: args } = parseArgs({
@@ -49,7 +76,15 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 type Figures = Record<string, unknown>;
-interface Result { readonly name: string; readonly script: string; readonly measures: string; readonly ok: boolean; readonly seconds: number; readonly figures: Figures; readonly error?: string }
+interface Result {
+  readonly name: string;
+  readonly script: string;
+  readonly measures: string;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly figures: Figures;
+  readonly error?: string;
+}
 
 function runScript(script: string): Promise<{ code: number | null; lastJson: Figures | undefined; tail: string }> {
   return new Promise((resolve) => {
@@ -67,19 +102,31 @@ function runScript(script: string): Promise<{ code: number | null; lastJson: Fig
         if (tail.length > 20) tail.shift();
         const t = line.trim();
         if (t.startsWith('{') && t.endsWith('}')) {
-          try { lastJson = JSON.parse(t) as Figures; } catch { /* not JSON after all */ }
+          try {
+            lastJson = JSON.parse(t) as Figures;
+          } catch {
+            /* not JSON after all */
+          }
         }
       }
     };
-    child.stdout.on('data', (c: Buffer) => { onData(c, process.stdout); });
-    child.stderr.on('data', (c: Buffer) => { process.stderr.write(c); });
-    child.on('exit', (code) => { resolve({ code, lastJson, tail: tail.join('\n') }); });
+    child.stdout.on('data', (c: Buffer) => {
+      onData(c, process.stdout);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      process.stderr.write(c);
+    });
+    child.on('exit', (code) => {
+      resolve({ code, lastJson, tail: tail.join('\n') });
+    });
   });
 }
 
 /** Flattens nested objects into dotted keys (dispute's `moves.postMidpoint`). */
 function flatten(o: Figures, prefix = ''): [string, unknown][] {
-  return Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? flatten(v as Figures, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
+  return Object.entries(o).flatMap(([k, v]) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? flatten(v as Figures, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
+  );
 }
 
 const results: Result[] = [];
@@ -89,16 +136,32 @@ for (const b of selected) {
   const { code, lastJson, tail } = await runScript(b.script);
   const seconds = Math.round((performance.now() - t) / 100) / 10;
   const ok = code === 0 && lastJson !== undefined;
-  results.push({ name: b.name, script: b.script, measures: b.measures, ok, seconds, figures: lastJson ?? {}, ...(ok ? {} : { error: `exit ${String(code)}${lastJson === undefined ? ', no JSON last line' : ''}: ${tail.split('\n').slice(-3).join(' | ')}` }) });
+  results.push({
+    name: b.name,
+    script: b.script,
+    measures: b.measures,
+    ok,
+    seconds,
+    figures: lastJson ?? {},
+    ...(ok ? {} : { error: `exit ${String(code)}${lastJson === undefined ? ', no JSON last line' : ''}: ${tail.split('\n').slice(-3).join(' | ')}` }),
+  });
 }
 
 const met = (goal: Goal, v: unknown): boolean | undefined => (typeof v !== 'number' ? undefined : goal.op === '<=' ? v <= goal.value : v >= goal.value);
 const rows = results.flatMap((r) => {
   const bench = BENCHES.find((b) => b.name === r.name);
-  return flatten(r.figures).filter(([k]) => k !== 'bench').map(([figure, value]) => {
-    const goal = bench?.goals[figure];
-    return { bench: r.name, figure, value, goal: goal === undefined ? null : `${goal.op} ${goal.value}`, met: goal === undefined ? null : (met(goal, value) ?? null) };
-  });
+  return flatten(r.figures)
+    .filter(([k]) => k !== 'bench')
+    .map(([figure, value]) => {
+      const goal = bench?.goals[figure];
+      return {
+        bench: r.name,
+        figure,
+        value,
+        goal: goal === undefined ? null : `${goal.op} ${goal.value}`,
+        met: goal === undefined ? null : (met(goal, value) ?? null),
+      };
+    });
 });
 const report = {
   report: 'bench',
@@ -111,7 +174,8 @@ const report = {
   failed: results.filter((r) => !r.ok).map((r) => r.name),
 };
 
-const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 10_000) / 10_000)) : JSON.stringify(v));
+const fmt = (v: unknown): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 10_000) / 10_000)) : JSON.stringify(v);
 const md = [
   '# Veritrain benchmark report',
   '',
@@ -123,7 +187,9 @@ const md = [
   '',
   '| bench | measures | script | seconds | result |',
   '|---|---|---|---:|---|',
-  ...results.map((r) => `| ${r.name} | ${r.measures} | \`npm run ${r.script}\` | ${r.seconds} | ${r.ok ? 'ok' : `failed: ${(r.error ?? '').replace(/\|/g, '/')}`} |`),
+  ...results.map(
+    (r) => `| ${r.name} | ${r.measures} | \`npm run ${r.script}\` | ${r.seconds} | ${r.ok ? 'ok' : `failed: ${(r.error ?? '').replace(/\|/g, '/')}`} |`,
+  ),
   '',
 ].join('\n');
 

@@ -53,7 +53,10 @@ function best(fn: () => void, reps: number): number {
 
 // Bulk SHA-256 over the same byte count: one call per tensor, as fast as the hash goes.
 const bulkS = best(() => {
-  for (const t of state) createHash('sha256').update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).digest();
+  for (const t of state)
+    createHash('sha256')
+      .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+      .digest();
 }, 5);
 const bulk = totalBytes / MIB / bulkS;
 console.log(`state: ${state.length} tensors, ${(totalBytes / MIB).toFixed(1)} MiB`);
@@ -77,16 +80,20 @@ console.log(`state root, ${hasher.threads} threads:  ${pooled.toFixed(0)} MiB/s 
 
 const peakRss = process.resourceUsage().maxRSS / 1024;
 const extra = peakRss - rssWithState / MIB;
-console.log(`peak RSS ${peakRss.toFixed(0)} MiB: ${(rssBefore / MIB).toFixed(0)} MiB before the state, ${(rssWithState / MIB).toFixed(0)} MiB with it; hashing added ${extra.toFixed(0)} MiB (${hasher.threads} worker isolates included)`);
-console.log(JSON.stringify({
-  bench: 'commit',
-  mib_per_s: Math.round(pooled),
-  sha256_bulk_mib_per_s: Math.round(bulk),
-  ratio: Number((pooled / bulk).toFixed(3)),
-  peak_rss_mib: Math.round(peakRss),
-  threads: hasher.threads,
-  single_thread_mib_per_s: Math.round(single),
-  single_thread_ratio: Number((single / bulk).toFixed(3)),
-  state_mib: Math.round(totalBytes / MIB),
-  hashing_extra_rss_mib: Math.round(extra),
-}));
+console.log(
+  `peak RSS ${peakRss.toFixed(0)} MiB: ${(rssBefore / MIB).toFixed(0)} MiB before the state, ${(rssWithState / MIB).toFixed(0)} MiB with it; hashing added ${extra.toFixed(0)} MiB (${hasher.threads} worker isolates included)`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'commit',
+    mib_per_s: Math.round(pooled),
+    sha256_bulk_mib_per_s: Math.round(bulk),
+    ratio: Number((pooled / bulk).toFixed(3)),
+    peak_rss_mib: Math.round(peakRss),
+    threads: hasher.threads,
+    single_thread_mib_per_s: Math.round(single),
+    single_thread_ratio: Number((single / bulk).toFixed(3)),
+    state_mib: Math.round(totalBytes / MIB),
+    hashing_extra_rss_mib: Math.round(extra),
+  }),
+);

@@ -33,7 +33,9 @@ import { exampleSpec } from '../../sdk/testing/index.ts';
 import { checkpointCount, specHash } from '../../sdk/spec/job-spec.ts';
 
 if (process.argv.includes('--help')) {
-  console.log('usage: npm run bench:dispute\n\nPlays one full dispute (k = 64, MNIST 784-128-10) on the in-process Hardhat network and prints the gas of every move.');
+  console.log(
+    'usage: npm run bench:dispute\n\nPlays one full dispute (k = 64, MNIST 784-128-10) on the in-process Hardhat network and prints the gas of every move.',
+  );
   process.exit(0);
 }
 
@@ -66,7 +68,18 @@ const chain = createTrajectory({ tf, graph, spec, records: mnist.records, start:
 const asSubmitter = await viem.getContractAt('JobMarket', market, { client: { wallet: submitter } });
 const asSolver = await viem.getContractAt('JobMarket', market, { client: { wallet: solver } });
 const now = (await publicClient.getBlock()).timestamp;
-await asSubmitter.write.postJob([{ specHash: specHash(spec), checkpointCount: checkpointCount(spec) - 1, token: token.address, payment: 10n ** 18n, solverStake: 10n ** 18n, claimDeadline: Number(now + 3600n), trainingDuration: 86_400, challengeWindow: 3600 }]);
+await asSubmitter.write.postJob([
+  {
+    specHash: specHash(spec),
+    checkpointCount: checkpointCount(spec) - 1,
+    token: token.address,
+    payment: 10n ** 18n,
+    solverStake: 10n ** 18n,
+    claimDeadline: Number(now + 3600n),
+    trainingDuration: 86_400,
+    challengeWindow: 3600,
+  },
+]);
 const jobId = await asSubmitter.read.lastJobId();
 await asSolver.write.claimJob([jobId]);
 await asSolver.write.commitCheckpoint([jobId, 0, stateRoot(await chain.stateAt(0)), '0x01']);
@@ -78,19 +91,31 @@ console.log(`job ${jobId}: 2 intervals of ${K} steps trained and committed`);
 const chainId = await publicClient.getChainId();
 const actor = async (w: typeof solver) => {
   const sender = createTxSender({ publicClient, signer: fromWalletClient(w), chainId });
-  const journal = createTxJournal({ store: await openStore({ file: ':memory:', migrations: [TX_JOURNAL_SCHEMA] }), publicClient, sender, logger: silentLogger, now: Date.now });
+  const journal = createTxJournal({
+    store: await openStore({ file: ':memory:', migrations: [TX_JOURNAL_SCHEMA] }),
+    publicClient,
+    sender,
+    logger: silentLogger,
+    now: Date.now,
+  });
   return { publicClient, game, sender, journal };
 };
 const [solverSide, challengerSide] = [await actor(solver), await actor(challenger)];
 const { disputeId, receipt } = await challenge(challengerSide, { jobId, interval: 1, spec, graph });
 const matmul = graph.ops.findIndex((op) => op.kind === OpKind.MATMUL);
 const moves: { move: string; gasUsed: bigint }[] = [{ move: 'challenge', gasUsed: receipt.gasUsed }];
-const onMove = (m: { move: string; gasUsed: bigint }) => { moves.push(m); console.log(`${m.move.padEnd(14)} ${m.gasUsed}`); };
+const onMove = (m: { move: string; gasUsed: bigint }) => {
+  moves.push(m);
+  console.log(`${m.move.padEnd(14)} ${m.gasUsed}`);
+};
 const player = (side: typeof solverSide) => createDisputePlayer({ ...side, pollMs: 10, onMove });
 const [ended] = await Promise.all([
   player(solverSide).play(disputeId, solverStrategy({ graph, spec, trajectory: chain, dataset: () => new DatasetTree(mnist.records, MNIST_RECORD_BYTES) })),
   // The challenger disputes a layer-1 matmul element of the step bisection lands on.
-  player(challengerSide).play(disputeId, challengerStrategy({ graph, solverChain: chain, faultyStep: K + 37, pointAt: () => ({ kind: 'element', op: matmul, element: 1234 }) })),
+  player(challengerSide).play(
+    disputeId,
+    challengerStrategy({ graph, solverChain: chain, faultyStep: K + 37, pointAt: () => ({ kind: 'element', op: matmul, element: 1234 }) }),
+  ),
 ]);
 const end = ended.stage as StageCode;
 console.log(`outcome: ${STAGE_NAMES[end]} (matmul op ${matmul}, K = ${graph.ops[matmul]?.inputs[0]?.shape[1]})`);
@@ -100,4 +125,14 @@ const byMove: Record<string, number> = {};
 for (const m of moves) byMove[m.move] = Math.max(byMove[m.move] ?? 0, Number(m.gasUsed));
 const solverGas = moves.filter((m) => SOLVER_MOVES.has(m.move)).reduce((s, m) => s + Number(m.gasUsed), 0);
 const challengerGas = moves.filter((m) => !SOLVER_MOVES.has(m.move)).reduce((s, m) => s + Number(m.gasUsed), 0);
-console.log(JSON.stringify({ bench: 'dispute', k: K, moves: byMove, move_count: moves.length, solver_gas: solverGas, challenger_gas: challengerGas, total_gas: solverGas + challengerGas }));
+console.log(
+  JSON.stringify({
+    bench: 'dispute',
+    k: K,
+    moves: byMove,
+    move_count: moves.length,
+    solver_gas: solverGas,
+    challenger_gas: challengerGas,
+    total_gas: solverGas + challengerGas,
+  }),
+);

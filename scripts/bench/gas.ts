@@ -78,9 +78,7 @@ for (let i = 0; i < CHECKPOINTS; i++) {
     ),
   );
 }
-const submitFinal = await gasOf(
-  market.write.submitFinal([jobId, keccak256(toHex('root-final')), cidOf('cp-final')], { account: solver.account }),
-);
+const submitFinal = await gasOf(market.write.submitFinal([jobId, keccak256(toHex('root-final')), cidOf('cp-final')], { account: solver.account }));
 await testClient.increaseTime({ seconds: DEFAULT_PARAMETERS.minChallengeWindow + 1 });
 await testClient.mine({ blocks: 1 });
 const finalize = await gasOf(market.write.finalize([jobId], { account: submitter.account }));

@@ -53,18 +53,30 @@ function honestY(op: OpDesc, a: Uint32Array, b: Uint32Array): number {
   const v = (x: number | undefined): number => fp32FromBits(x ?? 0);
   const c = v(op.params[0]);
   switch (op.kind) {
-    case OpKind.MATMUL: return fp32Bits(Array.from(a).reduce((s, x, i) => s + v(x) * v(b[i]), 0));
-    case OpKind.ROW_SUM: return fp32Bits(Array.from(a).reduce((s, x) => s + v(x), 0));
-    case OpKind.ROW_MAX: return fp32Bits(Math.max(...Array.from(a, v)));
-    case OpKind.BIAS_ADD: return fp32Bits(v(a[0]) + v(b[0]));
-    case OpKind.SUB_ROW: return fp32Bits(v(a[0]) - v(b[0]));
-    case OpKind.DIV_ROW: return fp32Bits(v(a[0]) / v(b[0]));
-    case OpKind.EXP: return fp32Bits(Math.exp(v(a[0])));
-    case OpKind.RELU: return fp32Bits(Math.max(v(a[0]), 0));
-    case OpKind.SCALED_DIFF: return fp32Bits((v(a[0]) - v(b[0])) * c);
-    case OpKind.SGD_VELOCITY: return fp32Bits(c * v(a[0]) + v(b[0]));
-    case OpKind.SGD_WEIGHT: return fp32Bits(v(a[0]) - c * v(b[0]));
-    default: throw new RangeError(`no honest model for kind ${op.kind}`);
+    case OpKind.MATMUL:
+      return fp32Bits(Array.from(a).reduce((s, x, i) => s + v(x) * v(b[i]), 0));
+    case OpKind.ROW_SUM:
+      return fp32Bits(Array.from(a).reduce((s, x) => s + v(x), 0));
+    case OpKind.ROW_MAX:
+      return fp32Bits(Math.max(...Array.from(a, v)));
+    case OpKind.BIAS_ADD:
+      return fp32Bits(v(a[0]) + v(b[0]));
+    case OpKind.SUB_ROW:
+      return fp32Bits(v(a[0]) - v(b[0]));
+    case OpKind.DIV_ROW:
+      return fp32Bits(v(a[0]) / v(b[0]));
+    case OpKind.EXP:
+      return fp32Bits(Math.exp(v(a[0])));
+    case OpKind.RELU:
+      return fp32Bits(Math.max(v(a[0]), 0));
+    case OpKind.SCALED_DIFF:
+      return fp32Bits((v(a[0]) - v(b[0])) * c);
+    case OpKind.SGD_VELOCITY:
+      return fp32Bits(c * v(a[0]) + v(b[0]));
+    case OpKind.SGD_WEIGHT:
+      return fp32Bits(v(a[0]) - c * v(b[0]));
+    default:
+      throw new RangeError(`no honest model for kind ${op.kind}`);
   }
 }
 
@@ -95,12 +107,19 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   const traceRoots = [...graph.state, ...graph.ops].map(() => randomRoot());
   const inputTrees = op.inputs.map((inp) => {
     const data = dense(count(inp.shape));
-    if (op.kind === OpKind.DIV_ROW && inp === op.inputs[1]) data.forEach((x, i) => { data[i] = Math.abs(x) + 1; });
+    if (op.kind === OpKind.DIV_ROW && inp === op.inputs[1])
+      data.forEach((x, i) => {
+        data[i] = Math.abs(x) + 1;
+      });
     const tree = new TensorTree({ shape: inp.shape, data } satisfies Tensor, TRACE_LEAF_BYTES);
     traceRoots[position(inp.space, inp.index)] = Buffer.from(tree.root.slice(2), 'hex');
     return tree;
   });
-  const reads = elementReads(op, inputTrees.map((t) => t.tensor.data), element);
+  const reads = elementReads(
+    op,
+    inputTrees.map((t) => t.tensor.data),
+    element,
+  );
   const out = dense(count(op.shape));
   out[element] = fp32FromBits(honestY(op, reads.a, reads.b));
   const outTree = new TensorTree({ shape: op.shape, data: out }, TRACE_LEAF_BYTES);
@@ -114,12 +133,20 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   const rangeOf = (j: number): [number, number] => {
     const inShape = op.inputs[j]?.shape ?? [];
     switch (op.kind) {
-      case OpKind.MATMUL: return [(j === 0 ? Math.floor(element / cols) : element % cols) * (inShape[1] as number), inShape[1] as number];
-      case OpKind.ROW_MAX: case OpKind.ROW_SUM: return [element * (inShape[1] as number), inShape[1] as number];
-      case OpKind.BIAS_ADD: return [j === 0 ? element : element % cols, 1];
-      case OpKind.SUB_ROW: case OpKind.DIV_ROW: return [j === 0 ? element : Math.floor(element / cols), 1];
-      case OpKind.TRANSPOSE: return [(element % cols) * (op.shape[0] as number) + Math.floor(element / cols), 1];
-      default: return [element, 1];
+      case OpKind.MATMUL:
+        return [(j === 0 ? Math.floor(element / cols) : element % cols) * (inShape[1] as number), inShape[1] as number];
+      case OpKind.ROW_MAX:
+      case OpKind.ROW_SUM:
+        return [element * (inShape[1] as number), inShape[1] as number];
+      case OpKind.BIAS_ADD:
+        return [j === 0 ? element : element % cols, 1];
+      case OpKind.SUB_ROW:
+      case OpKind.DIV_ROW:
+        return [j === 0 ? element : Math.floor(element / cols), 1];
+      case OpKind.TRANSPOSE:
+        return [(element % cols) * (op.shape[0] as number) + Math.floor(element / cols), 1];
+      default:
+        return [element, 1];
     }
   };
   const inputs = op.inputs.map((inp, j) => {
@@ -129,7 +156,12 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   const oo = outTree.open(element, 1);
   const output = { leaves: bytesToHex(oo.leaves), leafProof: [...oo.proof.siblings], rootProof: [...traceTree.rangeProof(S + opIndex, 1).siblings] };
   const roots = { graphRoot: graphTree.root, opCount: BigInt(graph.ops.length), stateCount: BigInt(graph.state.length), traceRoot: traceTree.root };
-  const desc = { kind: op.kind, shape: [...op.shape], inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })), params: [...op.params] };
+  const desc = {
+    kind: op.kind,
+    shape: [...op.shape],
+    inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })),
+    params: [...op.params],
+  };
   const args = [roots, desc, BigInt(opIndex), [...graphTree.rangeProof(opIndex, 1).siblings], BigInt(element), inputs, output] as const;
 
   const [valid, inner] = await harness.read.checkOpElementGas(args);
@@ -170,8 +202,12 @@ async function measureLink(k: number, t: number, element: number): Promise<Measu
   const first = Math.floor(element / perLeaf) * perLeaf;
   const tr = traceTensor.open(first, Math.min(perLeaf, count(shape) - first));
   const opening = {
-    shape: [...shape], block: bytesToHex(s.leaves), stateLeafProof: [...s.proof.siblings], stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
-    traceLeafProof: [...tr.proof.siblings], traceRootProof: [...traceTree.rangeProof(n + t, 1).siblings],
+    shape: [...shape],
+    block: bytesToHex(s.leaves),
+    stateLeafProof: [...s.proof.siblings],
+    stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
+    traceLeafProof: [...tr.proof.siblings],
+    traceRootProof: [...traceTree.rangeProof(n + t, 1).siblings],
   };
   const args = [stateTree.root, BigInt(S), BigInt(t), traceTree.root, BigInt(S + n), BigInt(n + t), BigInt(element), opening] as const;
   const [valid, inner] = await harness.read.checkStateLinkGas(args);
@@ -185,11 +221,14 @@ function report(name: string, m: Measured): bigint {
   const floor = 21_000 + 10 * m.tokens;
   const standard = 21_000 + 4 * m.tokens;
   const bound = Number(m.gas) === floor ? 'calldata floor' : 'execution';
-  console.log(`${name.padEnd(26)} gas ${m.gas.toString().padStart(9)} (${bound})  calldata ${String(m.calldataBytes).padStart(6)} B: ` +
-    `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${m.inner.toString().padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`);
+  console.log(
+    `${name.padEnd(26)} gas ${m.gas.toString().padStart(9)} (${bound})  calldata ${String(m.calldataBytes).padStart(6)} B: ` +
+      `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${m.inner.toString().padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`,
+  );
   return m.gas;
 }
-const run = async (name: string, k: number, kind: OpKindCode, element: number, skip = 0): Promise<bigint> => report(name, await measure(k, kind, element, skip));
+const run = async (name: string, k: number, kind: OpKindCode, element: number, skip = 0): Promise<bigint> =>
+  report(name, await measure(k, kind, element, skip));
 
 const E_MM = 17 * 128 + 77; // element (17, 77) of [64, 128]
 const matmul_k128 = await run('matmul K=128', 128, OpKind.MATMUL, E_MM);
@@ -200,7 +239,14 @@ const matmul_k4096 = await run(`matmul K=${MAX_FAN_IN}`, MAX_FAN_IN, OpKind.MATM
 const bias_add = await run('bias_add [64,128]', 784, OpKind.BIAS_ADD, E_MM);
 const relu = await run('relu [64,128]', 784, OpKind.RELU, E_MM);
 const xent: [string, bigint][] = [];
-for (const [name, kind] of [['row_max', OpKind.ROW_MAX], ['sub_row', OpKind.SUB_ROW], ['exp', OpKind.EXP], ['row_sum', OpKind.ROW_SUM], ['div_row', OpKind.DIV_ROW], ['scaled_diff', OpKind.SCALED_DIFF]] as const) {
+for (const [name, kind] of [
+  ['row_max', OpKind.ROW_MAX],
+  ['sub_row', OpKind.SUB_ROW],
+  ['exp', OpKind.EXP],
+  ['row_sum', OpKind.ROW_SUM],
+  ['div_row', OpKind.DIV_ROW],
+  ['scaled_diff', OpKind.SCALED_DIFF],
+] as const) {
   const e = kind === OpKind.ROW_MAX || kind === OpKind.ROW_SUM ? 17 : 17 * 10 + 3;
   xent.push([name, await run(`softmax_xent.${name}`, 784, kind, e)]);
 }
@@ -210,16 +256,18 @@ const weight = await run('sgd_weight Wt1 [128,784]', 784, OpKind.SGD_WEIGHT, 77 
 // Next-state Wt1 (state tensor 4 of [vWt1, vb1, vWt2, vb2, Wt1, b1, Wt2, b2]); the copy link is the same check.
 const stateLink = report('state_link Wt1 [128,784]', await measureLink(784, 4, 77 * 784 + 300));
 console.log(`softmax_xent worst op: ${worstXent[0]}; sgd worst: ${velocity >= weight ? 'sgd_velocity' : 'sgd_weight'}`);
-console.log(JSON.stringify({
-  bench: 'opcheck',
-  matmul_k128: Number(matmul_k128),
-  matmul_k784: Number(matmul_k784),
-  matmul_k1024: Number(matmul_k1024),
-  matmul_k4096: Number(matmul_k4096),
-  bias_add: Number(bias_add),
-  relu: Number(relu),
-  softmax_xent: Number(worstXent[1]),
-  softmax_xent_op: worstXent[0],
-  sgd_momentum: Number(velocity >= weight ? velocity : weight),
-  state_link: Number(stateLink),
-}));
+console.log(
+  JSON.stringify({
+    bench: 'opcheck',
+    matmul_k128: Number(matmul_k128),
+    matmul_k784: Number(matmul_k784),
+    matmul_k1024: Number(matmul_k1024),
+    matmul_k4096: Number(matmul_k4096),
+    bias_add: Number(bias_add),
+    relu: Number(relu),
+    softmax_xent: Number(worstXent[1]),
+    softmax_xent_op: worstXent[0],
+    sgd_momentum: Number(velocity >= weight ? velocity : weight),
+    state_link: Number(stateLink),
+  }),
+);

@@ -77,7 +77,10 @@ try {
   await fetchState(b.store, cid, root, { offline: true });
   console.log(`read back locally + decode + stateRoot check: ${(mib / seconds(t0)).toFixed(0)} MiB/s`);
 
-  await b.store.stop(); await b.p2p.stop(); await a.store.stop(); await a.p2p.stop();
+  await b.store.stop();
+  await b.p2p.stop();
+  await a.store.stop();
+  await a.p2p.stop();
   const round = (x: number): number => Math.round(x * 10) / 10;
   console.log(JSON.stringify({ bench: 'storage', add_mib_per_s: round(mib / addS), fetch_mib_per_s: round(mib / fetchS), raw_mib_per_s: round(mib / rawS) }));
 } finally {

@@ -72,7 +72,9 @@ function plain(): number {
     tf.tidy(() => {
       const x = tf.tensor(b.x, [64, 784]);
       const y = tf.tensor(b.y, [64, 10]);
-      optimizer.minimize(() => tf.losses.softmaxCrossEntropy<tfjs.Tensor, tfjs.Scalar>(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, vw1), vb1)), vw2), vb2)));
+      optimizer.minimize(() =>
+        tf.losses.softmaxCrossEntropy<tfjs.Tensor, tfjs.Scalar>(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, vw1), vb1)), vw2), vb2)),
+      );
     });
   };
   for (let j = 0; j < 20; j++) run(j); // warm-up
@@ -126,19 +128,23 @@ for (let round = 0; round < 3; round++) {
   engineBest = Math.max(engineBest, engineOnly());
   finalOnlyBest = Math.max(finalOnlyBest, await trainRun(steps));
   ckptBest = Math.max(ckptBest, await trainRun(interval));
-  console.log(`round ${round + 1}: plain ${plainBest.toFixed(1)} steps/s, engine loop ${engineBest.toFixed(1)}, train() checkpointing only at the end ${finalOnlyBest.toFixed(1)}, every ${interval} steps ${ckptBest.toFixed(1)}`);
+  console.log(
+    `round ${round + 1}: plain ${plainBest.toFixed(1)} steps/s, engine loop ${engineBest.toFixed(1)}, train() checkpointing only at the end ${finalOnlyBest.toFixed(1)}, every ${interval} steps ${ckptBest.toFixed(1)}`,
+  );
 }
 // Same train() setup in both runs; the difference is the 50-step checkpoints.
 const overhead = (finalOnlyBest / ckptBest - 1) * 100;
 console.log(`backend ${backend}: engine/plain ${(engineBest / plainBest).toFixed(3)}, checkpoint overhead ${overhead.toFixed(1)}%`);
-console.log(JSON.stringify({
-  bench: 'train',
-  backend,
-  plain_steps_per_s: Number(plainBest.toFixed(2)),
-  engine_steps_per_s: Number(engineBest.toFixed(2)),
-  ratio: Number((engineBest / plainBest).toFixed(3)),
-  checkpoint_overhead_pct: Number(overhead.toFixed(2)),
-  train_checkpoint_every_50_steps_per_s: Number(ckptBest.toFixed(2)),
-  train_checkpoint_at_end_steps_per_s: Number(finalOnlyBest.toFixed(2)),
-  steps,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'train',
+    backend,
+    plain_steps_per_s: Number(plainBest.toFixed(2)),
+    engine_steps_per_s: Number(engineBest.toFixed(2)),
+    ratio: Number((engineBest / plainBest).toFixed(3)),
+    checkpoint_overhead_pct: Number(overhead.toFixed(2)),
+    train_checkpoint_every_50_steps_per_s: Number(ckptBest.toFixed(2)),
+    train_checkpoint_at_end_steps_per_s: Number(finalOnlyBest.toFixed(2)),
+    steps,
+  }),
+);

@@ -69,7 +69,9 @@ const k = Number(args.k);
 const solverBackend = args.solver as BackendName;
 const verifierBackend = args.verifier as BackendName;
 const master = (args.seed ?? `0x${randomBytes(32).toString('hex')}`) as `0x${string}`;
-const note = (msg: string, fields: Record<string, unknown> = {}): void => { console.error(`bench:verify ${msg} ${JSON.stringify(fields)}`); };
+const note = (msg: string, fields: Record<string, unknown> = {}): void => {
+  console.error(`bench:verify ${msg} ${JSON.stringify(fields)}`);
+};
 
 // A small MNIST job (the integration tests' size).
 const { train } = splitMnist(loadMnist(), 1000);
@@ -123,17 +125,32 @@ const ratios: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   for (let i = 0; i < measured; i++) {
     const before = trainCost.length;
-    if ((i + r) % 2 === 0) { await trainOne(i); await screenOne(i); } else { await screenOne(i); await trainOne(i); }
+    if ((i + r) % 2 === 0) {
+      await trainOne(i);
+      await screenOne(i);
+    } else {
+      await screenOne(i);
+      await trainOne(i);
+    }
     ratios.push((screenCost[before] as number) / (trainCost[before] as number));
   }
 }
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
 const tScreen = median(screenCost);
 const tTrain = median(trainCost);
 // The screen does strictly more work than training the interval; a measured ratio below 1 is timing noise.
 const measuredRatio = median(ratios);
 const costRatio = Math.max(1, measuredRatio);
-note('per-interval cost measured', { backend: verifierBackend, train_ms: tTrain, screen_ms: tScreen, cost_ratio: costRatio, honest_max_distance: Math.max(...honestDistances) });
+note('per-interval cost measured', {
+  backend: verifierBackend,
+  train_ms: tTrain,
+  screen_ms: tScreen,
+  cost_ratio: costRatio,
+  honest_max_distance: Math.max(...honestDistances),
+});
 
 // 4. Every fraud kind (one faked step, or a copied interval): screen distance and the exact check on served data.
 const kinds = FRAUD_KINDS.filter((x) => x !== 'withhold');
@@ -142,7 +159,16 @@ const interval = 1;
 for (const kind of kinds) {
   const startState = decodeState(files[interval] as Uint8Array);
   const from = interval * k;
-  const chain = createTrajectory({ tf, graph, spec, records, start: from, end: from + k, startState, transition: fraudTransition(kind, (s) => kind === 'copy-checkpoint' || s === from + 3) });
+  const chain = createTrajectory({
+    tf,
+    graph,
+    spec,
+    records,
+    start: from,
+    end: from + k,
+    startState,
+    transition: fraudTransition(kind, (s) => kind === 'copy-checkpoint' || s === from + 3),
+  });
   const end = await chain.stateAt(from + k);
   const ours = await reexecute({ tf, graph, spec, records, start: startState, fromStep: from, steps: k });
   const distance = stateDistance(ours, end).distance;
@@ -150,12 +176,18 @@ for (const kind of kinds) {
   const traces = new Map<number, Float32Array[]>();
   for (let s = from; s <= from + k; s++) states.set(s, await chain.stateAt(s));
   for (let s = from; s < from + k; s++) traces.set(s, (await chain.stepAt(s)).trace);
-  const found = await firstFault(graph, servedChain({ graph, spec, records, start: from, end: from + k, states, traces, startRoot: stateRoot(startState), endRoot: stateRoot(end) }));
+  const found = await firstFault(
+    graph,
+    servedChain({ graph, spec, records, start: from, end: from + k, states, traces, startRoot: stateRoot(startState), endRoot: stateRoot(end) }),
+  );
   fraud.set(kind, { distance, caught: found !== undefined });
   note('fraud measured', { kind, distance, exact_check_found: found === undefined ? null : found.step });
 }
 const threshold = DEFAULT_SCREEN_THRESHOLD;
-const calibration = calibrateThreshold(honestDistances, [...fraud.values()].map((x) => x.distance));
+const calibration = calibrateThreshold(
+  honestDistances,
+  [...fraud.values()].map((x) => x.distance),
+);
 
 // 5. The modelled long job: the real sampler and screen decision over many trials.
 const plan = planSample({ intervals: n, budget, fakeFraction: f, costRatio });
@@ -186,29 +218,31 @@ for (let t = 0; t < trials; t++) {
 const predicted = detectionProbability(f, q);
 const computeFraction = (q * costRatio) / n;
 
-console.log(JSON.stringify({
-  bench: 'verify',
-  fake_fraction: f,
-  trials,
-  detection_rate: detected / trials,
-  predicted,
-  compute_fraction: computeFraction,
-  intervals: n,
-  q,
-  k,
-  budget,
-  cost_ratio: costRatio,
-  measured_cost_ratio: measuredRatio,
-  train_ms_per_interval: tTrain,
-  screen_ms_per_interval: tScreen,
-  screen_threshold: threshold,
-  honest_max_distance: Math.max(...honestDistances),
-  fraud_min_distance: Math.min(...[...fraud.values()].map((x) => x.distance)),
-  calibration_margin: calibration?.margin ?? null,
-  honest_false_flags: falseFlags,
-  exact_check_caught_all_kinds: [...fraud.values()].every((x) => x.caught),
-  solver_backend: solverBackend,
-  verifier_backend: verifierBackend,
-  measured: `screen and exact check on ${measured} real intervals (k=${k}, MNIST 784-32-10) and ${kinds.length} fraud kinds; per-interval costs timed on ${verifierBackend}`,
-  modelled: `a job of ${n} intervals, each faked with probability ${f} per trial; the real sampler and screen decision over ${trials} trials`,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'verify',
+    fake_fraction: f,
+    trials,
+    detection_rate: detected / trials,
+    predicted,
+    compute_fraction: computeFraction,
+    intervals: n,
+    q,
+    k,
+    budget,
+    cost_ratio: costRatio,
+    measured_cost_ratio: measuredRatio,
+    train_ms_per_interval: tTrain,
+    screen_ms_per_interval: tScreen,
+    screen_threshold: threshold,
+    honest_max_distance: Math.max(...honestDistances),
+    fraud_min_distance: Math.min(...[...fraud.values()].map((x) => x.distance)),
+    calibration_margin: calibration?.margin ?? null,
+    honest_false_flags: falseFlags,
+    exact_check_caught_all_kinds: [...fraud.values()].every((x) => x.caught),
+    solver_backend: solverBackend,
+    verifier_backend: verifierBackend,
+    measured: `screen and exact check on ${measured} real intervals (k=${k}, MNIST 784-32-10) and ${kinds.length} fraud kinds; per-interval costs timed on ${verifierBackend}`,
+    modelled: `a job of ${n} intervals, each faked with probability ${f} per trial; the real sampler and screen decision over ${trials} trials`,
+  }),
+);

@@ -24,7 +24,9 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -46,7 +48,9 @@ export interface AnvilNode {
 
 async function rpc(url: string, method: string, params: unknown[] = [], signal?: AbortSignal): Promise<unknown> {
   const response = await fetch(url, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, signal: signal ?? AbortSignal.timeout(5_000),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    signal: signal ?? AbortSignal.timeout(5_000),
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
   const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
@@ -57,22 +61,44 @@ async function rpc(url: string, method: string, params: unknown[] = [], signal?:
 /** Starts Anvil on a free loopback port and waits until it answers. */
 export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode> {
   const port = options.port ?? (await freePort());
-  const args = ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(DEVNET_CHAIN_ID), '--accounts', String(options.accounts ?? 10), '--silent', '--disable-code-size-limit'];
+  const args = [
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--chain-id',
+    String(DEVNET_CHAIN_ID),
+    '--accounts',
+    String(options.accounts ?? 10),
+    '--silent',
+    '--disable-code-size-limit',
+  ];
   const child = spawn(options.binary ?? ANVIL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2_000); });
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2_000);
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { child.kill('SIGKILL'); }, 3_000);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, 3_000);
       await exited;
       clearTimeout(timer);
     }
   };
   for (let i = 0; i < 200; i++) {
-    if (options.signal?.aborted === true) { await stop(); options.signal.throwIfAborted(); }
+    if (options.signal?.aborted === true) {
+      await stop();
+      options.signal.throwIfAborted();
+    }
     if (child.exitCode !== null) throw new ChainError('CHAIN_RPC_FAILED', `anvil exited with code ${child.exitCode}: ${stderr.trim()}`);
     try {
       await rpc(url, 'eth_chainId', [], AbortSignal.timeout(1_000));
@@ -91,8 +117,14 @@ export function startHeartbeat(url: string, intervalMs = 1_000): () => void {
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    rpc(url, 'evm_mine').catch(() => undefined).finally(() => { busy = false; });
+    rpc(url, 'evm_mine')
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
   }, intervalMs);
   timer.unref();
-  return () => { clearInterval(timer); };
+  return () => {
+    clearInterval(timer);
+  };
 }

@@ -6,10 +6,7 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  createPublicClient, createWalletClient, defineChain, http, parseEther,
-  type Address, type Chain, type Hex, type PublicClient,
-} from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, parseEther, type Address, type Chain, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { deploy, writeDeployment } from '../../sdk/chain/deploy.ts';
 import { loadDeployment, type Deployment, type MarketParameters } from '../../sdk/chain/deployment.ts';
@@ -67,12 +64,18 @@ export async function startDevnetChain(options: DevnetChainOptions): Promise<Dev
     const rpcUrl = anvil?.url ?? options.rpcUrl ?? '';
     const probe = createPublicClient({ transport: http(rpcUrl) });
     const chainId = await probe.getChainId();
-    const chain = defineChain({ id: chainId, name: `veritrain-devnet-${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+    const chain = defineChain({
+      id: chainId,
+      name: `veritrain-devnet-${chainId}`,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [rpcUrl] } },
+    });
     const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
     const startBlock = await publicClient.getBlockNumber();
     const deploymentsDir = path.join(options.runDir, 'deployments');
     await mkdir(deploymentsDir, { recursive: true });
-    const walletClient = options.deployerKey === undefined ? undefined : createWalletClient({ chain, transport: http(rpcUrl), account: privateKeyToAccount(options.deployerKey) });
+    const walletClient =
+      options.deployerKey === undefined ? undefined : createWalletClient({ chain, transport: http(rpcUrl), account: privateKeyToAccount(options.deployerKey) });
     let deployment: Deployment;
     if (options.deploymentFile !== undefined) {
       deployment = await loadDeployment(chainId, { file: options.deploymentFile, signal: options.signal });
@@ -87,12 +90,24 @@ export async function startDevnetChain(options: DevnetChainOptions): Promise<Dev
     const token = deployment.token;
     if (token !== undefined && walletClient !== undefined) {
       for (const to of options.fund ?? []) {
-        const hash = await walletClient.writeContract({ address: token, abi: testTokenAbi, functionName: 'mint', args: [to, options.fundAmount ?? parseEther('1000')] });
+        const hash = await walletClient.writeContract({
+          address: token,
+          abi: testTokenAbi,
+          functionName: 'mint',
+          args: [to, options.fundAmount ?? parseEther('1000')],
+        });
         await publicClient.waitForTransactionReceipt({ hash });
       }
     }
     return {
-      rpcUrl, chainId, chain, publicClient, deployment, deploymentsDir, startBlock, anvil,
+      rpcUrl,
+      chainId,
+      chain,
+      publicClient,
+      deployment,
+      deploymentsDir,
+      startBlock,
+      anvil,
       async stop() {
         stopHeartbeat();
         await anvil?.stop();

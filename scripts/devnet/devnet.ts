@@ -129,8 +129,15 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   }
 
   const chain = await startDevnetChain({
-    runDir: options.runDir, rpcUrl: options.rpcUrl, deploymentFile: options.deploymentFile, deployerKey: options.deployerKey,
-    parameters: options.parameters, fund: options.fund, accounts: options.accounts, log, signal: options.signal,
+    runDir: options.runDir,
+    rpcUrl: options.rpcUrl,
+    deploymentFile: options.deploymentFile,
+    deployerKey: options.deployerKey,
+    parameters: options.parameters,
+    fund: options.fund,
+    accounts: options.accounts,
+    log,
+    signal: options.signal,
   });
   let hub: P2PNode | undefined;
   let store: ContentStore | undefined;
@@ -138,11 +145,19 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     const hubDir = path.join(options.runDir, 'hub');
     const hubPort = await freePort();
     hub = createP2PNode({
-      account: privateKeyToAccount(generatePrivateKey()), chainId: chain.chainId, market: chain.deployment.contracts.JobMarket.address,
-      directory: hubDir, listen: [`/ip4/127.0.0.1/tcp/${hubPort}`], bootstrap: remote, logger: silentLogger,
+      account: privateKeyToAccount(generatePrivateKey()),
+      chainId: chain.chainId,
+      market: chain.deployment.contracts.JobMarket.address,
+      directory: hubDir,
+      listen: [`/ip4/127.0.0.1/tcp/${hubPort}`],
+      bootstrap: remote,
+      logger: silentLogger,
     });
     await hub.start();
-    store = options.kuboUrl === undefined ? createHeliaStore({ directory: path.join(hubDir, 'ipfs'), libp2p: hub.libp2p }) : createKuboStore({ url: options.kuboUrl });
+    store =
+      options.kuboUrl === undefined
+        ? createHeliaStore({ directory: path.join(hubDir, 'ipfs'), libp2p: hub.libp2p })
+        : createKuboStore({ url: options.kuboUrl });
     await store.start();
   } catch (err) {
     await store?.stop().catch(() => undefined);
@@ -157,7 +172,16 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
 
   const bootstrapFor = (self: PeerPlan): string[] => [hubAddr, ...plans.filter((p) => p !== self).map((p) => p.multiaddr), ...remote];
   const spawn = (role: string, kind: RoleKind, args: string[], env: Record<string, string>): RoleProcess => {
-    const p = spawnRole({ role, program: PROGRAMS[kind], args, env, cwd: REPO_ROOT, onLine: options.onChildLine, onText: options.onChildText, logFile: path.join(options.runDir, `${role}.log`) });
+    const p = spawnRole({
+      role,
+      program: PROGRAMS[kind],
+      args,
+      env,
+      cwd: REPO_ROOT,
+      onLine: options.onChildLine,
+      onText: options.onChildText,
+      logFile: path.join(options.runDir, `${role}.log`),
+    });
     processes.push(p);
     return p;
   };
@@ -169,7 +193,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const chainConfig = (pollMs: number): PlainObject => ({ rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, pollingIntervalMs: pollMs });
 
   return {
-    runDir: options.runDir, chain, hub: hubNode, store: hubStore, processes,
+    runDir: options.runDir,
+    chain,
+    hub: hubNode,
+    store: hubStore,
+    processes,
 
     async plan(role, kind) {
       const dataDir = path.join(options.runDir, role);
@@ -221,9 +249,15 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
 
     async startSubmitter(plan, o) {
       const submitterPlan: SubmitterPlan = {
-        rpcUrl: chain.rpcUrl, deploymentsDir: chain.deploymentsDir, dataDir: plan.dataDir, listen: [plan.listen], bootstrap: bootstrapFor(plan),
+        rpcUrl: chain.rpcUrl,
+        deploymentsDir: chain.deploymentsDir,
+        dataDir: plan.dataDir,
+        listen: [plan.listen],
+        bootstrap: bootstrapFor(plan),
         ...(options.kuboUrl === undefined ? {} : { kuboUrl: options.kuboUrl }),
-        holdout: o.holdout ?? 1_000, pollMs: o.pollMs ?? 250, jobs: [...o.jobs],
+        holdout: o.holdout ?? 1_000,
+        pollMs: o.pollMs ?? 250,
+        jobs: [...o.jobs],
       };
       const file = await writeJson(path.join(plan.dataDir, 'plan.json'), submitterPlan);
       const p = spawn(plan.role, 'submitter', [file], { VERITRAIN_PRIVATE_KEY: o.key });

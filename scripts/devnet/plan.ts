@@ -54,7 +54,18 @@ export async function loadSubmitterPlan(file: string): Promise<SubmitterPlan> {
 export type SubmitterEvent =
   | { event: 'started'; address: string; peerId: string; multiaddrs: string[] }
   | { event: 'dataset'; cid: string; root: string; records: number; bytes: number; heldOut: number; ms: number }
-  | { event: 'posted'; name: string; jobId: string; specHash: string; layers: number[]; steps: number; checkpointInterval: number; payment: string; solverStake: string; challengeWindow: number }
+  | {
+      event: 'posted';
+      name: string;
+      jobId: string;
+      specHash: string;
+      layers: number[];
+      steps: number;
+      checkpointInterval: number;
+      payment: string;
+      solverStake: string;
+      challengeWindow: number;
+    }
   | { event: 'settled'; name: string; jobId: string; status: string }
   | { event: 'model'; name: string; jobId: string; accuracy: number; heldOut: number; stateRoot: string; directory: string }
   | { event: 'refund'; name: string; jobId: string; amount: string }

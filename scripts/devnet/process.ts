@@ -55,7 +55,9 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): Record<s
 export function spawnRole(options: SpawnRoleOptions): RoleProcess {
   const { role } = options;
   const child = spawn(process.execPath, ['--no-warnings', options.program, ...(options.args ?? [])], {
-    cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: ChildLine[] = [];
   const raw: string[] = [];
@@ -83,25 +85,48 @@ export function spawnRole(options: SpawnRoleOptions): RoleProcess {
   createInterface({ input: child.stdout }).on('line', onRaw);
   createInterface({ input: child.stderr }).on('line', onRaw);
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => { file?.end(); resolve(code); for (const w of waiters) w(); });
+    child.once('exit', (code) => {
+      file?.end();
+      resolve(code);
+      for (const w of waiters) w();
+    });
   });
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const tail = (count = 15): string => raw.slice(-count).join('\n');
 
   return {
-    role, child, lines, exited, tail,
+    role,
+    child,
+    lines,
+    exited,
+    tail,
     waitFor(predicate, timeoutMs, what = 'a line') {
       return new Promise<ChildLine>((resolve, reject) => {
         let seen = 0;
-        const done = (): void => { clearTimeout(timer); waiters.delete(check); };
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
         const check = (): void => {
           for (; seen < lines.length; seen++) {
             const line = lines[seen] as ChildLine;
-            if (predicate(line)) { done(); resolve(line); return; }
+            if (predicate(line)) {
+              done();
+              resolve(line);
+              return;
+            }
           }
-          if (!running()) { done(); reject(new VeritrainError('PEER_FAILED', `${role} exited (code ${child.exitCode ?? child.signalCode ?? '?'}) while waiting for ${what}:\n${tail()}`)); }
+          if (!running()) {
+            done();
+            reject(
+              new VeritrainError('PEER_FAILED', `${role} exited (code ${child.exitCode ?? child.signalCode ?? '?'}) while waiting for ${what}:\n${tail()}`),
+            );
+          }
         };
-        const timer = setTimeout(() => { done(); reject(new VeritrainError('PEER_FAILED', `${role}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}:\n${tail()}`)); }, timeoutMs);
+        const timer = setTimeout(() => {
+          done();
+          reject(new VeritrainError('PEER_FAILED', `${role}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}:\n${tail()}`));
+        }, timeoutMs);
         waiters.add(check);
         check();
       });
@@ -109,7 +134,9 @@ export function spawnRole(options: SpawnRoleOptions): RoleProcess {
     async stop(graceMs = 5_000) {
       if (!running()) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (running()) child.kill('SIGKILL'); }, graceMs);
+      const timer = setTimeout(() => {
+        if (running()) child.kill('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
     },

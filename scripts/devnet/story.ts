@@ -89,11 +89,16 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
   };
   const addr = Object.fromEntries(Object.entries(keys).map(([r, key]) => [r, privateKeyToAccount(key).address])) as Record<keyof typeof keys, Address>;
   const labels = new Map<string, string>([
-    [addr.deployer.toLowerCase(), 'deployer'], [addr.submitter.toLowerCase(), 'submitter'], [addr.honest.toLowerCase(), 'solver-A (honest)'],
-    [addr.cheater.toLowerCase(), 'solver-B (cheater)'], [addr.verifier.toLowerCase(), 'verifier'],
+    [addr.deployer.toLowerCase(), 'deployer'],
+    [addr.submitter.toLowerCase(), 'submitter'],
+    [addr.honest.toLowerCase(), 'solver-A (honest)'],
+    [addr.cheater.toLowerCase(), 'solver-B (cheater)'],
+    [addr.verifier.toLowerCase(), 'verifier'],
   ]);
   const stamp = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
-  const say = (role: string, text: string): void => { o.print(`[${stamp()}] ${role.padEnd(ROLE_WIDTH)} | ${text}`); };
+  const say = (role: string, text: string): void => {
+    o.print(`[${stamp()}] ${role.padEnd(ROLE_WIDTH)} | ${text}`);
+  };
 
   // ---- what the story has seen ---------------------------------------------------------------
   const jobs = new Map<string, { name: string; plan: DevnetJobPlan }>();
@@ -117,7 +122,9 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
       intervals.set(jobId, Number(a.checkpointCount));
       // The hub fetches the spec from IPFS (checked against specHash) to name ops in the story.
       fetchJobSpec(devnet.store, a.specHash as Hex, { signal: AbortSignal.timeout(60_000) })
-        .then((spec) => { graphs.set(jobId, buildGraph(spec)); })
+        .then((spec) => {
+          graphs.set(jobId, buildGraph(spec));
+        })
         .catch(() => undefined);
     }
     if (e.name === 'DisputeCreated') disputeJob.set(String(a.disputeId), String(a.jobId));
@@ -154,15 +161,49 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
 
   const payment = parseEther('8');
   const plans: DevnetJobPlan[] = [
-    { name: 'honest', layers: [784, 32, 10], steps, checkpointInterval: k, batchSize: 64, payment: payment.toString(), solverStake: parseEther('10').toString(), challengeWindow: window, trainingDuration: 900, download: true },
-    { name: 'cheater', layers: [784, 24, 10], steps, checkpointInterval: k, batchSize: 64, payment: (payment / 4n).toString(), solverStake: parseEther('10').toString(), challengeWindow: window, trainingDuration: 900, download: true },
+    {
+      name: 'honest',
+      layers: [784, 32, 10],
+      steps,
+      checkpointInterval: k,
+      batchSize: 64,
+      payment: payment.toString(),
+      solverStake: parseEther('10').toString(),
+      challengeWindow: window,
+      trainingDuration: 900,
+      download: true,
+    },
+    {
+      name: 'cheater',
+      layers: [784, 24, 10],
+      steps,
+      checkpointInterval: k,
+      batchSize: 64,
+      payment: (payment / 4n).toString(),
+      solverStake: parseEther('10').toString(),
+      challengeWindow: window,
+      trainingDuration: 900,
+      download: true,
+    },
   ];
 
   say('devnet', `run directory ${o.runDir}`);
   const devnet = await startDevnet({
-    runDir: o.runDir, rpcUrl: o.rpcUrl, deploymentFile: o.deploymentFile, deployerKey: keys.deployer, kuboUrl: o.kuboUrl, bootstrap: o.bootstrap,
+    runDir: o.runDir,
+    rpcUrl: o.rpcUrl,
+    deploymentFile: o.deploymentFile,
+    deployerKey: keys.deployer,
+    kuboUrl: o.kuboUrl,
+    bootstrap: o.bootstrap,
     fund: [addr.submitter, addr.honest, addr.cheater, addr.verifier],
-    log: (line) => { say('devnet', line); }, onChildLine, onChildText: (line, role) => { if (!line.startsWith('warning')) say(role, line); }, signal: o.signal,
+    log: (line) => {
+      say('devnet', line);
+    },
+    onChildLine,
+    onChildText: (line, role) => {
+      if (!line.startsWith('warning')) say(role, line);
+    },
+    signal: o.signal,
   });
   const watcher = new AbortController();
   let stopping: Promise<void> | undefined;
@@ -175,24 +216,44 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     return stopping;
   };
   // Ctrl-C while processes start: stop them now (a start that waits on one then fails at once).
-  const onAbort = (): void => { void stopAll(); };
+  const onAbort = (): void => {
+    void stopAll();
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const { chain } = devnet;
-    say('devnet', `chain ${chain.chainId} at ${chain.rpcUrl}${chain.anvil === undefined ? '' : ' (Anvil, a fresh block every second)'}; market ${chain.deployment.contracts.JobMarket.address}`);
-    say('devnet', `parameters: challenge window >= ${chain.deployment.parameters.minChallengeWindow} s, chess clock ${chain.deployment.parameters.clockBudget} s per side, bond ${formatUnits(chain.deployment.parameters.challengeBond, 18)} VTT, unstake delay ${chain.deployment.parameters.unstakeDelay} s`);
+    say(
+      'devnet',
+      `chain ${chain.chainId} at ${chain.rpcUrl}${chain.anvil === undefined ? '' : ' (Anvil, a fresh block every second)'}; market ${chain.deployment.contracts.JobMarket.address}`,
+    );
+    say(
+      'devnet',
+      `parameters: challenge window >= ${chain.deployment.parameters.minChallengeWindow} s, chess clock ${chain.deployment.parameters.clockBudget} s per side, bond ${formatUnits(chain.deployment.parameters.challengeBond, 18)} VTT, unstake delay ${chain.deployment.parameters.unstakeDelay} s`,
+    );
     say('devnet', `IPFS + libp2p bootstrap node ${devnet.hub.multiaddrs()[0] ?? ''}${o.kuboUrl === undefined ? '' : ` (content in Kubo at ${o.kuboUrl})`}`);
     const watching = watchChainEvents({
-      publicClient: chain.publicClient, market: chain.deployment.contracts.JobMarket.address, game: chain.deployment.contracts.DisputeGame.address,
-      fromBlock: chain.startBlock + 1n, onEvent: (e) => { onChainEvent(e, devnet); }, signal: watcher.signal,
+      publicClient: chain.publicClient,
+      market: chain.deployment.contracts.JobMarket.address,
+      game: chain.deployment.contracts.DisputeGame.address,
+      fromBlock: chain.startBlock + 1n,
+      onEvent: (e) => {
+        onChainEvent(e, devnet);
+      },
+      signal: watcher.signal,
     });
 
     const [pSubmitter, pHonest, pCheater, pVerifier] = await Promise.all([
-      devnet.plan('submitter', 'submitter'), devnet.plan('solver-A', 'solver'), devnet.plan('solver-B', 'solver'), devnet.plan('verifier', 'verifier'),
+      devnet.plan('submitter', 'submitter'),
+      devnet.plan('solver-A', 'solver'),
+      devnet.plan('solver-B', 'solver'),
+      devnet.plan('verifier', 'verifier'),
     ]);
     const exact = fraud === 'withhold';
     say('devnet', `starting 4 processes: submitter, solver-A (honest), solver-B (cheating: ${fraud} in interval ${fraudInterval}), verifier`);
-    say('devnet', `the verifier's budget is 1.0: on this small demo it re-executes every interval of every job, so it surely samples the faked one${exact ? '; withhold trains honestly and only refuses to serve, so the verifier judges exactly (screen.mode exact) and asks for every interval\'s data' : ''}`);
+    say(
+      'devnet',
+      `the verifier's budget is 1.0: on this small demo it re-executes every interval of every job, so it surely samples the faked one${exact ? "; withhold trains honestly and only refuses to serve, so the verifier judges exactly (screen.mode exact) and asks for every interval's data" : ''}`,
+    );
     const started: RoleProcess[] = await Promise.all([
       devnet.startVerifier(pVerifier, {
         key: keys.verifier,
@@ -209,7 +270,12 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
       devnet.startSubmitter(pSubmitter, { key: keys.submitter, jobs: plans }),
     ]);
     for (const p of started) {
-      void p.exited.then((code) => { if (!watcher.signal.aborted) { childFailures.push(`${p.role} exited with code ${String(code)}:\n${p.tail()}`); wake(); } });
+      void p.exited.then((code) => {
+        if (!watcher.signal.aborted) {
+          childFailures.push(`${p.role} exited with code ${String(code)}:\n${p.tail()}`);
+          wake();
+        }
+      });
     }
 
     // ---- until the story is told ---------------------------------------------------------
@@ -235,8 +301,18 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 500);
-        wake = () => { clearTimeout(t); resolve(); };
-        o.signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        o.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
 
@@ -269,17 +345,26 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     };
     o.print('');
     o.print('======================================== summary ========================================');
-    o.print(`model      job ${honestId} (784-32-10, ${steps} steps, batch 64): held-out accuracy ${((accuracy ?? 0) * 100).toFixed(1)}% on 1000 MNIST digits no solver saw`);
+    o.print(
+      `model      job ${honestId} (784-32-10, ${steps} steps, batch 64): held-out accuracy ${((accuracy ?? 0) * 100).toFixed(1)}% on 1000 MNIST digits no solver saw`,
+    );
     o.print(`paid       solver-A (honest)   ${summary.honest_paid} VTT for job ${honestId}, after its ${window} s challenge window`);
-    o.print(cheaterStake > 0n
-      ? `slashed    solver-B (cheater)  ${summary.cheater_slashed} VTT stake on job ${cheaterId} (${fraud} in interval ${fraudInterval}); the submitter's payment refunded`
-      : `NOT SLASHED solver-B (cheater): job ${cheaterId} ended ${finalized.has(cheaterId) ? 'Finalized' : 'unsettled'}`);
+    o.print(
+      cheaterStake > 0n
+        ? `slashed    solver-B (cheater)  ${summary.cheater_slashed} VTT stake on job ${cheaterId} (${fraud} in interval ${fraudInterval}); the submitter's payment refunded`
+        : `NOT SLASHED solver-B (cheater): job ${cheaterId} ended ${finalized.has(cheaterId) ? 'Finalized' : 'unsettled'}`,
+    );
     o.print(`rewarded   verifier            ${summary.verifier_rewarded} VTT (its share of the slashed stake), its bond returned`);
     o.print(`gas        ${gas.total.toLocaleString('en-US')} gas in ${gas.transactions} transactions of this run:`);
-    for (const [account, row] of gas.byAccount) o.print(`             ${(labels.get(account) ?? account).padEnd(20)} ${row.gas.toLocaleString('en-US').padStart(12)} gas, ${row.transactions} tx`);
-    o.print(`verifying  the verifier re-executed or judged ${reexecuted} steps for ${trained} steps trained: cost ratio ${summary.verify_cost_ratio.toFixed(3)}`);
+    for (const [account, row] of gas.byAccount)
+      o.print(`             ${(labels.get(account) ?? account).padEnd(20)} ${row.gas.toLocaleString('en-US').padStart(12)} gas, ${row.transactions} tx`);
+    o.print(
+      `verifying  the verifier re-executed or judged ${reexecuted} steps for ${trained} steps trained: cost ratio ${summary.verify_cost_ratio.toFixed(3)}`,
+    );
     for (const [id, r] of reports) {
-      o.print(`             job ${id}: ${String(r.checked)} of ${String(r.intervals)} intervals checked (${String(r.flagged)} flagged), compute ${(Number(r.computeFraction) * 100).toFixed(0)}% of training (${(Number(r.computeFractionWithExact) * 100).toFixed(0)}% with exact checks), detection ${(Number(r.detection) * 100).toFixed(1)}% vs a solver faking ${(Number(r.fakeFraction) * 100).toFixed(0)}% of intervals`);
+      o.print(
+        `             job ${id}: ${String(r.checked)} of ${String(r.intervals)} intervals checked (${String(r.flagged)} flagged), compute ${(Number(r.computeFraction) * 100).toFixed(0)}% of training (${(Number(r.computeFractionWithExact) * 100).toFixed(0)}% with exact checks), detection ${(Number(r.detection) * 100).toFixed(1)}% vs a solver faking ${(Number(r.fakeFraction) * 100).toFixed(0)}% of intervals`,
+      );
     }
     o.print('             (a production verifier spends a budget of ~5%: q = ceil(ln(1-P)/ln(1-f)) intervals per job; see `npm run bench:verify`)');
     o.print(`wall time  ${summary.wall_s} s`);
@@ -301,44 +386,75 @@ export class StoryError extends VeritrainError {
 
 /** The roles' key log lines, in words (undefined: not part of the story). */
 export function describeChildLine(l: ChildLine, _role: string): string | undefined {
-  const f = (v: unknown): string => (typeof v === 'number' ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : text(Math.round(v * 1000) / 1000)) : text(v));
+  const f = (v: unknown): string =>
+    typeof v === 'number' ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : text(Math.round(v * 1000) / 1000)) : text(v);
   if (l.event !== undefined) {
     switch (l.event) {
-      case 'started': return `running: ${text(l.address)}, peer ${text(l.peerId ?? '').slice(0, 8)}…${text(l.peerId ?? '').slice(-6)}`;
-      case 'dataset': return `uploads the dataset: ${text(l.records)} real MNIST digits (${(Number(l.bytes) / 1e6).toFixed(1)} MB), root ${text(l.root).slice(0, 10)}…, cid ${text(l.cid).slice(0, 16)}…; ${text(l.heldOut)} digits held out`;
-      case 'posted': return `posts job ${text(l.jobId)} (${text(l.name)}): MLP ${(l.layers as number[]).join('-')}, ${text(l.steps)} steps, checkpoint every ${text(l.checkpointInterval)}, pays ${formatUnits(BigInt(text(l.payment)), 18)} VTT`;
-      case 'settled': return `job ${text(l.jobId)} settled: ${text(l.status)}`;
-      case 'model': return `downloads job ${text(l.jobId)}'s model (checked against the on-chain root): held-out accuracy ${(Number(l.accuracy) * 100).toFixed(1)}% on ${text(l.heldOut)} digits`;
-      case 'refund': return `withdraws its refund for job ${text(l.jobId)}: ${formatUnits(BigInt(text(l.amount)), 18)} VTT`;
-      case 'done': return 'all jobs settled';
-      case 'error': return `ERROR ${text(l.message)}`;
-      default: return undefined;
+      case 'started':
+        return `running: ${text(l.address)}, peer ${text(l.peerId ?? '').slice(0, 8)}…${text(l.peerId ?? '').slice(-6)}`;
+      case 'dataset':
+        return `uploads the dataset: ${text(l.records)} real MNIST digits (${(Number(l.bytes) / 1e6).toFixed(1)} MB), root ${text(l.root).slice(0, 10)}…, cid ${text(l.cid).slice(0, 16)}…; ${text(l.heldOut)} digits held out`;
+      case 'posted':
+        return `posts job ${text(l.jobId)} (${text(l.name)}): MLP ${(l.layers as number[]).join('-')}, ${text(l.steps)} steps, checkpoint every ${text(l.checkpointInterval)}, pays ${formatUnits(BigInt(text(l.payment)), 18)} VTT`;
+      case 'settled':
+        return `job ${text(l.jobId)} settled: ${text(l.status)}`;
+      case 'model':
+        return `downloads job ${text(l.jobId)}'s model (checked against the on-chain root): held-out accuracy ${(Number(l.accuracy) * 100).toFixed(1)}% on ${text(l.heldOut)} digits`;
+      case 'refund':
+        return `withdraws its refund for job ${text(l.jobId)}: ${formatUnits(BigInt(text(l.amount)), 18)} VTT`;
+      case 'done':
+        return 'all jobs settled';
+      case 'error':
+        return `ERROR ${text(l.message)}`;
+      default:
+        return undefined;
     }
   }
-  const err = (): string => { const e = l.error as { message?: string } | undefined; return e?.message === undefined ? '' : `: ${e.message}`; };
+  const err = (): string => {
+    const e = l.error as { message?: string } | undefined;
+    return e?.message === undefined ? '' : `: ${e.message}`;
+  };
   switch (l.msg) {
-    case 'job claimed': return `claims job ${text(l.jobId)} and trains it (${text(l.steps)} steps)`;
-    case 'job not claimed': return `passes on job ${text(l.jobId)}: ${text(l.reason)}`;
-    case 'final checkpoint submitted': return `job ${text(l.jobId)} trained; final checkpoint ${text(l.index)} submitted`;
-    case 'dispute opened against us': return `defends dispute ${text(l.disputeId)} on job ${text(l.jobId)} (interval ${text(l.interval)})`;
-    case 'job finalized: payment credited': return `job ${text(l.jobId)} finalized: payment credited`;
-    case 'credit withdrawn': return `withdraws ${f(Number(formatUnits(BigInt(text(l.amount ?? 0)), 18)))} VTT`;
-    case 'job lost': return `has lost job ${text(l.jobId)}${l.status === undefined && l.reason === undefined ? '' : ` (${text(l.status ?? l.reason)})`}`;
-    case 'dispute bond withdrawn': return `dispute ${text(l.disputeId)}: bond withdrawn`;
-    case 'verifier started': return `running: budget ${text(l.budget)} of the training compute per job, screen threshold ${f(l.threshold)}`;
-    case 'following job': return `follows job ${text(l.jobId)}: samples ${text(l.sampled)} of ${text(l.intervals)} intervals with private randomness (detection ${(Number(l.detection) * 100).toFixed(1)}% vs f=${text(l.fakeFraction)})`;
-    case 'interval screened': return `job ${text(l.jobId)} interval ${text(l.interval)} re-executed: distance ${f(l.distance)} -> ${l.verdict === 'pass' ? 'pass' : 'FLAGGED'}`;
-    case 'invalid transition found in the solver\'s own data': {
+    case 'job claimed':
+      return `claims job ${text(l.jobId)} and trains it (${text(l.steps)} steps)`;
+    case 'job not claimed':
+      return `passes on job ${text(l.jobId)}: ${text(l.reason)}`;
+    case 'final checkpoint submitted':
+      return `job ${text(l.jobId)} trained; final checkpoint ${text(l.index)} submitted`;
+    case 'dispute opened against us':
+      return `defends dispute ${text(l.disputeId)} on job ${text(l.jobId)} (interval ${text(l.interval)})`;
+    case 'job finalized: payment credited':
+      return `job ${text(l.jobId)} finalized: payment credited`;
+    case 'credit withdrawn':
+      return `withdraws ${f(Number(formatUnits(BigInt(text(l.amount ?? 0)), 18)))} VTT`;
+    case 'job lost':
+      return `has lost job ${text(l.jobId)}${l.status === undefined && l.reason === undefined ? '' : ` (${text(l.status ?? l.reason)})`}`;
+    case 'dispute bond withdrawn':
+      return `dispute ${text(l.disputeId)}: bond withdrawn`;
+    case 'verifier started':
+      return `running: budget ${text(l.budget)} of the training compute per job, screen threshold ${f(l.threshold)}`;
+    case 'following job':
+      return `follows job ${text(l.jobId)}: samples ${text(l.sampled)} of ${text(l.intervals)} intervals with private randomness (detection ${(Number(l.detection) * 100).toFixed(1)}% vs f=${text(l.fakeFraction)})`;
+    case 'interval screened':
+      return `job ${text(l.jobId)} interval ${text(l.interval)} re-executed: distance ${f(l.distance)} -> ${l.verdict === 'pass' ? 'pass' : 'FLAGGED'}`;
+    case "invalid transition found in the solver's own data": {
       const fault = l.fault as { kind?: string; op?: number; element?: number; tensor?: number } | undefined;
       return `job ${text(l.jobId)} interval ${text(l.interval)}: judged element by element from the solver's own served data: INVALID transition at step ${text(l.step)} (${fault?.kind === 'element' ? `op ${text(fault.op)}, element ${text(fault.element)}` : `${fault?.kind ?? 'next-state'} tensor ${text(fault?.tensor)}, element ${text(fault?.element)}`})`;
     }
-    case 'the solver did not serve usable data for a flagged interval': return `job ${text(l.jobId)} interval ${text(l.interval)}: the solver does not serve its data (${text(l.reason)})`;
-    case 'flagged interval cleared by the exact check: every element within its bound': return `job ${text(l.jobId)} interval ${text(l.interval)}: cleared by the exact check`;
-    case 'challenging': return `challenges job ${text(l.jobId)} interval ${text(l.interval)}${l.faultyStep === null || l.faultyStep === undefined ? ' (data withheld)' : ` (fault at step ${text(l.faultyStep)})`}, posting its bond`;
-    case 'dispute resolved': return `dispute ${text(l.disputeId)} resolved: ${text(l.outcome)}`;
-    case 'the solver ran out of time; ending the dispute': return `dispute ${text(l.disputeId)}: the solver's chess clock ran out; ending the game`;
-    case 'market reward withdrawn': return `withdraws its reward: ${formatUnits(BigInt(text(l.amount ?? 0)), 18)} VTT`;
-    case 'job report': return `report job ${text(l.jobId)}: ${text(l.checked)}/${text(l.intervals)} intervals checked, compute ${(Number(l.computeFraction) * 100).toFixed(0)}% of training, detection ${(Number(l.detection) * 100).toFixed(1)}%, disputes ${JSON.stringify(l.disputes)}`;
+    case 'the solver did not serve usable data for a flagged interval':
+      return `job ${text(l.jobId)} interval ${text(l.interval)}: the solver does not serve its data (${text(l.reason)})`;
+    case 'flagged interval cleared by the exact check: every element within its bound':
+      return `job ${text(l.jobId)} interval ${text(l.interval)}: cleared by the exact check`;
+    case 'challenging':
+      return `challenges job ${text(l.jobId)} interval ${text(l.interval)}${l.faultyStep === null || l.faultyStep === undefined ? ' (data withheld)' : ` (fault at step ${text(l.faultyStep)})`}, posting its bond`;
+    case 'dispute resolved':
+      return `dispute ${text(l.disputeId)} resolved: ${text(l.outcome)}`;
+    case 'the solver ran out of time; ending the dispute':
+      return `dispute ${text(l.disputeId)}: the solver's chess clock ran out; ending the game`;
+    case 'market reward withdrawn':
+      return `withdraws its reward: ${formatUnits(BigInt(text(l.amount ?? 0)), 18)} VTT`;
+    case 'job report':
+      return `report job ${text(l.jobId)}: ${text(l.checked)}/${text(l.intervals)} intervals checked, compute ${(Number(l.computeFraction) * 100).toFixed(0)}% of training, detection ${(Number(l.detection) * 100).toFixed(1)}%, disputes ${JSON.stringify(l.disputes)}`;
     default:
       if (l.level === 'warn' && typeof l.msg === 'string' && l.msg.includes('CHEATING MODE')) return `WARNING ${l.msg}`;
       if (l.level === 'error') return `ERROR ${text(l.msg)}${err()}`;

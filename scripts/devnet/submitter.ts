@@ -28,7 +28,9 @@ import { postJob } from '../../sdk/submitter/post.ts';
 import { watchJob, withdrawCredit } from '../../sdk/submitter/job.ts';
 import { loadSubmitterPlan, type DevnetJobPlan, type SubmitterEvent } from './plan.ts';
 
-const emit = (e: SubmitterEvent): void => { process.stdout.write(`${JSON.stringify(e)}\n`); };
+const emit = (e: SubmitterEvent): void => {
+  process.stdout.write(`${JSON.stringify(e)}\n`);
+};
 
 /** Held-out accuracy of the downloaded tfjs model, as its user would measure it. */
 async function heldOutAccuracy(directory: string, records: Uint8Array): Promise<number> {
@@ -60,19 +62,31 @@ async function main(): Promise<void> {
   }
   const plan = await loadSubmitterPlan(file);
   const controller = new AbortController();
-  const onSignal = (): void => { controller.abort(new DOMException('interrupted', 'AbortError')); };
+  const onSignal = (): void => {
+    controller.abort(new DOMException('interrupted', 'AbortError'));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const { signal } = controller;
 
   const account = accountFromEnv('VERITRAIN_PRIVATE_KEY');
-  const client: WalletChainClient = requireWallet(await createChainClient({ rpcUrl: plan.rpcUrl, signer: account, deploymentsDir: plan.deploymentsDir, pollingIntervalMs: plan.pollMs, signal }), 'the submitter');
+  const client: WalletChainClient = requireWallet(
+    await createChainClient({ rpcUrl: plan.rpcUrl, signer: account, deploymentsDir: plan.deploymentsDir, pollingIntervalMs: plan.pollMs, signal }),
+    'the submitter',
+  );
   const market = client.deployment.contracts.JobMarket.address;
-  const p2p = createP2PNode({ account, chainId: client.chainId, market, directory: plan.dataDir, listen: plan.listen, bootstrap: plan.bootstrap, logger: silentLogger });
+  const p2p = createP2PNode({
+    account,
+    chainId: client.chainId,
+    market,
+    directory: plan.dataDir,
+    listen: plan.listen,
+    bootstrap: plan.bootstrap,
+    logger: silentLogger,
+  });
   await p2p.start();
-  const store: ContentStore = plan.kuboUrl === undefined
-    ? createHeliaStore({ directory: path.join(plan.dataDir, 'ipfs'), libp2p: p2p.libp2p })
-    : createKuboStore({ url: plan.kuboUrl });
+  const store: ContentStore =
+    plan.kuboUrl === undefined ? createHeliaStore({ directory: path.join(plan.dataDir, 'ipfs'), libp2p: p2p.libp2p }) : createKuboStore({ url: plan.kuboUrl });
   await store.start();
   try {
     emit({ event: 'started', address: account.address, peerId: p2p.peerId, multiaddrs: p2p.multiaddrs() });
@@ -80,7 +94,15 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const { train, test } = splitMnist(loadMnist(), plan.holdout);
     const dataset = await createDataset(store, { records: train.records, recordBytes: MNIST_RECORD_BYTES, signal });
-    emit({ event: 'dataset', cid: dataset.cid, root: dataset.root, records: dataset.recordCount, bytes: dataset.bytes, heldOut: test.count, ms: Math.round(performance.now() - t0) });
+    emit({
+      event: 'dataset',
+      cid: dataset.cid,
+      root: dataset.root,
+      records: dataset.recordCount,
+      bytes: dataset.bytes,
+      heldOut: test.count,
+      ms: Math.round(performance.now() - t0),
+    });
 
     const posted: { job: DevnetJobPlan; jobId: bigint }[] = [];
     for (const job of plan.jobs) {
@@ -92,32 +114,68 @@ async function main(): Promise<void> {
         data: { ...input.data, root: dataset.root, cid: dataset.cid, recordCount: dataset.recordCount },
       });
       const result = await postJob(client, {
-        spec, store, payment: BigInt(job.payment), solverStake: BigInt(job.solverStake),
-        claimWindow: 3_600, trainingDuration: job.trainingDuration, challengeWindow: job.challengeWindow, announce: p2p, signal,
+        spec,
+        store,
+        payment: BigInt(job.payment),
+        solverStake: BigInt(job.solverStake),
+        claimWindow: 3_600,
+        trainingDuration: job.trainingDuration,
+        challengeWindow: job.challengeWindow,
+        announce: p2p,
+        signal,
       });
       posted.push({ job, jobId: result.jobId });
-      emit({ event: 'posted', name: job.name, jobId: result.jobId.toString(), specHash: result.specHash, layers: job.layers, steps: job.steps, checkpointInterval: job.checkpointInterval, payment: job.payment, solverStake: job.solverStake, challengeWindow: job.challengeWindow });
+      emit({
+        event: 'posted',
+        name: job.name,
+        jobId: result.jobId.toString(),
+        specHash: result.specHash,
+        layers: job.layers,
+        steps: job.steps,
+        checkpointInterval: job.checkpointInterval,
+        payment: job.payment,
+        solverStake: job.solverStake,
+        challengeWindow: job.challengeWindow,
+      });
     }
 
-    await Promise.all(posted.map(async ({ job, jobId }) => {
-      for await (const _event of watchJob(client, { jobId, untilSettled: true, pollingIntervalMs: plan.pollMs, signal })) { /* until settled */ }
-      const settled = await readJob(client, jobId, { signal });
-      emit({ event: 'settled', name: job.name, jobId: jobId.toString(), status: settled.status });
-      if (settled.status === 'Finalized' && job.download) {
-        const directory = path.join(plan.dataDir, `model-job-${jobId}`);
-        const model = await downloadModel(client, { jobId, store, directory, requireFinalized: true, signal });
-        emit({ event: 'model', name: job.name, jobId: jobId.toString(), accuracy: await heldOutAccuracy(directory, test.records), heldOut: test.count, stateRoot: model.stateRoot, directory });
-      }
-      if (settled.status === 'Slashed' || settled.status === 'Expired' || settled.status === 'Cancelled') {
-        const { amount } = await withdrawCredit(client, { token: settled.token, signal });
-        emit({ event: 'refund', name: job.name, jobId: jobId.toString(), amount: amount.toString() });
-      }
-    }));
+    await Promise.all(
+      posted.map(async ({ job, jobId }) => {
+        for await (const _event of watchJob(client, { jobId, untilSettled: true, pollingIntervalMs: plan.pollMs, signal })) {
+          /* until settled */
+        }
+        const settled = await readJob(client, jobId, { signal });
+        emit({ event: 'settled', name: job.name, jobId: jobId.toString(), status: settled.status });
+        if (settled.status === 'Finalized' && job.download) {
+          const directory = path.join(plan.dataDir, `model-job-${jobId}`);
+          const model = await downloadModel(client, { jobId, store, directory, requireFinalized: true, signal });
+          emit({
+            event: 'model',
+            name: job.name,
+            jobId: jobId.toString(),
+            accuracy: await heldOutAccuracy(directory, test.records),
+            heldOut: test.count,
+            stateRoot: model.stateRoot,
+            directory,
+          });
+        }
+        if (settled.status === 'Slashed' || settled.status === 'Expired' || settled.status === 'Cancelled') {
+          const { amount } = await withdrawCredit(client, { token: settled.token, signal });
+          emit({ event: 'refund', name: job.name, jobId: jobId.toString(), amount: amount.toString() });
+        }
+      }),
+    );
     emit({ event: 'done' });
     // Keep serving the dataset and the specs (an IPFS provider) until told to stop.
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => { resolve(); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
     });
   } finally {
     await store.stop().catch(() => undefined);

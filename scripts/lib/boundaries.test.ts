@@ -38,7 +38,7 @@ describe('import boundaries', () => {
 });
 
 describe('programs started by their path', () => {
-  it('counts a string literal naming another component\'s file, repository-relative or relative to the file', () => {
+  it("counts a string literal naming another component's file, repository-relative or relative to the file", () => {
     const [found, ...rest] = checkFile('sdk/devnet/devnet.ts', "const PROGRAMS = {\n  solver: 'node/cli.ts',\n};");
     assert.equal(rest.length, 0);
     assert.ok(found);
@@ -50,7 +50,7 @@ describe('programs started by their path', () => {
     assert.equal(checkFile('sdk/x.ts', 'const p = `scripts/devnet/submitter.js`;').length, 1);
   });
 
-  it('counts path.join / path.resolve / join calls whose literal arguments spell another component\'s file', () => {
+  it("counts path.join / path.resolve / join calls whose literal arguments spell another component's file", () => {
     const [found] = checkFile('sdk/devnet/devnet.ts', "const solver = path.join(REPO_ROOT, 'node', 'cli.ts');");
     assert.equal(found?.specifier, 'node/cli.ts');
     assert.equal(checkFile('sdk/x.ts', "const v = path.resolve(import.meta.dirname, '..', 'verifier', 'cli.ts');").length, 1);
@@ -58,8 +58,11 @@ describe('programs started by their path', () => {
     assert.deepEqual(checkFile('sdk/x.ts', "const w = path.join(import.meta.dirname, 'commit', 'hash-worker.ts');"), []);
   });
 
-  it('allows what the table allows and ignores the file\'s own component', () => {
-    assert.deepEqual(checkFile('scripts/devnet/devnet.ts', "const p = [path.join(ROOT, 'node', 'cli.ts'), 'verifier/cli.ts', 'scripts/devnet/submitter.ts'];"), []);
+  it("allows what the table allows and ignores the file's own component", () => {
+    assert.deepEqual(
+      checkFile('scripts/devnet/devnet.ts', "const p = [path.join(ROOT, 'node', 'cli.ts'), 'verifier/cli.ts', 'scripts/devnet/submitter.ts'];"),
+      [],
+    );
     assert.deepEqual(checkFile('test/e2e/x.test.ts', "spawn('node', ['node/cli.ts', 'run']);"), []);
     assert.deepEqual(checkFile('node/x.ts', "spawn('node', ['node/cli.ts']);"), []);
   });
@@ -67,9 +70,9 @@ describe('programs started by their path', () => {
   it('ignores comments, prose, regular expressions and strings that are no source path', () => {
     const source = [
       "// spawns 'verifier/cli.ts'",
-      "/** runs `node/cli.ts` */",
+      '/** runs `node/cli.ts` */',
       "const usage = 'usage: node verifier/cli.ts run';",
-      "const re = /['\"]verifier\\/cli.ts['\"]/;",
+      'const re = /[\'"]verifier\\/cli.ts[\'"]/;',
       "const url = 'http://127.0.0.1/node/cli.ts?x';",
       "const data = 'node/config.json';",
     ].join('\n');

@@ -41,18 +41,36 @@ describe('withRetry', () => {
   const transient = () => new HttpRequestError({ url: 'http://x', status: 503 });
   it('retries transient failures with backoff, then succeeds', async () => {
     let calls = 0;
-    const got = await withRetry(() => { calls++; return calls < 3 ? Promise.reject(transient()) : Promise.resolve('ok'); }, { baseDelayMs: 1, random: () => 0 });
+    const got = await withRetry(
+      () => {
+        calls++;
+        return calls < 3 ? Promise.reject(transient()) : Promise.resolve('ok');
+      },
+      { baseDelayMs: 1, random: () => 0 },
+    );
     assert.equal(got, 'ok');
     assert.equal(calls, 3);
   });
   it('never retries a revert, and gives CHAIN_RPC_FAILED after the last try', async () => {
     let calls = 0;
     const revert = rpcError(encodeErrorResult({ abi: jobMarketAbi, errorName: 'JobNoOpenDispute', args: [1n] }));
-    await assert.rejects(withRetry(() => { calls++; return Promise.reject(revert); }, { baseDelayMs: 1 }), (e) => e === revert);
+    await assert.rejects(
+      withRetry(
+        () => {
+          calls++;
+          return Promise.reject(revert);
+        },
+        { baseDelayMs: 1 },
+      ),
+      (e) => e === revert,
+    );
     assert.equal(calls, 1);
     assert.equal(isTransient(revert), false);
     assert.equal(isTransient(new HttpRequestError({ url: 'http://x', status: 400 })), false);
-    await assert.rejects(withRetry(() => Promise.reject(transient()), { attempts: 2, baseDelayMs: 1 }), (e: unknown) => e instanceof ChainError && e.code === 'CHAIN_RPC_FAILED');
+    await assert.rejects(
+      withRetry(() => Promise.reject(transient()), { attempts: 2, baseDelayMs: 1 }),
+      (e: unknown) => e instanceof ChainError && e.code === 'CHAIN_RPC_FAILED',
+    );
   });
   it('stops at once when the signal aborts', async () => {
     const controller = new AbortController();
@@ -68,15 +86,23 @@ describe('the chain client retries reads by one policy', () => {
     let down = 2;
     const server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       req.on('end', () => {
         calls++;
-        if (down > 0) { down--; res.writeHead(503).end('overloaded'); return; }
+        if (down > 0) {
+          down--;
+          res.writeHead(503).end('overloaded');
+          return;
+        }
         const { id } = JSON.parse(body) as { id: number };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result: '0x7a69' }));
       });
     });
-    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', resolve);
+    });
     try {
       const { port } = server.address() as AddressInfo;
       const deployment = { chainId: 31337, deployedAt: 0, contracts: {} } as unknown as Deployment;
@@ -86,7 +112,10 @@ describe('the chain client retries reads by one policy', () => {
       // Exhausted inside the client: a caller's own withRetry does not multiply the tries.
       calls = 0;
       down = 100;
-      await assert.rejects(withRetry(() => client.publicClient.getChainId(), { attempts: 5, baseDelayMs: 1 }), (e: unknown) => e instanceof ChainError && e.code === 'CHAIN_RPC_FAILED');
+      await assert.rejects(
+        withRetry(() => client.publicClient.getChainId(), { attempts: 5, baseDelayMs: 1 }),
+        (e: unknown) => e instanceof ChainError && e.code === 'CHAIN_RPC_FAILED',
+      );
       assert.equal(calls, 3);
     } finally {
       server.close();

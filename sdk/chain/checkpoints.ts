@@ -60,16 +60,28 @@ export async function readCheckpointChain(source: MarketSource, jobId: bigint, o
   const { publicClient, retry } = source;
   const { signal } = options;
   const blockNumber = await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal, action: 'getBlockNumber' });
-  const [head, committed] = await withRetry(() => publicClient.readContract({
-    address: source.market, abi: jobMarketAbi, functionName: 'checkpointChain', args: [jobId], blockNumber,
-  }), { ...retry, signal, action: 'checkpointChain' });
+  const [head, committed] = await withRetry(
+    () =>
+      publicClient.readContract({
+        address: source.market,
+        abi: jobMarketAbi,
+        functionName: 'checkpointChain',
+        args: [jobId],
+        blockNumber,
+      }),
+    { ...retry, signal, action: 'checkpointChain' },
+  );
   const checkpoints = committed > 0 ? checkpointsOf(await jobEventsFrom(source, { jobId, toBlock: blockNumber, signal })) : [];
   const ordered = checkpoints.length === committed && checkpoints.every((c, i) => c.index === i);
   const folded = checkpoints.reduce((h, c) => linkCheckpoint(h, c.index, c.stateRoot), EMPTY_CHECKPOINT_CHAIN);
   if (!ordered || (committed > 0 && folded !== head)) {
-    throw new ChainError('CHAIN_MISMATCH', `the logs of job ${jobId} hold ${checkpoints.length} checkpoints that do not add up to the ${committed} the market committed at block ${blockNumber}`, {
-      details: { jobId: jobId.toString(), committed, logged: checkpoints.length },
-    });
+    throw new ChainError(
+      'CHAIN_MISMATCH',
+      `the logs of job ${jobId} hold ${checkpoints.length} checkpoints that do not add up to the ${committed} the market committed at block ${blockNumber}`,
+      {
+        details: { jobId: jobId.toString(), committed, logged: checkpoints.length },
+      },
+    );
   }
   return { head, checkpoints, blockNumber };
 }
@@ -79,7 +91,13 @@ export function checkpointsOf(events: readonly JobEvent[]): CommittedCheckpoint[
   const out: CommittedCheckpoint[] = [];
   for (const e of events) {
     if (e.name !== 'CheckpointCommitted') continue;
-    out.push({ index: e.args.index, stateRoot: e.args.stateRoot, cid: cidFromBytes(e.args.cid), blockNumber: e.blockNumber, transactionHash: e.transactionHash });
+    out.push({
+      index: e.args.index,
+      stateRoot: e.args.stateRoot,
+      cid: cidFromBytes(e.args.cid),
+      blockNumber: e.blockNumber,
+      transactionHash: e.transactionHash,
+    });
   }
   return out.sort((a, b) => a.index - b.index);
 }

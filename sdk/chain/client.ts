@@ -73,21 +73,37 @@ export async function createChainClient(params: CreateChainClientParameters): Pr
   let publicClient = params.publicClient;
   if (publicClient === undefined) {
     if (params.rpcUrl === undefined || params.rpcUrl === '') throw new ChainError('CHAIN_RPC_FAILED', 'no RPC: pass rpcUrl or publicClient');
-    publicClient = createPublicClient({ transport: retrying(http(params.rpcUrl, { retryCount: 0, timeout: 30_000 }), retry), pollingInterval: pollingIntervalMs });
+    publicClient = createPublicClient({
+      transport: retrying(http(params.rpcUrl, { retryCount: 0, timeout: 30_000 }), retry),
+      pollingInterval: pollingIntervalMs,
+    });
   }
   const pc = publicClient;
   const chainId = await withRetry(() => pc.getChainId(), { ...retry, signal: params.signal, action: 'eth_chainId' });
   const deployment = params.deployment ?? (await loadDeployment(chainId, { dir: params.deploymentsDir, file: params.deploymentFile, signal: params.signal }));
   if (deployment.chainId !== chainId) {
-    throw new ChainError('CHAIN_MISMATCH', `the node is on chain ${chainId} but the deployment is for chain ${deployment.chainId}`, { details: { chainId, deploymentChainId: deployment.chainId } });
+    throw new ChainError('CHAIN_MISMATCH', `the node is on chain ${chainId} but the deployment is for chain ${deployment.chainId}`, {
+      details: { chainId, deploymentChainId: deployment.chainId },
+    });
   }
   const logger = (params.logger ?? silentLogger).child({ chainId });
   const signer = params.signer === undefined ? undefined : await toChainSigner(params.signer);
-  const sender = signer === undefined ? undefined : createTxSender({
-    publicClient, signer, chainId, logger, retry, pollingIntervalMs,
-    confirmations: params.confirmations, gasHeadroomBps: params.gasHeadroomBps, receiptTimeoutMs: params.receiptTimeoutMs,
-    feeBumpAfterMs: params.feeBumpAfterMs, maxFeeBumps: params.maxFeeBumps,
-  });
+  const sender =
+    signer === undefined
+      ? undefined
+      : createTxSender({
+          publicClient,
+          signer,
+          chainId,
+          logger,
+          retry,
+          pollingIntervalMs,
+          confirmations: params.confirmations,
+          gasHeadroomBps: params.gasHeadroomBps,
+          receiptTimeoutMs: params.receiptTimeoutMs,
+          feeBumpAfterMs: params.feeBumpAfterMs,
+          maxFeeBumps: params.maxFeeBumps,
+        });
   return { chainId, publicClient, deployment, signer, sender, logger, retry, pollingIntervalMs };
 }
 
@@ -99,9 +115,10 @@ export async function createChainClient(params: CreateChainClientParameters): Pr
 function retrying(transport: Transport, retry: RetryOptions): Transport {
   return (config) => {
     const inner = transport(config);
-    const request = ((args, options) => (args.method === 'eth_sendRawTransaction'
-      ? inner.request(args, options)
-      : withRetry(() => inner.request(args, options), { ...retry, action: args.method }))) as typeof inner.request;
+    const request = ((args, options) =>
+      args.method === 'eth_sendRawTransaction'
+        ? inner.request(args, options)
+        : withRetry(() => inner.request(args, options), { ...retry, action: args.method })) as typeof inner.request;
     return { ...inner, request };
   };
 }

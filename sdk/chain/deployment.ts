@@ -60,7 +60,10 @@ export interface Deployment {
   readonly deployedAt: number;
 }
 
-const address = z.string().refine((s) => isAddress(s, { strict: false }), 'must be a 20-byte 0x address').transform((s) => getAddress(s));
+const address = z
+  .string()
+  .refine((s) => isAddress(s, { strict: false }), 'must be a 20-byte 0x address')
+  .transform((s) => getAddress(s));
 const contract = z.object({ address, abi: z.array(z.looseObject({ type: z.string() })).optional() });
 const uint = z.number().int().nonnegative();
 const bps = z.number().int().min(0).max(10_000);
@@ -108,7 +111,9 @@ export function parseDeployment(value: unknown, source = 'deployment'): Deployme
       StakingVault: { address: d.contracts.StakingVault.address, abi: d.contracts.StakingVault.abi as Abi | undefined },
       DisputeGame: { address: d.contracts.DisputeGame.address, abi: d.contracts.DisputeGame.abi as Abi | undefined },
       ElementJudge: { address: d.contracts.ElementJudge.address, abi: d.contracts.ElementJudge.abi as Abi | undefined },
-      ...(d.contracts.TestToken === undefined ? {} : { TestToken: { address: d.contracts.TestToken.address, abi: d.contracts.TestToken.abi as Abi | undefined } }),
+      ...(d.contracts.TestToken === undefined
+        ? {}
+        : { TestToken: { address: d.contracts.TestToken.address, abi: d.contracts.TestToken.abi as Abi | undefined } }),
     },
   };
 }
@@ -133,7 +138,9 @@ export interface LoadDeploymentOptions {
  * ```
  */
 export async function loadDeployment(chainId: number, options: LoadDeploymentOptions = {}): Promise<Deployment> {
-  const dir = options.dir ?? (process.env.VERITRAIN_DEPLOYMENTS !== undefined && process.env.VERITRAIN_DEPLOYMENTS !== '' ? process.env.VERITRAIN_DEPLOYMENTS : DEFAULT_DEPLOYMENTS_DIR);
+  const dir =
+    options.dir ??
+    (process.env.VERITRAIN_DEPLOYMENTS !== undefined && process.env.VERITRAIN_DEPLOYMENTS !== '' ? process.env.VERITRAIN_DEPLOYMENTS : DEFAULT_DEPLOYMENTS_DIR);
   const file = options.file ?? path.join(dir, `${chainId}.json`);
   let text: string;
   try {
@@ -154,7 +161,9 @@ export async function loadDeployment(chainId: number, options: LoadDeploymentOpt
   }
   const deployment = parseDeployment(json, file);
   if (deployment.chainId !== chainId) {
-    throw new ConfigError(`${file} is a deployment for chain ${deployment.chainId}, not ${chainId}`, { details: { file, chainId, fileChainId: deployment.chainId } });
+    throw new ConfigError(`${file} is a deployment for chain ${deployment.chainId}, not ${chainId}`, {
+      details: { file, chainId, fileChainId: deployment.chainId },
+    });
   }
   return deployment;
 }

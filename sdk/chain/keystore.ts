@@ -30,7 +30,12 @@ const keystoreSchema = z.strictObject({
   address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   kdf: z.strictObject({
     name: z.literal('scrypt'),
-    N: z.number().int().min(2 ** 10).max(2 ** 22).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+    N: z
+      .number()
+      .int()
+      .min(2 ** 10)
+      .max(2 ** 22)
+      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
     r: z.number().int().min(1).max(32),
     p: z.number().int().min(1).max(16),
     dkLen: z.literal(32),
@@ -88,14 +93,25 @@ export async function encryptKeystore(privateKey: Hex, password: string, options
   const cipher = createCipheriv('aes-256-gcm', derived, iv);
   cipher.setAAD(aad({ address, kdf }));
   const ciphertext = Buffer.concat([cipher.update(Buffer.from(key.slice(2), 'hex')), cipher.final()]);
-  return { version: 1, kind: 'veritrain-keystore', address, kdf, cipher: { name: 'aes-256-gcm', iv: iv.toString('hex'), tag: cipher.getAuthTag().toString('hex') }, ciphertext: ciphertext.toString('hex') };
+  return {
+    version: 1,
+    kind: 'veritrain-keystore',
+    address,
+    kdf,
+    cipher: { name: 'aes-256-gcm', iv: iv.toString('hex'), tag: cipher.getAuthTag().toString('hex') },
+    ciphertext: ciphertext.toString('hex'),
+  };
 }
 
 /** Validates an untrusted keystore object (e.g. a parsed file). */
 export function parseKeystore(value: unknown, source = 'keystore'): Keystore {
   const result = keystoreSchema.safeParse(value);
   if (!result.success) {
-    throw new KeyError('KEYSTORE_INVALID', `${source} is not a Veritrain keystore: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { details: { source } });
+    throw new KeyError(
+      'KEYSTORE_INVALID',
+      `${source} is not a Veritrain keystore: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      { details: { source } },
+    );
   }
   return result.data;
 }
@@ -117,7 +133,10 @@ export async function decryptKeystore(keystore: Keystore, password: string, opti
   try {
     plain = Buffer.concat([decipher.update(Buffer.from(keystore.ciphertext, 'hex')), decipher.final()]);
   } catch (err) {
-    throw new KeyError('KEYSTORE_INVALID', `wrong password for the keystore of ${getAddress(keystore.address)} (or the file was altered)`, { details: { address: keystore.address }, cause: err });
+    throw new KeyError('KEYSTORE_INVALID', `wrong password for the keystore of ${getAddress(keystore.address)} (or the file was altered)`, {
+      details: { address: keystore.address },
+      cause: err,
+    });
   }
   const key: Hex = `0x${plain.toString('hex')}`;
   plain.fill(0);
@@ -139,7 +158,10 @@ async function writeKeystoreFile(file: string, keystore: Keystore, signal: Abort
   } catch (err) {
     signal?.throwIfAborted();
     const exists = (err as { code?: unknown }).code === 'EEXIST';
-    throw new KeyError('KEYSTORE_INVALID', exists ? `${file} already exists; keystores are never overwritten` : `cannot write ${file}`, { details: { file }, cause: err });
+    throw new KeyError('KEYSTORE_INVALID', exists ? `${file} already exists; keystores are never overwritten` : `cannot write ${file}`, {
+      details: { file },
+      cause: err,
+    });
   }
   return { address: getAddress(keystore.address), file };
 }
@@ -208,6 +230,9 @@ export function accountFromEnv(variable: string, env: NodeJS.ProcessEnv = proces
   try {
     return privateKeyToAccount(checkedKey(value.trim()));
   } catch (err) {
-    throw new KeyError('SIGNER_INVALID', `${variable} does not hold a private key (0x + 64 hex digits)`, { details: { variable }, cause: err instanceof KeyError ? undefined : err });
+    throw new KeyError('SIGNER_INVALID', `${variable} does not hold a private key (0x + 64 hex digits)`, {
+      details: { variable },
+      cause: err instanceof KeyError ? undefined : err,
+    });
   }
 }

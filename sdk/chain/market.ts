@@ -12,7 +12,17 @@ import { jobStatusName, type JobStatusName } from './revert.ts';
 import { sleep, withRetry, type RetryOptions } from './retry.ts';
 
 export const JOB_EVENT_NAMES = [
-  'JobPosted', 'JobCancelled', 'JobClaimed', 'CheckpointCommitted', 'JobSubmitted', 'JobFinalized', 'JobExpired', 'JobSlashed', 'DisputeOpened', 'DisputeClosed', 'TrainingDeadlineExtended',
+  'JobPosted',
+  'JobCancelled',
+  'JobClaimed',
+  'CheckpointCommitted',
+  'JobSubmitted',
+  'JobFinalized',
+  'JobExpired',
+  'JobSlashed',
+  'DisputeOpened',
+  'DisputeClosed',
+  'TrainingDeadlineExtended',
 ] as const;
 export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
 
@@ -78,11 +88,24 @@ export function cidToBytes(cid: string): Hex {
  * console.log(job.status, job.checkpointCount);
  * ```
  */
-export async function readJob(client: ChainClient, jobId: bigint, options: { signal?: AbortSignal | undefined; blockNumber?: bigint | undefined } = {}): Promise<JobRecord> {
-  const job = await withRetry(() => client.publicClient.readContract({
-    address: marketAddress(client), abi: jobMarketAbi, functionName: 'getJob', args: [jobId], ...(options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber }),
-  }), { ...client.retry, signal: options.signal, action: 'getJob' });
-  if (job.status === 0) throw new ChainError('JOB_NOT_FOUND', `job ${jobId} does not exist on chain ${client.chainId}`, { details: { jobId: jobId.toString() } });
+export async function readJob(
+  client: ChainClient,
+  jobId: bigint,
+  options: { signal?: AbortSignal | undefined; blockNumber?: bigint | undefined } = {},
+): Promise<JobRecord> {
+  const job = await withRetry(
+    () =>
+      client.publicClient.readContract({
+        address: marketAddress(client),
+        abi: jobMarketAbi,
+        functionName: 'getJob',
+        args: [jobId],
+        ...(options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber }),
+      }),
+    { ...client.retry, signal: options.signal, action: 'getJob' },
+  );
+  if (job.status === 0)
+    throw new ChainError('JOB_NOT_FOUND', `job ${jobId} does not exist on chain ${client.chainId}`, { details: { jobId: jobId.toString() } });
   return {
     jobId,
     status: jobStatusName(job.status) as JobStatusName,
@@ -115,7 +138,14 @@ export interface GetJobEventsParameters {
 
 const JOB_EVENTS = new Set<string>(JOB_EVENT_NAMES);
 
-interface RpcLog { readonly topics: readonly Hex[]; readonly data: Hex; readonly blockNumber: Hex; readonly transactionHash: Hex; readonly logIndex: Hex; readonly removed?: boolean }
+interface RpcLog {
+  readonly topics: readonly Hex[];
+  readonly data: Hex;
+  readonly blockNumber: Hex;
+  readonly transactionHash: Hex;
+  readonly logIndex: Hex;
+  readonly removed?: boolean;
+}
 
 /**
  * Every market event of one job in a block range, decoded and in chain order.
@@ -147,16 +177,21 @@ export function marketSource(client: ChainClient): MarketSource {
 export async function jobEventsFrom(source: MarketSource, params: GetJobEventsParameters): Promise<JobEvent[]> {
   const { publicClient, retry } = source;
   const from = params.fromBlock ?? source.fromBlock ?? 0n;
-  const to = params.toBlock ?? (await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal: params.signal, action: 'getBlockNumber' }));
+  const to =
+    params.toBlock ?? (await withRetry(() => publicClient.getBlockNumber({ cacheTime: 0 }), { ...retry, signal: params.signal, action: 'getBlockNumber' }));
   const step = params.maxBlockRange ?? 10_000n;
   const topic = pad(numberToHex(params.jobId), { size: 32 });
   const out: JobEvent[] = [];
   for (let start = from; start <= to; start += step) {
     const end = start + step - 1n < to ? start + step - 1n : to;
-    const logs = await withRetry<RpcLog[]>(() => publicClient.request({
-      method: 'eth_getLogs',
-      params: [{ address: source.market, fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [null, topic] }],
-    }), { ...retry, signal: params.signal, action: 'eth_getLogs' });
+    const logs = await withRetry<RpcLog[]>(
+      () =>
+        publicClient.request({
+          method: 'eth_getLogs',
+          params: [{ address: source.market, fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [null, topic] }],
+        }),
+      { ...retry, signal: params.signal, action: 'eth_getLogs' },
+    );
     for (const log of logs) {
       if (log.removed === true) continue;
       let decoded;
@@ -167,7 +202,13 @@ export async function jobEventsFrom(source: MarketSource, params: GetJobEventsPa
       }
       if (!JOB_EVENTS.has(decoded.eventName)) continue;
       if ((decoded.args as { jobId?: unknown }).jobId !== params.jobId) continue;
-      out.push({ name: decoded.eventName, args: decoded.args, blockNumber: BigInt(log.blockNumber), transactionHash: log.transactionHash, logIndex: Number(log.logIndex) } as JobEvent);
+      out.push({
+        name: decoded.eventName,
+        args: decoded.args,
+        blockNumber: BigInt(log.blockNumber),
+        transactionHash: log.transactionHash,
+        logIndex: Number(log.logIndex),
+      } as JobEvent);
     }
   }
   return out;
@@ -201,7 +242,9 @@ export async function* watchJobEvents(client: ChainClient, params: WatchJobEvent
   const poll = params.pollingIntervalMs ?? client.pollingIntervalMs;
   for (;;) {
     params.signal?.throwIfAborted();
-    const head = (await withRetry(() => client.publicClient.getBlockNumber({ cacheTime: 0 }), { ...client.retry, signal: params.signal, action: 'getBlockNumber' })) - depth;
+    const head =
+      (await withRetry(() => client.publicClient.getBlockNumber({ cacheTime: 0 }), { ...client.retry, signal: params.signal, action: 'getBlockNumber' })) -
+      depth;
     if (head >= cursor) {
       const events = await getJobEvents(client, { jobId: params.jobId, fromBlock: cursor, toBlock: head, signal: params.signal });
       cursor = head + 1n;

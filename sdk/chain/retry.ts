@@ -26,15 +26,42 @@ export const DEFAULT_RETRY: Required<{ [K in keyof RetryOptions]: NonNullable<Re
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) { reject(signal.reason as Error); return; }
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason as Error); };
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    if (signal?.aborted === true) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-const TRANSIENT_NAMES = new Set(['HttpRequestError', 'TimeoutError', 'SocketClosedError', 'WebSocketRequestError', 'LimitExceededRpcError', 'ResourceUnavailableRpcError', 'InternalRpcError', 'UnknownRpcError']);
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
+const TRANSIENT_NAMES = new Set([
+  'HttpRequestError',
+  'TimeoutError',
+  'SocketClosedError',
+  'WebSocketRequestError',
+  'LimitExceededRpcError',
+  'ResourceUnavailableRpcError',
+  'InternalRpcError',
+  'UnknownRpcError',
+]);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
 
 /** Whether `err` is worth retrying: a network or node-side hiccup, not a revert or a bad request. */
 export function isTransient(err: unknown): boolean {
@@ -47,11 +74,13 @@ export function isTransient(err: unknown): boolean {
     seen.add(cur);
     const e = cur as { name?: unknown; code?: unknown; status?: unknown; message?: unknown };
     if (e.name === 'AbortError') return false;
-    if (e.name === 'HttpRequestError' && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 408) return false;
+    if (e.name === 'HttpRequestError' && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 408)
+      return false;
     if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
     if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
     if (e.code === -32005 || e.code === 429) return true;
-    if (typeof e.message === 'string' && /fetch failed|socket hang up|network error|rate limit|too many requests|header not found/i.test(e.message)) return true;
+    if (typeof e.message === 'string' && /fetch failed|socket hang up|network error|rate limit|too many requests|header not found/i.test(e.message))
+      return true;
     cur = (cur as { cause?: unknown }).cause;
   }
   return false;
@@ -67,7 +96,10 @@ export function isTransient(err: unknown): boolean {
  * const block = await withRetry((signal) => publicClient.getBlockNumber(), { signal });
  * ```
  */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions & { signal?: AbortSignal | undefined; action?: string | undefined } = {}): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions & { signal?: AbortSignal | undefined; action?: string | undefined } = {},
+): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? DEFAULT_RETRY.attempts);
   const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
   const max = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
@@ -80,7 +112,11 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       options.signal?.throwIfAborted();
       if (!isTransient(err)) throw err;
       if (attempt >= attempts) {
-        throw new ChainError('CHAIN_RPC_FAILED', `${options.action ?? 'RPC call'} failed after ${attempts} tries: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`, { cause: err, details: { attempts } });
+        throw new ChainError(
+          'CHAIN_RPC_FAILED',
+          `${options.action ?? 'RPC call'} failed after ${attempts} tries: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`,
+          { cause: err, details: { attempts } },
+        );
       }
       const delay = Math.min(max, base * 2 ** (attempt - 1)) * (0.5 + random() / 2);
       await sleep(delay, options.signal);

@@ -18,17 +18,27 @@ export function jobStatusName(status: number | bigint): string {
 }
 
 /** Every custom error a market, vault, token, dispute game or judge call can surface. */
-export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi, ...disputeGameAbi, ...elementJudgeAbi].filter((item) => item.type === 'error');
+export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi, ...disputeGameAbi, ...elementJudgeAbi].filter(
+  (item) => item.type === 'error',
+);
 
 const time = (t: unknown): string => {
   const n = Number(t);
   return Number.isFinite(n) ? `${new Date(n * 1000).toISOString()} (${n})` : String(t);
 };
-const s = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean' ? v.toString() : JSON.stringify(v));
+const s = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean' ? v.toString() : JSON.stringify(v);
 
 const PANICS: Readonly<Record<number, string>> = {
-  0x01: 'assertion failed', 0x11: 'arithmetic overflow or underflow', 0x12: 'division by zero', 0x21: 'invalid enum value',
-  0x22: 'bad storage byte array', 0x31: 'pop on an empty array', 0x32: 'array index out of bounds', 0x41: 'out of memory', 0x51: 'call to a zero function',
+  0x01: 'assertion failed',
+  0x11: 'arithmetic overflow or underflow',
+  0x12: 'division by zero',
+  0x21: 'invalid enum value',
+  0x22: 'bad storage byte array',
+  0x31: 'pop on an empty array',
+  0x32: 'array index out of bounds',
+  0x41: 'out of memory',
+  0x51: 'call to a zero function',
 };
 
 /** What each error means, in words; arguments in ABI order. */
@@ -45,9 +55,11 @@ const MESSAGES: Readonly<Record<string, (a: readonly unknown[]) => string>> = {
   JobDisputesOpen: (a) => `job ${s(a[0])} has ${s(a[1])} open dispute(s)`,
   JobNoOpenDispute: (a) => `job ${s(a[0])} has no open dispute`,
   JobTooManyDisputes: (a) => `job ${s(a[0])} has the maximum number of open disputes`,
-  JobCheckpointIndexOutOfRange: (a) => `checkpoint ${s(a[1])} of job ${s(a[0])} is out of range 0..${Number(a[2]) - 1} (the final one goes through submitFinal)`,
+  JobCheckpointIndexOutOfRange: (a) =>
+    `checkpoint ${s(a[1])} of job ${s(a[0])} is out of range 0..${Number(a[2]) - 1} (the final one goes through submitFinal)`,
   JobCheckpointOutOfOrder: (a) => `checkpoint ${s(a[1])} of job ${s(a[0])} is out of order: ${s(a[2])} are committed, so the next is ${s(a[2])}`,
-  JobCheckpointProofInvalid: (a) => `the proof of interval ${s(a[1])} of job ${s(a[0])} does not match its checkpoint chain (stale, wrong roots, or checkpoint ${Number(a[1]) + 1} not committed)`,
+  JobCheckpointProofInvalid: (a) =>
+    `the proof of interval ${s(a[1])} of job ${s(a[0])} does not match its checkpoint chain (stale, wrong roots, or checkpoint ${Number(a[1]) + 1} not committed)`,
   JobCheckpointMissing: (a) => `checkpoint ${s(a[1])} of job ${s(a[0])} is not committed yet`,
   JobStateRootZero: (a) => `a zero state root was committed for job ${s(a[0])}`,
   JobInvalidParameter: (a) => `the job parameter "${s(a[0])}" is invalid (zero, in the past, or under the market minimum)`,
@@ -96,13 +108,19 @@ function walk(err: unknown, visit: (e: object) => boolean): void {
 export function revertDataOf(err: unknown): Hex | undefined {
   let found: Hex | undefined;
   walk(err, (e) => {
-    const cand = [(e as { raw?: unknown }).raw, (e as { data?: unknown }).data, ((e as { data?: { data?: unknown } }).data)?.data];
+    const cand = [(e as { raw?: unknown }).raw, (e as { data?: unknown }).data, (e as { data?: { data?: unknown } }).data?.data];
     for (const c of cand) {
-      if (typeof c === 'string' && isHex(c) && c.length >= 10) { found = c; return true; }
+      if (typeof c === 'string' && isHex(c) && c.length >= 10) {
+        found = c;
+        return true;
+      }
     }
     const message = (e as { message?: unknown }).message;
     const m = typeof message === 'string' ? /(?:return data|revert data): (0x[0-9a-fA-F]{8,})/.exec(message) : null;
-    if (m?.[1] !== undefined) { found = m[1] as Hex; return true; }
+    if (m?.[1] !== undefined) {
+      found = m[1] as Hex;
+      return true;
+    }
     return false;
   });
   return found;
@@ -116,7 +134,10 @@ export function isRevert(err: unknown): boolean {
     const name = (e as { name?: unknown }).name;
     const raw = (e as { message?: unknown }).message;
     const msg = typeof raw === 'string' ? raw : '';
-    revert = name === 'ContractFunctionRevertedError' || name === 'ExecutionRevertedError' || /execution reverted|reverted with|revert(ed)?\b.*(reason|custom error)|invalid opcode/i.test(msg);
+    revert =
+      name === 'ContractFunctionRevertedError' ||
+      name === 'ExecutionRevertedError' ||
+      /execution reverted|reverted with|revert(ed)?\b.*(reason|custom error)|invalid opcode/i.test(msg);
     return revert;
   });
   return revert;
@@ -151,10 +172,18 @@ export function decodeRevert(err: unknown, options: DecodeRevertOptions = {}): C
       const decoded = decodeErrorResult({ abi, data });
       const args: readonly unknown[] = Array.isArray(decoded.args) ? decoded.args : [];
       return new ChainError('CHAIN_REVERTED', `${prefix}${describeRevert(decoded.errorName, args)}`, {
-        errorName: decoded.errorName, args, cause: err, txHash: options.txHash, details: { data },
+        errorName: decoded.errorName,
+        args,
+        cause: err,
+        txHash: options.txHash,
+        details: { data },
       });
     } catch {
-      return new ChainError('CHAIN_REVERTED', `${prefix}reverted with unknown error data ${data.slice(0, 74)}`, { cause: err, txHash: options.txHash, details: { data } });
+      return new ChainError('CHAIN_REVERTED', `${prefix}reverted with unknown error data ${data.slice(0, 74)}`, {
+        cause: err,
+        txHash: options.txHash,
+        details: { data },
+      });
     }
   }
   const short = err instanceof BaseError ? err.shortMessage : err instanceof Error ? err.message : String(err);
@@ -166,7 +195,12 @@ export function decodeRevert(err: unknown, options: DecodeRevertOptions = {}): C
  * reason. A replay that passes means the block differed from the replay (its timestamp, or gas
  * that depends on it): the message says whether the transaction used all its gas.
  */
-export async function revertOfMined(publicClient: PublicClient, hash: Hex, receipt: TransactionReceipt, opts: { action?: string | undefined; abi?: Abi | undefined } = {}): Promise<ChainError> {
+export async function revertOfMined(
+  publicClient: PublicClient,
+  hash: Hex,
+  receipt: TransactionReceipt,
+  opts: { action?: string | undefined; abi?: Abi | undefined } = {},
+): Promise<ChainError> {
   let limit: bigint | undefined;
   try {
     const tx = await publicClient.getTransaction({ hash });
@@ -177,5 +211,9 @@ export async function revertOfMined(publicClient: PublicClient, hash: Hex, recei
     if (decoded !== undefined) return decoded;
   }
   const outOfGas = limit !== undefined && receipt.gasUsed >= limit ? ', out of gas' : '';
-  return new ChainError('CHAIN_REVERTED', `${opts.action ?? 'transaction'} ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed}${limit === undefined ? '' : ` of ${limit}`}${outOfGas})`, { txHash: hash });
+  return new ChainError(
+    'CHAIN_REVERTED',
+    `${opts.action ?? 'transaction'} ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed}${limit === undefined ? '' : ` of ${limit}`}${outOfGas})`,
+    { txHash: hash },
+  );
 }

@@ -6,16 +6,34 @@ import { scanLogs, type BlockCursor } from './scan.ts';
 describe('scanLogs', () => {
   const chainAt = (head: bigint) => ({ getBlockNumber: () => Promise.resolve(head) }) as unknown as PublicClient;
   const memory = (): BlockCursor & { value: bigint | undefined } => {
-    const c = { value: undefined as bigint | undefined, get: () => c.value, set: (n: bigint) => { c.value = n; } };
+    const c = {
+      value: undefined as bigint | undefined,
+      get: () => c.value,
+      set: (n: bigint) => {
+        c.value = n;
+      },
+    };
     return c;
   };
 
   it('reads from the start block to the head in capped ranges, and resumes from the cursor', async () => {
     const cursor = memory();
     const ranges: string[] = [];
-    const read = (from: bigint, to: bigint) => { ranges.push(`${from}-${to}`); return Promise.resolve([from]); };
+    const read = (from: bigint, to: bigint) => {
+      ranges.push(`${from}-${to}`);
+      return Promise.resolve([from]);
+    };
     const handled: bigint[] = [];
-    await scanLogs({ publicClient: chainAt(25n), cursor, start: 3n, maxRange: 10n, read, handle: (logs) => { handled.push(...logs); } });
+    await scanLogs({
+      publicClient: chainAt(25n),
+      cursor,
+      start: 3n,
+      maxRange: 10n,
+      read,
+      handle: (logs) => {
+        handled.push(...logs);
+      },
+    });
     assert.deepEqual(ranges, ['3-12', '13-22', '23-25']);
     assert.deepEqual(handled, [3n, 13n, 23n]);
     assert.equal(cursor.value, 26n);

@@ -19,7 +19,9 @@ export const storeCursor = (store: Store, key: string): BlockCursor => ({
     const v = store.getValue<string>(key);
     return v === undefined ? undefined : BigInt(v);
   },
-  set: (next) => { store.setValue(key, next.toString()); },
+  set: (next) => {
+    store.setValue(key, next.toString());
+  },
 });
 
 export interface ScanOptions<T> {

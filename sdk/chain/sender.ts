@@ -71,19 +71,25 @@ export interface TxSender {
   /** Simulates, signs, broadcasts and waits for a transaction. */
   send(params: SendTransactionParameters): Promise<SendTransactionReturnType>;
   /** `send` for a typed contract call; reverts are decoded with the contract's ABI as well. */
-  writeContract<const abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable' | 'payable'>>(params: WriteContractParameters<abi, name>): Promise<SendTransactionReturnType>;
+  writeContract<const abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable' | 'payable'>>(
+    params: WriteContractParameters<abi, name>,
+  ): Promise<SendTransactionReturnType>;
   /** Waits for a transaction's receipt and confirmations (e.g. one sent before a restart). */
-  waitForReceipt(hash: Hex, options?: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined }): Promise<TransactionReceipt>;
+  waitForReceipt(
+    hash: Hex,
+    options?: { confirmations?: number | undefined; signal?: AbortSignal | undefined; action?: string | undefined; abi?: Abi | undefined },
+  ): Promise<TransactionReceipt>;
 }
 
-const NONCE_TOO_LOW = /nonce too low|nonce has already been used|already known|known transaction|replacement transaction underpriced|nonce.*(?:lower|expired)|NONCE_EXPIRED/i;
+const NONCE_TOO_LOW =
+  /nonce too low|nonce has already been used|already known|known transaction|replacement transaction underpriced|nonce.*(?:lower|expired)|NONCE_EXPIRED/i;
 
 function messageOf(err: unknown): string {
   const parts: string[] = [];
   const seen = new Set<unknown>();
   for (let cur: unknown = err; typeof cur === 'object' && cur !== null && !seen.has(cur); cur = (cur as { cause?: unknown }).cause) {
     seen.add(cur);
-    const m = (cur as { message?: unknown; details?: unknown });
+    const m = cur as { message?: unknown; details?: unknown };
     if (typeof m.message === 'string') parts.push(m.message);
     if (typeof m.details === 'string') parts.push(m.details);
   }
@@ -91,7 +97,10 @@ function messageOf(err: unknown): string {
 }
 
 /** Replacement fees: 25% over the previous ones (nodes require at least 10%), or the current market when higher. */
-function bumpedFees(prev: PreparedTransaction, now: Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'>): Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'> {
+function bumpedFees(
+  prev: PreparedTransaction,
+  now: Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'>,
+): Pick<PreparedTransaction, 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'gasPrice'> {
   const up = (x: bigint | undefined, market: bigint | undefined): bigint | undefined => {
     if (x === undefined) return undefined;
     const raised = (x * 125n + 99n) / 100n;
@@ -178,10 +187,15 @@ export function createTxSender(options: TxSenderOptions): TxSender {
     const confirmations = opts.confirmations ?? confirmationsDefault;
     const timeout = AbortSignal.timeout(receiptTimeoutMs);
     const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout]);
-    const receiptOf = (hash: Hex) => withRetry(() => publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
-      if ((err as { name?: unknown }).name === 'TransactionReceiptNotFoundError') return undefined;
-      throw err;
-    }), { ...retry, signal, action: 'getTransactionReceipt' });
+    const receiptOf = (hash: Hex) =>
+      withRetry(
+        () =>
+          publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
+            if ((err as { name?: unknown }).name === 'TransactionReceiptNotFoundError') return undefined;
+            throw err;
+          }),
+        { ...retry, signal, action: 'getTransactionReceipt' },
+      );
     try {
       for (;;) {
         let receipt: TransactionReceipt | undefined;
@@ -203,7 +217,11 @@ export function createTxSender(options: TxSenderOptions): TxSender {
       if (opts.signal?.aborted === true) throw opts.signal.reason as Error;
       if (timeout.aborted) {
         const hash = hashes[hashes.length - 1] as Hex;
-        throw new ChainError('CHAIN_TIMEOUT', `${opts.action ?? 'transaction'} ${hash} was not ${confirmations > 1 ? `confirmed ${confirmations} times` : 'mined'} within ${Math.round(receiptTimeoutMs / 1000)} s; it may still be mined later`, { txHash: hash, cause: err });
+        throw new ChainError(
+          'CHAIN_TIMEOUT',
+          `${opts.action ?? 'transaction'} ${hash} was not ${confirmations > 1 ? `confirmed ${confirmations} times` : 'mined'} within ${Math.round(receiptTimeoutMs / 1000)} s; it may still be mined later`,
+          { txHash: hash, cause: err },
+        );
       }
       throw err;
     }
@@ -255,7 +273,14 @@ export function createTxSender(options: TxSenderOptions): TxSender {
         const h = await broadcast(next, s);
         current = next;
         hashes.push(h);
-        log.warn('transaction not mined; replaced it with higher fees', { action, nonce, hash: h, replaces: hashes[hashes.length - 2], maxFeePerGas: next.maxFeePerGas, gasPrice: next.gasPrice });
+        log.warn('transaction not mined; replaced it with higher fees', {
+          action,
+          nonce,
+          hash: h,
+          replaces: hashes[hashes.length - 2],
+          maxFeePerGas: next.maxFeePerGas,
+          gasPrice: next.gasPrice,
+        });
         params.onBroadcast?.(h);
       } catch (err) {
         // Mined meanwhile (nonce too low) or refused: the receipt poll settles it.

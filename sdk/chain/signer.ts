@@ -97,7 +97,10 @@ export function fromWalletClient(wallet: WalletClient<Transport, Chain | undefin
     kind: 'json-rpc',
     signTransaction: undefined,
     sendTransaction: (tx) => {
-      const fees = tx.maxFeePerGas !== undefined ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n } : { gasPrice: tx.gasPrice ?? 0n };
+      const fees =
+        tx.maxFeePerGas !== undefined
+          ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n }
+          : { gasPrice: tx.gasPrice ?? 0n };
       return wallet.sendTransaction({ account, chain: null, to: tx.to, data: tx.data, value: tx.value, nonce: tx.nonce, gas: tx.gas, ...fees });
     },
     signMessage: (message) => wallet.signMessage({ account, message }),
@@ -113,7 +116,10 @@ export async function fromEthersSigner(signer: EthersSignerLike): Promise<ChainS
     kind: 'ethers',
     signTransaction: sendUnchecked === undefined ? async (tx) => (await signer.signTransaction(ethersTx(tx, address))) as Hex : undefined,
     sendTransaction: sendUnchecked === undefined ? undefined : async (tx) => (await sendUnchecked(ethersTx(tx, address))) as Hex,
-    signMessage: async (message) => (await signer.signMessage(typeof message === 'string' ? message : typeof message.raw === 'string' ? Buffer.from(message.raw.slice(2), 'hex') : message.raw)) as Hex,
+    signMessage: async (message) =>
+      (await signer.signMessage(
+        typeof message === 'string' ? message : typeof message.raw === 'string' ? Buffer.from(message.raw.slice(2), 'hex') : message.raw,
+      )) as Hex,
   };
 }
 
@@ -129,7 +135,8 @@ export async function fromEthersSigner(signer: EthersSignerLike): Promise<ChainS
 export async function toChainSigner(input: SignerInput): Promise<ChainSigner> {
   const o: unknown = input;
   if (!isObject(o)) throw new KeyError('SIGNER_INVALID', 'a signer must be a viem account or wallet client, or an ethers Signer');
-  if ((o.kind === 'local' || o.kind === 'json-rpc' || o.kind === 'ethers') && typeof o.signMessage === 'function' && 'sendTransaction' in o) return input as ChainSigner;
+  if ((o.kind === 'local' || o.kind === 'json-rpc' || o.kind === 'ethers') && typeof o.signMessage === 'function' && 'sendTransaction' in o)
+    return input as ChainSigner;
   if (o.type === 'local' && typeof o.signTransaction === 'function') return fromLocalAccount(input as LocalAccount);
   if (o.type === 'walletClient' || (typeof o.sendTransaction === 'function' && typeof o.getAddresses === 'function')) {
     if (!isObject(o.account)) throw new KeyError('SIGNER_INVALID', 'the viem WalletClient has no account; create it with `account`');

@@ -55,7 +55,11 @@ const chainOptions: Record<string, OptionSpec> = {
   confirmations: { type: 'string', value: '<n>', description: 'blocks a transaction needs before it counts (default 1)' },
 };
 const signerOptions: Record<string, OptionSpec> = {
-  keystore: { type: 'string', value: '<file>', description: `sign with an encrypted keystore (or ${ENV.keystore.name}; password: ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a prompt)` },
+  keystore: {
+    type: 'string',
+    value: '<file>',
+    description: `sign with an encrypted keystore (or ${ENV.keystore.name}; password: ${KEY_ENV.password}, ${KEY_ENV.passwordFile} or a prompt)`,
+  },
   'key-env': { type: 'string', value: '<VAR>', description: `sign with the private key in this variable (default ${KEY_ENV.privateKey})` },
 };
 const storeOptions: Record<string, OptionSpec> = {
@@ -63,9 +67,13 @@ const storeOptions: Record<string, OptionSpec> = {
   'store-dir': { type: 'string', value: '<dir>', description: 'embedded IPFS node directory (default .veritrain/submitter-ipfs)' },
   bootstrap: { type: 'string', multiple: true, value: '<multiaddr>', description: 'put the embedded node online, connected to this peer (repeatable)' },
 };
-const jsonOption: Record<string, OptionSpec> = { json: { type: 'boolean', description: 'machine-readable output on stdout (errors as one JSON line on stderr)' } };
+const jsonOption: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'machine-readable output on stdout (errors as one JSON line on stderr)' },
+};
 const quietOption: Record<string, OptionSpec> = { quiet: { type: 'boolean', description: 'no progress lines' } };
-const timeoutOption = (fallback: string): Record<string, OptionSpec> => ({ timeout: { type: 'string', value: '<seconds>', description: `give up after this long (default: ${fallback})` } });
+const timeoutOption = (fallback: string): Record<string, OptionSpec> => ({
+  timeout: { type: 'string', value: '<seconds>', description: `give up after this long (default: ${fallback})` },
+});
 const amountOptions: Record<string, OptionSpec> = {
   payment: { type: 'string', value: '<tokens>', description: 'escrowed payment, in whole tokens (decimals read from the token)' },
   stake: { type: 'string', value: '<tokens>', description: 'stake the solver must lock' },
@@ -112,7 +120,10 @@ const prompt = (ctx: CommandContext) => (process.stdin.isTTY ? { input: process.
  */
 async function account(ctx: CommandContext, required: boolean): Promise<LocalAccount | undefined> {
   const flag = stringOption(ctx, 'keystore');
-  if (flag !== undefined) return unlockKeystore(flag, await readPassword({ env: ctx.env, prompt: prompt(ctx), signal: ctx.signal }, `password for ${flag}: `), { signal: ctx.signal });
+  if (flag !== undefined)
+    return unlockKeystore(flag, await readPassword({ env: ctx.env, prompt: prompt(ctx), signal: ctx.signal }, `password for ${flag}: `), {
+      signal: ctx.signal,
+    });
   const keyVar = stringOption(ctx, 'key-env') ?? KEY_ENV.privateKey;
   const keystore = envOf(ctx, ENV.keystore);
   if (!required && (ctx.env[keyVar] ?? '') === '' && keystore === undefined) return undefined;
@@ -122,11 +133,21 @@ async function account(ctx: CommandContext, required: boolean): Promise<LocalAcc
 
 async function client(ctx: CommandContext, signer: LocalAccount | undefined, signal: AbortSignal): Promise<ChainClient> {
   const rpcUrl = stringOption(ctx, 'rpc') ?? envOf(ctx, ENV.rpcUrl) ?? DEFAULT_RPC_URL;
-  return createChainClient({ rpcUrl, signer, deploymentFile: stringOption(ctx, 'deployment') ?? envOf(ctx, ENV.deploymentFile), signal, confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations') });
+  return createChainClient({
+    rpcUrl,
+    signer,
+    deploymentFile: stringOption(ctx, 'deployment') ?? envOf(ctx, ENV.deploymentFile),
+    signal,
+    confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations'),
+  });
 }
 
 /** The content store, and the libp2p node when the store is online (--bootstrap), which also gossips the job. */
-async function openStore(ctx: CommandContext, signer: LocalAccount | undefined, c: ChainClient): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
+async function openStore(
+  ctx: CommandContext,
+  signer: LocalAccount | undefined,
+  c: ChainClient,
+): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
   const kubo = stringOption(ctx, 'ipfs') ?? envOf(ctx, ENV.kuboUrl);
   if (kubo !== undefined) {
     const { createKuboStore } = await import('../storage/kubo.ts');
@@ -143,11 +164,24 @@ async function openStore(ctx: CommandContext, signer: LocalAccount | undefined, 
     return { store, close: () => store.stop() };
   }
   const { createP2PNode } = await import('../p2p/node.ts');
-  const node = createP2PNode({ account: signer ?? privateKeyToAccount(generatePrivateKey()), chainId: c.chainId, market: c.deployment.contracts.JobMarket.address, directory, bootstrap });
+  const node = createP2PNode({
+    account: signer ?? privateKeyToAccount(generatePrivateKey()),
+    chainId: c.chainId,
+    market: c.deployment.contracts.JobMarket.address,
+    directory,
+    bootstrap,
+  });
   await node.start();
   const store = createHeliaStore({ directory, libp2p: node.libp2p });
   await store.start();
-  return { store, p2p: node, close: async () => { await store.stop(); await node.stop(); } };
+  return {
+    store,
+    p2p: node,
+    close: async () => {
+      await store.stop();
+      await node.stop();
+    },
+  };
 }
 
 async function tokenUnits(c: ChainClient, token: Address, amount: string | undefined, name: string): Promise<bigint> {
@@ -214,14 +248,33 @@ async function cmdPost(ctx: CommandContext, signal: AbortSignal): Promise<void> 
     const complete = completeSpec(withoutRoot);
     if (ctx.values.mint === true) {
       const wallet = c as WalletChainClient;
-      const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
+      const mintAbi = [
+        {
+          type: 'function',
+          name: 'mint',
+          stateMutability: 'nonpayable',
+          inputs: [
+            { name: 'to', type: 'address' },
+            { name: 'amount', type: 'uint256' },
+          ],
+          outputs: [],
+        },
+      ] as const;
       onProgress({ phase: 'mint' });
       await wallet.sender.writeContract({ address: token, abi: mintAbi, functionName: 'mint', args: [wallet.signer.address, payment], signal });
     }
     const posted = await postJob(c, {
-      spec: complete, store, payment, solverStake: stake, token, signal, onProgress,
-      claimWindow: int(stringOption(ctx, 'claim-window'), 'claim-window'), trainingDuration: int(stringOption(ctx, 'training-duration'), 'training-duration'),
-      challengeWindow: int(stringOption(ctx, 'challenge-window'), 'challenge-window'), announce: p2p,
+      spec: complete,
+      store,
+      payment,
+      solverStake: stake,
+      token,
+      signal,
+      onProgress,
+      claimWindow: int(stringOption(ctx, 'claim-window'), 'claim-window'),
+      trainingDuration: int(stringOption(ctx, 'training-duration'), 'training-duration'),
+      challengeWindow: int(stringOption(ctx, 'challenge-window'), 'challenge-window'),
+      announce: p2p,
     });
     if (ctx.values.json === true) ctx.out(json({ ...posted, spec: complete }));
     else {
@@ -240,7 +293,11 @@ async function cmdPost(ctx: CommandContext, signal: AbortSignal): Promise<void> 
 async function cmdStatus(ctx: CommandContext, signal: AbortSignal): Promise<void> {
   const c = await client(ctx, undefined, signal);
   const job = await getJob(c, { jobId: jobIdArg(ctx), signal });
-  if (ctx.values.json === true) { const { events: _e, ...rest } = job; ctx.out(json(rest)); return; }
+  if (ctx.values.json === true) {
+    const { events: _e, ...rest } = job;
+    ctx.out(json(rest));
+    return;
+  }
   const t = (s: number): string => (s === 0 ? '-' : new Date(s * 1000).toISOString());
   const derived = job.finalizable ? ' (finalizable now)' : job.expirable ? ' (expirable now: the solver missed its deadline)' : '';
   ctx.out(`job ${job.jobId}: ${job.status}${derived}`);
@@ -262,8 +319,14 @@ async function cmdWatch(ctx: CommandContext, signal: AbortSignal): Promise<void>
   const from = stringOption(ctx, 'from-block');
   if (from !== undefined && !/^\d+$/.test(from)) throw new UsageError('--from-block must be a block number');
   if (ctx.values.quiet !== true) ctx.err(`[watch] job ${jobId} on chain ${c.chainId}; Ctrl-C to stop`);
-  for await (const event of watchJob(c, { jobId, signal, ...(from === undefined ? {} : { fromBlock: BigInt(from) }), confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations') })) {
-    if (ctx.values.json === true) ctx.out(JSON.stringify({ ...event, summary: describeJobEvent(event) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  for await (const event of watchJob(c, {
+    jobId,
+    signal,
+    ...(from === undefined ? {} : { fromBlock: BigInt(from) }),
+    confirmations: int(stringOption(ctx, 'confirmations'), 'confirmations'),
+  })) {
+    if (ctx.values.json === true)
+      ctx.out(JSON.stringify({ ...event, summary: describeJobEvent(event) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     else ctx.out(`block ${event.blockNumber}: ${describeJobEvent(event)}`);
   }
 }
@@ -273,7 +336,10 @@ async function cmdCancel(ctx: CommandContext, signal: AbortSignal): Promise<void
   const c = await client(ctx, signer, signal);
   const result = await cancelJob(c, { jobId: jobIdArg(ctx), withdraw: ctx.values['no-withdraw'] !== true, signal, onProgress: progressPrinter(ctx) });
   if (ctx.values.json === true) ctx.out(json(result));
-  else ctx.out(`cancelled job ${ctx.positionals[0] ?? ''} in tx ${result.txHash}${result.withdrawTxHash === undefined ? '' : `; withdrew ${formatUnits(result.withdrawn, 18)} tokens in tx ${result.withdrawTxHash}`}`);
+  else
+    ctx.out(
+      `cancelled job ${ctx.positionals[0] ?? ''} in tx ${result.txHash}${result.withdrawTxHash === undefined ? '' : `; withdrew ${formatUnits(result.withdrawn, 18)} tokens in tx ${result.withdrawTxHash}`}`,
+    );
 }
 
 async function cmdDownload(ctx: CommandContext, signal: AbortSignal): Promise<void> {
@@ -283,8 +349,22 @@ async function cmdDownload(ctx: CommandContext, signal: AbortSignal): Promise<vo
   const { store, close } = await openStore(ctx, await account(ctx, false), c);
   try {
     const { downloadModel } = await import('../submitter/model.ts');
-    const result = await downloadModel(c, { jobId: jobIdArg(ctx), store, directory: out, requireFinalized: ctx.values['require-finalized'] === true, signal, onProgress: progressPrinter(ctx) });
-    const summary = { jobId: result.job.jobId, status: result.job.status, finalized: result.finalized, stateRoot: result.stateRoot, cid: result.cid, files: result.files };
+    const result = await downloadModel(c, {
+      jobId: jobIdArg(ctx),
+      store,
+      directory: out,
+      requireFinalized: ctx.values['require-finalized'] === true,
+      signal,
+      onProgress: progressPrinter(ctx),
+    });
+    const summary = {
+      jobId: result.job.jobId,
+      status: result.job.status,
+      finalized: result.finalized,
+      stateRoot: result.stateRoot,
+      cid: result.cid,
+      files: result.files,
+    };
     if (ctx.values.json === true) ctx.out(json(summary));
     else {
       ctx.out(`job ${summary.jobId} (${summary.status}): final checkpoint ${result.cid} matches the on-chain root ${result.stateRoot}`);
@@ -301,11 +381,23 @@ async function cmdEstimate(ctx: CommandContext, signal: AbortSignal): Promise<vo
   const input = await readSpec(ctx.positionals[0]);
   const { graphRoot: _ignored, ...withoutRoot } = input;
   const token = c.deployment.paymentTokens[0] ?? c.deployment.stakeToken;
-  const cost = await estimateCost(c, { spec: completeSpec(withoutRoot), payment: await tokenUnits(c, token, stringOption(ctx, 'payment'), 'payment'), solverStake: await tokenUnits(c, c.deployment.stakeToken, stringOption(ctx, 'stake'), 'stake'), signal });
-  if (ctx.values.json === true) { ctx.out(json(cost)); return; }
+  const cost = await estimateCost(c, {
+    spec: completeSpec(withoutRoot),
+    payment: await tokenUnits(c, token, stringOption(ctx, 'payment'), 'payment'),
+    solverStake: await tokenUnits(c, c.deployment.stakeToken, stringOption(ctx, 'stake'), 'stake'),
+    signal,
+  });
+  if (ctx.values.json === true) {
+    ctx.out(json(cost));
+    return;
+  }
   ctx.out(`submitter: ${cost.submitter.gas} gas ≈ ${formatUnits(cost.submitter.fee, 18)} ETH, plus ${formatUnits(cost.payment, 18)} tokens escrowed`);
-  ctx.out(`solver:    ${cost.solver.gas} gas ≈ ${formatUnits(cost.solver.fee, 18)} ETH for ${cost.solver.checkpoints} checkpoints, ${formatUnits(cost.solverStake, 18)} tokens staked`);
-  ctx.out(`compute:   ${(cost.compute.totalFlops / 1e9).toFixed(1)} GFLOP (${cost.compute.parameters} parameters, ${(cost.compute.checkpointBytes / 2 ** 20).toFixed(2)} MiB per checkpoint)`);
+  ctx.out(
+    `solver:    ${cost.solver.gas} gas ≈ ${formatUnits(cost.solver.fee, 18)} ETH for ${cost.solver.checkpoints} checkpoints, ${formatUnits(cost.solverStake, 18)} tokens staked`,
+  );
+  ctx.out(
+    `compute:   ${(cost.compute.totalFlops / 1e9).toFixed(1)} GFLOP (${cost.compute.parameters} parameters, ${(cost.compute.checkpointBytes / 2 ** 20).toFixed(2)} MiB per checkpoint)`,
+  );
 }
 
 const post: Command = {
@@ -315,14 +407,24 @@ const post: Command = {
   positionals: 1,
   description: '<spec.json> is a job spec (docs/PROTOCOL.md §2.6, sdk/spec/example-spec.ts). A missing graphRoot is filled in.',
   options: {
-    dataset: { type: 'string', value: '<file|mnist>', description: "upload this dataset (records back to back) and fill data.root, data.cid, data.recordCount; 'mnist': the bundled MNIST digits (last 1000 held out)" },
+    dataset: {
+      type: 'string',
+      value: '<file|mnist>',
+      description:
+        "upload this dataset (records back to back) and fill data.root, data.cid, data.recordCount; 'mnist': the bundled MNIST digits (last 1000 held out)",
+    },
     ...amountOptions,
     token: { type: 'string', value: '<address>', description: "payment token (default: the deployment's first)" },
     'claim-window': { type: 'string', value: '<s>', description: 'seconds until the claim deadline (default 86400)' },
     'training-duration': { type: 'string', value: '<s>', description: 'seconds from claim to the training deadline (default 86400)' },
     'challenge-window': { type: 'string', value: '<s>', description: 'seconds for disputes after submission (default: the market minimum)' },
     mint: { type: 'boolean', description: 'development chains: mint the payment with the TestToken first' },
-    ...chainOptions, ...signerOptions, ...storeOptions, ...jsonOption, ...quietOption, ...timeoutOption('600'),
+    ...chainOptions,
+    ...signerOptions,
+    ...storeOptions,
+    ...jsonOption,
+    ...quietOption,
+    ...timeoutOption('600'),
   },
   run: (ctx) => withTimeout(ctx, 600, (signal) => cmdPost(ctx, signal)),
 };
@@ -343,7 +445,13 @@ const watch: Command = {
   args: '<jobId>',
   positionals: 1,
   description: 'Prints each event of the job, past then live, and exits when it settles (Cancelled, Finalized, Expired, Slashed).',
-  options: { 'from-block': { type: 'string', value: '<n>', description: 'first block to read events from' }, ...chainOptions, ...jsonOption, ...quietOption, ...timeoutOption('none') },
+  options: {
+    'from-block': { type: 'string', value: '<n>', description: 'first block to read events from' },
+    ...chainOptions,
+    ...jsonOption,
+    ...quietOption,
+    ...timeoutOption('none'),
+  },
   run: (ctx) => withTimeout(ctx, undefined, (signal) => cmdWatch(ctx, signal)),
 };
 
@@ -353,7 +461,14 @@ const cancel: Command = {
   args: '<jobId>',
   positionals: 1,
   description: 'Cancels an Open job (submitter only) and withdraws the refunded payment unless --no-withdraw.',
-  options: { 'no-withdraw': { type: 'boolean', description: 'leave the refund credited in the market' }, ...chainOptions, ...signerOptions, ...jsonOption, ...quietOption, ...timeoutOption('600') },
+  options: {
+    'no-withdraw': { type: 'boolean', description: 'leave the refund credited in the market' },
+    ...chainOptions,
+    ...signerOptions,
+    ...jsonOption,
+    ...quietOption,
+    ...timeoutOption('600'),
+  },
   run: (ctx) => withTimeout(ctx, 600, (signal) => cmdCancel(ctx, signal)),
 };
 
@@ -362,11 +477,17 @@ const download: Command = {
   summary: 'fetch the final checkpoint, verify it against the chain, export a tfjs model',
   args: '<jobId>',
   positionals: 1,
-  description: 'Fetches the spec and the final checkpoint from IPFS, checks the checkpoint against the state root stored on-chain, and writes a tfjs LayersModel (model.json + weights.bin) to --out.',
+  description:
+    'Fetches the spec and the final checkpoint from IPFS, checks the checkpoint against the state root stored on-chain, and writes a tfjs LayersModel (model.json + weights.bin) to --out.',
   options: {
     out: { type: 'string', value: '<dir>', description: 'directory to write the model to (required)' },
     'require-finalized': { type: 'boolean', description: 'refuse a job that is not finalized yet' },
-    ...chainOptions, ...signerOptions, ...storeOptions, ...jsonOption, ...quietOption, ...timeoutOption('600'),
+    ...chainOptions,
+    ...signerOptions,
+    ...storeOptions,
+    ...jsonOption,
+    ...quietOption,
+    ...timeoutOption('600'),
   },
   run: (ctx) => withTimeout(ctx, 600, (signal) => cmdDownload(ctx, signal)),
 };
@@ -402,7 +523,12 @@ const keyImport: Command = {
   positionals: 1,
   options: { 'key-env': signerOptions['key-env'] as OptionSpec, ...jsonOption },
   async run(ctx) {
-    const result = await importKeyFile(ctx.positionals[0] as string, { env: ctx.env, privateKeyEnv: stringOption(ctx, 'key-env'), prompt: prompt(ctx), signal: ctx.signal });
+    const result = await importKeyFile(ctx.positionals[0] as string, {
+      env: ctx.env,
+      privateKeyEnv: stringOption(ctx, 'key-env'),
+      prompt: prompt(ctx),
+      signal: ctx.signal,
+    });
     ctx.out(ctx.values.json === true ? json(result) : `imported ${result.address} into ${result.file}`);
     return EXIT.OK;
   },
@@ -423,7 +549,10 @@ const keyAddress: Command = {
 
 /** `keystore new|import <file>`, the former names of `key create|import`: still run, with a warning. */
 const deprecatedAlias = (name: string, target: Command): Command => ({
-  ...target, name, summary: `deprecated: \`${target.name}\``, hidden: true,
+  ...target,
+  name,
+  summary: `deprecated: \`${target.name}\``,
+  hidden: true,
   run(ctx) {
     ctx.warn(`\`${name}\` is deprecated: use \`${PROGRAM} ${target.name}\``);
     return target.run(ctx);
@@ -431,8 +560,17 @@ const deprecatedAlias = (name: string, target: Command): Command => ({
 });
 
 export const COMMANDS: readonly Command[] = [
-  post, status, watch, cancel, download, estimate, keyCreate, keyImport, keyAddress,
-  deprecatedAlias('keystore new', keyCreate), deprecatedAlias('keystore import', keyImport),
+  post,
+  status,
+  watch,
+  cancel,
+  download,
+  estimate,
+  keyCreate,
+  keyImport,
+  keyAddress,
+  deprecatedAlias('keystore new', keyCreate),
+  deprecatedAlias('keystore import', keyImport),
 ];
 
 /** Every variable the CLI reads, for `--help`. */
@@ -442,9 +580,16 @@ export const ENVIRONMENT: readonly EnvHelp[] = [
   { name: 'VERITRAIN_DEPLOYMENTS', description: 'directory of <chainId>.json deployment files' },
   { name: ENV.keystore.name, description: `encrypted keystore to sign with (--keystore wins; ${KEY_ENV.privateKey} overrides it)` },
   { name: ENV.kuboUrl.name, description: 'Kubo RPC API instead of the embedded IPFS node (--ipfs wins)' },
-  ...KEY_ENV_HELP.map((e) => (e.name === KEY_ENV.privateKey ? { ...e, description: 'raw private key (development only; --key-env names another variable)' } : e)),
+  ...KEY_ENV_HELP.map((e) =>
+    e.name === KEY_ENV.privateKey ? { ...e, description: 'raw private key (development only; --key-env names another variable)' } : e,
+  ),
 ];
 
 if (isMain(import.meta.url)) {
-  await main({ program: PROGRAM, summary: 'Veritrain submitter: post training jobs, follow them, download the verified model. Guide: docs/SDK.md.', commands: COMMANDS, environment: ENVIRONMENT });
+  await main({
+    program: PROGRAM,
+    summary: 'Veritrain submitter: post training jobs, follow them, download the verified model. Guide: docs/SDK.md.',
+    commands: COMMANDS,
+    environment: ENVIRONMENT,
+  });
 }

@@ -16,16 +16,26 @@ const stateArb = fc.array(
 
 describe('state file codec', () => {
   it('round-trips bit-exactly (NaN payloads included) and keeps the state root', () => {
-    fc.assert(fc.property(stateArb, (state) => {
-      const back = decodeState(encodeState(state));
-      assert.deepEqual(back.map((t) => t.shape), state.map((t) => [...t.shape]));
-      back.forEach((t, i) => { assert.deepEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), new Uint8Array((state[i] as Tensor).data.buffer)); });
-      assert.equal(stateRoot(back), stateRoot(state));
-    }));
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const back = decodeState(encodeState(state));
+        assert.deepEqual(
+          back.map((t) => t.shape),
+          state.map((t) => [...t.shape]),
+        );
+        back.forEach((t, i) => {
+          assert.deepEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), new Uint8Array((state[i] as Tensor).data.buffer));
+        });
+        assert.equal(stateRoot(back), stateRoot(state));
+      }),
+    );
   });
 
   it('every truncation and any trailing byte is an EncodingError', () => {
-    const bytes = encodeState([{ shape: [2, 3], data: new Float32Array(6).fill(1.5) }, { shape: [4], data: new Float32Array(4) }]);
+    const bytes = encodeState([
+      { shape: [2, 3], data: new Float32Array(6).fill(1.5) },
+      { shape: [4], data: new Float32Array(4) },
+    ]);
     for (let len = 0; len < bytes.length; len++) {
       assert.throws(() => decodeState(bytes.subarray(0, len)), EncodingError, `length ${len}`);
     }

@@ -52,7 +52,8 @@ export function encodeState(tensors: readonly Tensor[], out = new Uint8Array(enc
 export function decodeState(bytes: Uint8Array): Tensor[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (end: number, what: string): void => {
-    if (end > bytes.length) throw new EncodingError(`state file is truncated: ${what} needs ${end} bytes, the file has ${bytes.length}`, { size: bytes.length, need: end });
+    if (end > bytes.length)
+      throw new EncodingError(`state file is truncated: ${what} needs ${end} bytes, the file has ${bytes.length}`, { size: bytes.length, need: end });
   };
   need(8, 'the header');
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw new EncodingError('not a Veritrain state file (bad magic)');
@@ -81,9 +82,7 @@ export function decodeState(bytes: Uint8Array): Tensor[] {
     }
     need(off + n * ELEMENT_BYTES, `tensor ${i} data`);
     const start = bytes.byteOffset + off;
-    const data = start % ELEMENT_BYTES === 0
-      ? new Float32Array(bytes.buffer, start, n)
-      : new Float32Array(bytes.slice(off, off + n * ELEMENT_BYTES).buffer);
+    const data = start % ELEMENT_BYTES === 0 ? new Float32Array(bytes.buffer, start, n) : new Float32Array(bytes.slice(off, off + n * ELEMENT_BYTES).buffer);
     tensors.push({ shape, data });
     off += n * ELEMENT_BYTES;
   }

@@ -10,16 +10,19 @@ const SEED: Hex = `0x${'ab'.repeat(32)}`;
 
 describe('dataset commitments', () => {
   it('proves every record and rejects a changed one', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 20 }), fc.nat(), (count, size, pick) => {
-      const records = Uint8Array.from({ length: count * size }, (_, i) => (i * 31 + 7) & 0xff);
-      const tree = new DatasetTree(records, size);
-      assert.equal(tree.root, datasetRoot(records, size));
-      const i = pick % count;
-      assert.ok(verifyRecord(tree.root, count, tree.record(i), tree.prove(i)));
-      const bad = tree.record(i).slice();
-      bad[0] = (bad[0] as number) ^ 0x80;
-      assert.ok(!verifyRecord(tree.root, count, bad, tree.prove(i)));
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 20 }), fc.nat(), (count, size, pick) => {
+        const records = Uint8Array.from({ length: count * size }, (_, i) => (i * 31 + 7) & 0xff);
+        const tree = new DatasetTree(records, size);
+        assert.equal(tree.root, datasetRoot(records, size));
+        const i = pick % count;
+        assert.ok(verifyRecord(tree.root, count, tree.record(i), tree.prove(i)));
+        const bad = tree.record(i).slice();
+        bad[0] = (bad[0] as number) ^ 0x80;
+        assert.ok(!verifyRecord(tree.root, count, bad, tree.prove(i)));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('rejects a dataset that is not whole records', () => {
@@ -48,6 +51,9 @@ describe('batch selection', () => {
     const counts = new Array<number>(10).fill(0);
     for (let step = 0n; step < 100n; step++) for (const i of batchIndices(SEED, step, 100, 10n)) counts[Number(i)] = (counts[Number(i)] ?? 0) + 1;
     // 10,000 draws over 10 records: each expects 1000, sd ~30.
-    assert.ok(counts.every((c) => c > 850 && c < 1150), `counts ${counts.join(',')}`);
+    assert.ok(
+      counts.every((c) => c > 850 && c < 1150),
+      `counts ${counts.join(',')}`,
+    );
   });
 });

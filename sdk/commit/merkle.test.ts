@@ -25,47 +25,53 @@ const concat = (xs: Uint8Array[]): Uint8Array => Uint8Array.from(xs.flatMap((x) 
 
 describe('merkle', () => {
   it('merkleRoot equals the recursive definition for any leaf count', () => {
-    fc.assert(fc.property(leafList, (leaves) => {
-      assert.equal(bytesToHex(merkleRoot(concat(leaves))), bytesToHex(referenceRoot(leaves)));
-    }));
+    fc.assert(
+      fc.property(leafList, (leaves) => {
+        assert.equal(bytesToHex(merkleRoot(concat(leaves))), bytesToHex(referenceRoot(leaves)));
+      }),
+    );
   });
 
   it('every contiguous range proof leads back to the root', () => {
-    fc.assert(fc.property(leafList, fc.nat(), fc.nat(), (leaves, a, b) => {
-      const n = leaves.length;
-      const start = a % n;
-      const count = 1 + (b % (n - start));
-      const tree = new MerkleTree(concat(leaves));
-      const proof = tree.rangeProof(start, count);
-      const got = processRangeProof(concat(leaves.slice(start, start + count)), n, proof);
-      assert.equal(bytesToHex(got), tree.root);
-    }));
+    fc.assert(
+      fc.property(leafList, fc.nat(), fc.nat(), (leaves, a, b) => {
+        const n = leaves.length;
+        const start = a % n;
+        const count = 1 + (b % (n - start));
+        const tree = new MerkleTree(concat(leaves));
+        const proof = tree.rangeProof(start, count);
+        const got = processRangeProof(concat(leaves.slice(start, start + count)), n, proof);
+        assert.equal(bytesToHex(got), tree.root);
+      }),
+    );
   });
 
   it('a changed leaf, sibling, position or sibling count is rejected', () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 2, maxLength: 40 }), fc.nat(), fc.nat(), (leaves, a, bit) => {
-      const n = leaves.length;
-      const start = a % n;
-      const tree = new MerkleTree(concat(leaves));
-      const proof = tree.rangeProof(start, 1);
-      const leaf = leaves[start] as Uint8Array;
-      assert.ok(verifyRangeProof(tree.root, leaf, n, proof));
-      const flipped = leaf.slice();
-      flipped[bit % 32] = (flipped[bit % 32] as number) ^ (1 << (bit % 8));
-      assert.ok(!verifyRangeProof(tree.root, flipped, n, proof), 'flipped leaf');
-      if (proof.siblings.length > 0) {
-        const sibs = [...proof.siblings];
-        const i = bit % sibs.length;
-        sibs[i] = bytesToHex(flipped);
-        if (sibs[i] !== proof.siblings[i]) assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: sibs }), 'changed sibling');
-        assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: proof.siblings.slice(1) }), 'missing sibling');
-        assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: [...proof.siblings, proof.siblings[0] as Hex] }), 'extra sibling');
-      }
-      const other = (start + 1) % n;
-      if (bytesToHex(leaves[other] as Uint8Array) !== bytesToHex(leaf)) {
-        assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, start: other }), 'moved position');
-      }
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 2, maxLength: 40 }), fc.nat(), fc.nat(), (leaves, a, bit) => {
+        const n = leaves.length;
+        const start = a % n;
+        const tree = new MerkleTree(concat(leaves));
+        const proof = tree.rangeProof(start, 1);
+        const leaf = leaves[start] as Uint8Array;
+        assert.ok(verifyRangeProof(tree.root, leaf, n, proof));
+        const flipped = leaf.slice();
+        flipped[bit % 32] = (flipped[bit % 32] as number) ^ (1 << (bit % 8));
+        assert.ok(!verifyRangeProof(tree.root, flipped, n, proof), 'flipped leaf');
+        if (proof.siblings.length > 0) {
+          const sibs = [...proof.siblings];
+          const i = bit % sibs.length;
+          sibs[i] = bytesToHex(flipped);
+          if (sibs[i] !== proof.siblings[i]) assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: sibs }), 'changed sibling');
+          assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: proof.siblings.slice(1) }), 'missing sibling');
+          assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, siblings: [...proof.siblings, proof.siblings[0] as Hex] }), 'extra sibling');
+        }
+        const other = (start + 1) % n;
+        if (bytesToHex(leaves[other] as Uint8Array) !== bytesToHex(leaf)) {
+          assert.ok(!verifyRangeProof(tree.root, leaf, n, { ...proof, start: other }), 'moved position');
+        }
+      }),
+    );
   });
 
   it('rejects ranges outside the tree with a clear message', () => {

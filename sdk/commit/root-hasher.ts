@@ -75,7 +75,9 @@ export function createRootHasher(options: RootHasherOptions = {}): RootHasher {
       // Idle workers must not keep the process alive; busy ones must.
       if (pending.size === 0) for (const x of workers) x.unref();
     });
-    w.on('error', (err) => { failAll(new VeritrainError('PLATFORM_UNSUPPORTED', 'a hashing worker failed', { cause: err })); });
+    w.on('error', (err) => {
+      failAll(new VeritrainError('PLATFORM_UNSUPPORTED', 'a hashing worker failed', { cause: err }));
+    });
     w.unref();
     workers.push(w);
     idle.push(w);
@@ -111,7 +113,9 @@ export function createRootHasher(options: RootHasherOptions = {}): RootHasher {
     }
     const roots = await Promise.all(jobs);
     const nodes = new Uint8Array(roots.length * HASH_BYTES);
-    roots.forEach((r, i) => { nodes.set(r, i * HASH_BYTES); });
+    roots.forEach((r, i) => {
+      nodes.set(r, i * HASH_BYTES);
+    });
     return reduceToRoot(nodes, roots.length, height, depth);
   };
 

@@ -12,7 +12,9 @@ import { tensorRootBytes, type Tensor } from './tensor.ts';
 export function stateRootFromTensorRoots(roots: readonly Uint8Array[]): Hex {
   if (roots.length === 0) throw new TensorError('TENSOR_INVALID', 'a state needs at least one tensor');
   const leaves = new Uint8Array(roots.length * HASH_BYTES);
-  roots.forEach((r, i) => { leaves.set(r, i * HASH_BYTES); });
+  roots.forEach((r, i) => {
+    leaves.set(r, i * HASH_BYTES);
+  });
   return bytesToHex(merkleRoot(leaves));
 }
 

@@ -6,7 +6,17 @@ import { ProofError, TensorError } from '../errors.ts';
 import { createRootHasher } from './root-hasher.ts';
 import { sha256 } from './sha256.ts';
 import { stateRoot } from './state.ts';
-import { encodeShape, openTensor, STATE_LEAF_BYTES, tensorRoot, tensorRootBytes, TensorTree, TRACE_LEAF_BYTES, verifyTensorOpening, type Tensor } from './tensor.ts';
+import {
+  encodeShape,
+  openTensor,
+  STATE_LEAF_BYTES,
+  tensorRoot,
+  tensorRootBytes,
+  TensorTree,
+  TRACE_LEAF_BYTES,
+  verifyTensorOpening,
+  type Tensor,
+} from './tensor.ts';
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 0, maxLength: 3 });
 const tensorArb = shapeArb.chain((shape) => {
@@ -34,20 +44,27 @@ describe('tensor commitments', () => {
   });
 
   it('any element range opens and verifies to its values, in both layouts', () => {
-    fc.assert(fc.property(tensorArb, fc.nat(), fc.nat(), fc.boolean(), (t, a, b, trace) => {
-      const leafBytes = trace ? TRACE_LEAF_BYTES : STATE_LEAF_BYTES;
-      const n = t.data.length;
-      const first = a % n;
-      const count = 1 + (b % Math.min(n - first, (3 * leafBytes) / 4));
-      const tree = new TensorTree(t, leafBytes);
-      const values = verifyTensorOpening(tree.root, tree.open(first, count));
-      assert.deepEqual(new Uint8Array(values.buffer), new Uint8Array(t.data.buffer, first * 4, count * 4));
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(tensorArb, fc.nat(), fc.nat(), fc.boolean(), (t, a, b, trace) => {
+        const leafBytes = trace ? TRACE_LEAF_BYTES : STATE_LEAF_BYTES;
+        const n = t.data.length;
+        const first = a % n;
+        const count = 1 + (b % Math.min(n - first, (3 * leafBytes) / 4));
+        const tree = new TensorTree(t, leafBytes);
+        const values = verifyTensorOpening(tree.root, tree.open(first, count));
+        assert.deepEqual(new Uint8Array(values.buffer), new Uint8Array(t.data.buffer, first * 4, count * 4));
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('the trace layout hashes 128-byte leaves: another root for the same tensor', () => {
     const data = Float32Array.from({ length: 50 }, (_, i) => i);
-    const leaf = (k: number): Uint8Array => { const b = new Uint8Array(128); b.set(new Uint8Array(data.buffer, 128 * k, Math.min(128, 200 - 128 * k))); return sha256(b); };
+    const leaf = (k: number): Uint8Array => {
+      const b = new Uint8Array(128);
+      b.set(new Uint8Array(data.buffer, 128 * k, Math.min(128, 200 - 128 * k)));
+      return sha256(b);
+    };
     const dataRoot = sha256(Uint8Array.from([...leaf(0), ...leaf(1)]));
     const expected = sha256(Uint8Array.from([...encodeShape([50]), ...dataRoot]));
     assert.equal(bytesToHex(tensorRootBytes({ shape: [50], data }, TRACE_LEAF_BYTES)), bytesToHex(expected));
@@ -74,7 +91,10 @@ describe('tensor commitments', () => {
 
 describe('state roots', () => {
   it('the worker pool gives the same root as the calling thread', async () => {
-    const big = (shape: number[], seed: number): Tensor => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + seed)) });
+    const big = (shape: number[], seed: number): Tensor => ({
+      shape,
+      data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + seed)),
+    });
     // Sizes around the 1 MiB chunk and 256 KiB inline thresholds, and a partial last chunk.
     const state = [big([512, 1024], 1), big([100], 2), big([300, 1000], 3), big([1024, 300], 4), big([65_537], 5)];
     const hasher = createRootHasher({ threads: 2 });

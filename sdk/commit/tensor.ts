@@ -54,7 +54,9 @@ export function encodeShape(shape: Shape): Uint8Array {
   const view = new DataView(out.buffer);
   out[0] = DTYPE_FP32;
   out[1] = shape.length;
-  shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim); });
+  shape.forEach((dim, i) => {
+    view.setUint32(2 + 4 * i, dim);
+  });
   return out;
 }
 

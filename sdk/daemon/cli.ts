@@ -153,9 +153,14 @@ const jsonOr = (v: unknown): string => {
 
 /** One JSON line for `--json`: `{"error":{"name","code","message","details"}}`. */
 export function formatErrorJson(err: unknown): string {
-  const body = err instanceof VeritrainError
-    ? { name: err.name, code: err.code, message: err.message, details: err.details }
-    : { name: err instanceof Error ? err.name : 'Error', code: err instanceof UsageError ? 'USAGE' : undefined, message: err instanceof Error ? err.message : s(err) };
+  const body =
+    err instanceof VeritrainError
+      ? { name: err.name, code: err.code, message: err.message, details: err.details }
+      : {
+          name: err instanceof Error ? err.name : 'Error',
+          code: err instanceof UsageError ? 'USAGE' : undefined,
+          message: err instanceof Error ? err.message : s(err),
+        };
   return jsonOr({ error: body });
 }
 
@@ -198,7 +203,11 @@ function optionHelp(options: Readonly<Record<string, OptionSpec>>): string[] {
 }
 
 export function commandHelp(program: string, command: Command, globalOptions: Readonly<Record<string, OptionSpec>> = {}): string {
-  const lines = [`usage: ${program} ${command.name}${Object.keys(command.options ?? {}).length + Object.keys(globalOptions).length > 0 ? ' [options]' : ''}${command.args === undefined ? '' : ` ${command.args}`}`, '', command.summary];
+  const lines = [
+    `usage: ${program} ${command.name}${Object.keys(command.options ?? {}).length + Object.keys(globalOptions).length > 0 ? ' [options]' : ''}${command.args === undefined ? '' : ` ${command.args}`}`,
+    '',
+    command.summary,
+  ];
   if (command.description !== undefined) lines.push('', command.description);
   lines.push('', 'options:', ...optionHelp({ ...command.options, ...globalOptions, ...BUILTIN }));
   return `${lines.join('\n')}\n`;
@@ -274,9 +283,15 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
 export async function runCli(options: RunCliOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const out = (line: string): void => { stdout.write(`${line}\n`); };
-  const err = (line: string): void => { stderr.write(`${line}\n`); };
-  const warn = (message: string): void => { err(`warning: ${message}`); };
+  const out = (line: string): void => {
+    stdout.write(`${line}\n`);
+  };
+  const err = (line: string): void => {
+    stderr.write(`${line}\n`);
+  };
+  const warn = (message: string): void => {
+    err(`warning: ${message}`);
+  };
   const argv = [...options.argv];
   const verbose = argv.includes('--verbose');
   const isHelp = (a: string | undefined): boolean => a === '--help' || a === '-h';
@@ -293,7 +308,12 @@ export async function runCli(options: RunCliOptions): Promise<number> {
       err(`error: unknown command \`${words.join(' ')}\`; run \`${options.program} --help\``);
       return EXIT.USAGE;
     }
-    const text = target !== undefined ? commandHelp(options.program, target.command, options.globalOptions) : group !== undefined ? groupHelp(options.program, group, options.commands) : programHelp(options);
+    const text =
+      target !== undefined
+        ? commandHelp(options.program, target.command, options.globalOptions)
+        : group !== undefined
+          ? groupHelp(options.program, group, options.commands)
+          : programHelp(options);
     (argv.length === 0 ? err : out)(text.trimEnd());
     return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
   }
@@ -319,7 +339,12 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   try {
     parsed = parseArgs({
       args: rest,
-      options: Object.fromEntries(Object.entries(specs).map(([name, o]) => [name, { type: o.type, ...(o.short === undefined ? {} : { short: o.short }), ...(o.multiple === true ? { multiple: true } : {}) }])),
+      options: Object.fromEntries(
+        Object.entries(specs).map(([name, o]) => [
+          name,
+          { type: o.type, ...(o.short === undefined ? {} : { short: o.short }), ...(o.multiple === true ? { multiple: true } : {}) },
+        ]),
+      ),
       allowPositionals: true,
       strict: true,
     });
@@ -333,15 +358,27 @@ export async function runCli(options: RunCliOptions): Promise<number> {
     out(commandHelp(options.program, command, options.globalOptions).trimEnd());
     return EXIT.OK;
   }
-  const [min, max] = typeof command.positionals === 'number' ? [command.positionals, command.positionals] : command.positionals ?? [0, 0];
+  const [min, max] = typeof command.positionals === 'number' ? [command.positionals, command.positionals] : (command.positionals ?? [0, 0]);
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    err(`error: \`${command.name}\` takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}${command.args === undefined ? '' : ` (${command.args})`}, got ${parsed.positionals.length}`);
+    err(
+      `error: \`${command.name}\` takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}${command.args === undefined ? '' : ` (${command.args})`}, got ${parsed.positionals.length}`,
+    );
     err(`run \`${options.program} ${command.name} --help\` for its usage`);
     return EXIT.USAGE;
   }
   const signal = options.signal ?? defaultSignal();
   try {
-    const code: number | undefined = await command.run({ values: parsed.values, positionals: parsed.positionals, out, err, warn, stdout, stderr, env: options.env ?? process.env, signal });
+    const code: number | undefined = await command.run({
+      values: parsed.values,
+      positionals: parsed.positionals,
+      out,
+      err,
+      warn,
+      stdout,
+      stderr,
+      env: options.env ?? process.env,
+      signal,
+    });
     return code ?? EXIT.OK;
   } catch (e) {
     const code = exitCodeOf(e, signal);
@@ -375,7 +412,9 @@ export function isMain(importMetaUrl: string): boolean {
 export async function main(options: Omit<RunCliOptions, 'argv'> & { readonly exitGraceMs?: number | undefined }): Promise<void> {
   const code = await runCli({ ...options, argv: process.argv.slice(2) });
   process.exitCode = code;
-  setTimeout(() => { process.exit(code); }, options.exitGraceMs ?? 2_000).unref();
+  setTimeout(() => {
+    process.exit(code);
+  }, options.exitGraceMs ?? 2_000).unref();
 }
 
 /** A string option's value, or undefined. */

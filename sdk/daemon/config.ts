@@ -144,7 +144,12 @@ function applyDeprecatedKeys(layer: PlainObject, deprecated: readonly Deprecated
  * A variable's value by its name, or by a deprecated name with a warning. CLIs that read a
  * variable outside loadConfig (veritrain-submit) use it too, so every former name is honoured alike.
  */
-export function readEnv(env: Readonly<Record<string, string | undefined>>, name: string, deprecated: readonly string[] = [], warnings?: string[]): { value: string; from: string } | undefined {
+export function readEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  deprecated: readonly string[] = [],
+  warnings?: string[],
+): { value: string; from: string } | undefined {
   const value = env[name];
   if (value !== undefined) return { value, from: name };
   for (const old of deprecated) {
@@ -163,9 +168,12 @@ function leafPaths(obj: PlainObject, prefix = ''): string[] {
 /** Parses one variable's string by its type; throws ConfigError naming the variable. */
 export function parseEnvValue(binding: EnvBinding, raw: string): unknown {
   const type = binding.type ?? 'string';
-  const fail = (why: string): never => { throw new ConfigError(`${binding.name}: ${why}`, { details: { variable: binding.name, path: binding.path } }); };
+  const fail = (why: string): never => {
+    throw new ConfigError(`${binding.name}: ${why}`, { details: { variable: binding.name, path: binding.path } });
+  };
   switch (type) {
-    case 'string': return raw;
+    case 'string':
+      return raw;
     case 'number': {
       const n = Number(raw.trim());
       if (raw.trim() === '' || !Number.isFinite(n)) fail(`must be a number, got "${raw.slice(0, 40)}"`);
@@ -177,7 +185,11 @@ export function parseEnvValue(binding: EnvBinding, raw: string): unknown {
       if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
       return fail(`must be true or false, got "${raw.slice(0, 40)}"`);
     }
-    case 'list': return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     case 'json':
       try {
         return JSON.parse(raw) as unknown;
@@ -343,7 +355,12 @@ export const DAEMON_ENV: readonly EnvBinding[] = [
   { name: 'VERITRAIN_DATA_DIR', path: 'dataDir', description: 'data directory', deprecated: ['VERITRAIN_VERIFIER_DATA'] },
   { name: 'VERITRAIN_RPC_URL', path: 'chain.rpcUrl', description: 'JSON-RPC endpoint', deprecated: ['VERITRAIN_RPC'] },
   { name: 'VERITRAIN_DEPLOYMENTS', path: 'chain.deploymentsDir', description: 'directory of <chainId>.json deployment files' },
-  { name: 'VERITRAIN_DEPLOYMENT_FILE', path: 'chain.deploymentFile', description: 'deployment file (instead of the directory)', deprecated: ['VERITRAIN_DEPLOYMENT'] },
+  {
+    name: 'VERITRAIN_DEPLOYMENT_FILE',
+    path: 'chain.deploymentFile',
+    description: 'deployment file (instead of the directory)',
+    deprecated: ['VERITRAIN_DEPLOYMENT'],
+  },
   { name: 'VERITRAIN_POLL_MS', path: 'chain.pollingIntervalMs', type: 'number', description: 'chain polling interval, ms' },
   { name: 'VERITRAIN_KEYSTORE', path: 'key.keystore', description: 'encrypted keystore file', deprecated: ['VERITRAIN_VERIFIER_KEYSTORE'] },
   { name: 'VERITRAIN_LISTEN', path: 'p2p.listen', type: 'list', description: 'libp2p listen multiaddrs, comma-separated' },

@@ -16,8 +16,14 @@ import { startServices, stopServices, type RunningService } from './service.ts';
 import { openStore } from './store.ts';
 
 const dirs: string[] = [];
-const temp = async (): Promise<string> => { const d = await mkdtemp(path.join(tmpdir(), 'veritrain-daemon-')); dirs.push(d); return d; };
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const temp = async (): Promise<string> => {
+  const d = await mkdtemp(path.join(tmpdir(), 'veritrain-daemon-'));
+  dirs.push(d);
+  return d;
+};
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 const schema = z.strictObject({
   chain: z.strictObject({ rpcUrl: z.url(), pollingIntervalMs: z.number().int().positive() }),
@@ -58,7 +64,10 @@ describe('config', () => {
 });
 
 describe('config: deprecated names and paths', () => {
-  const bindings = [{ name: 'X_RPC_URL', path: 'chain.rpcUrl', deprecated: ['X_RPC'] }, { name: 'X_POLL', path: 'chain.pollingIntervalMs', type: 'number' as const }];
+  const bindings = [
+    { name: 'X_RPC_URL', path: 'chain.rpcUrl', deprecated: ['X_RPC'] },
+    { name: 'X_POLL', path: 'chain.pollingIntervalMs', type: 'number' as const },
+  ];
 
   it('reads a deprecated variable with a warning, and the new name wins over it', async () => {
     const warned: string[] = [];
@@ -79,10 +88,16 @@ describe('config: deprecated names and paths', () => {
   it('moves a renamed key of a file, drops a removed one, and warns before validation fails', async () => {
     const file = path.join(await temp(), 'old.json');
     await writeFile(file, JSON.stringify({ chain: { pollMs: 70 }, p2p: { seeds: ['a'], bootstrap: 'oops' } }));
-    const deprecatedKeys = [{ path: 'chain.pollMs', use: 'chain.pollingIntervalMs' }, { path: 'p2p.seeds', note: 'use p2p.bootstrap' }];
+    const deprecatedKeys = [
+      { path: 'chain.pollMs', use: 'chain.pollingIntervalMs' },
+      { path: 'p2p.seeds', note: 'use p2p.bootstrap' },
+    ];
     const warned: string[] = [];
     await assert.rejects(loadConfig({ schema, defaults, file, deprecatedKeys, onWarning: (w) => warned.push(w) }), /p2p\.bootstrap \(from old\.json\)/);
-    assert.deepEqual(warned, ['chain.pollMs (in old.json) is deprecated: use chain.pollingIntervalMs', 'p2p.seeds (in old.json) is no longer read: use p2p.bootstrap']);
+    assert.deepEqual(warned, [
+      'chain.pollMs (in old.json) is deprecated: use chain.pollingIntervalMs',
+      'p2p.seeds (in old.json) is no longer read: use p2p.bootstrap',
+    ]);
     await writeFile(file, JSON.stringify({ chain: { pollMs: 70 } }));
     const { config, sources } = await loadConfig({ schema, defaults, file, deprecatedKeys });
     assert.equal(config.chain.pollingIntervalMs, 70);
@@ -96,7 +111,13 @@ describe('config: deprecated names and paths', () => {
     const file = path.join(dir, 'c.json');
     const pathSchema = z.strictObject({ a: z.string(), b: z.string(), c: z.string().optional() });
     await writeFile(file, JSON.stringify({ a: 'data' }));
-    const loaded = await loadConfig({ schema: pathSchema, defaults: { a: 'x', b: 'y' }, file, env: { B: 'from-env' }, envBindings: [{ name: 'B', path: 'b' }] });
+    const loaded = await loadConfig({
+      schema: pathSchema,
+      defaults: { a: 'x', b: 'y' },
+      file,
+      env: { B: 'from-env' },
+      envBindings: [{ name: 'B', path: 'b' }],
+    });
     assert.deepEqual(resolveConfigPaths(loaded, ['a', 'b', 'c'], '/work'), { a: path.join(dir, 'data'), b: path.resolve('/work', 'from-env') });
   });
 });
@@ -108,17 +129,30 @@ describe('store', () => {
     const db = await openStore({ file, migrations });
     assert.equal(db.version, 2);
     db.run('INSERT INTO t (k, v) VALUES (?, ?)', 'a', 1);
-    assert.throws(() => db.transaction(() => { db.run('INSERT INTO t (k, v) VALUES (?, ?)', 'b', 2); throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        db.transaction(() => {
+          db.run('INSERT INTO t (k, v) VALUES (?, ?)', 'b', 2);
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     db.setValue('cursor', { block: 12n });
     db.close();
     const again = await openStore({ file, migrations });
-    assert.deepEqual(again.all<{ k: string }>('SELECT k FROM t').map((r) => r.k), ['a']);
+    assert.deepEqual(
+      again.all<{ k: string }>('SELECT k FROM t').map((r) => r.k),
+      ['a'],
+    );
     assert.deepEqual(again.getValue('cursor'), { block: '12' });
     again.close();
     const ro = await openStore({ file, migrations, readOnly: true });
     assert.equal(ro.get<{ v: number }>('SELECT v FROM t WHERE k = ?', 'a')?.v, 1);
     ro.close();
-    await assert.rejects(openStore({ file, migrations: migrations.slice(0, 1) }), (e: unknown) => e instanceof VeritrainError && /newer than this program/.test(e.message));
+    await assert.rejects(
+      openStore({ file, migrations: migrations.slice(0, 1) }),
+      (e: unknown) => e instanceof VeritrainError && /newer than this program/.test(e.message),
+    );
   });
 });
 
@@ -129,9 +163,15 @@ describe('metrics', () => {
     const jobs = registry.gauge('jobs', 'Jobs by state', ['state']);
     steps.inc(3);
     jobs.set(2, { state: 'training' });
-    jobs.onCollect((g) => { g.set(1, { state: 'done' }); });
-    assert.throws(() => { steps.inc(-1); });
-    assert.throws(() => { jobs.set(1, { stage: 'x' }); });
+    jobs.onCollect((g) => {
+      g.set(1, { state: 'done' });
+    });
+    assert.throws(() => {
+      steps.inc(-1);
+    });
+    assert.throws(() => {
+      jobs.set(1, { stage: 'x' });
+    });
     const server = await startMetricsServer({ registry, port: 0 });
     try {
       const text = await (await fetch(server.url)).text();
@@ -176,13 +216,27 @@ describe('cli', () => {
     const err = new PassThrough();
     let o = '';
     let e = '';
-    out.on('data', (c: Buffer) => { o += c.toString(); });
-    err.on('data', (c: Buffer) => { e += c.toString(); });
+    out.on('data', (c: Buffer) => {
+      o += c.toString();
+    });
+    err.on('data', (c: Buffer) => {
+      e += c.toString();
+    });
     const code = await runCli({ program: 'vt', summary: 'test', commands, argv, stdout: out, stderr: err, env: {}, signal: new AbortController().signal });
     return { code, out: o, err: e };
   };
   const commands: Command[] = [
-    { name: 'key create', summary: 'create a key', args: '<file>', positionals: 1, options: { force: { type: 'boolean', description: 'x' } }, run: (ctx) => { ctx.out(`created ${ctx.positionals[0] ?? ''}`); return Promise.resolve(0); } },
+    {
+      name: 'key create',
+      summary: 'create a key',
+      args: '<file>',
+      positionals: 1,
+      options: { force: { type: 'boolean', description: 'x' } },
+      run: (ctx) => {
+        ctx.out(`created ${ctx.positionals[0] ?? ''}`);
+        return Promise.resolve(0);
+      },
+    },
     { name: 'fail', summary: 'fails', run: () => Promise.reject(new ConfigError('bad thing', { details: { field: 'a' } })) },
   ];
   it('dispatches subcommands, prints help and maps errors to exit codes', async () => {
@@ -200,17 +254,50 @@ describe('cli', () => {
   it('prints the version, group help, hidden aliases and errors the same way for every program', async () => {
     const more: Command[] = [
       ...commands,
-      { name: 'key old', summary: 'deprecated', hidden: true, run: (ctx) => { ctx.warn('`key old` is deprecated'); return Promise.resolve(0); } },
-      { name: 'usage', summary: 'throws a usage error', options: { json: { type: 'boolean', description: 'json' } }, run: () => Promise.reject(new UsageError('--thing is required')) },
-      { name: 'json', summary: 'fails with --json', options: { json: { type: 'boolean', description: 'json' } }, run: () => Promise.reject(new VeritrainError('JOB_NOT_FOUND', 'no job 9', { details: { jobId: '9' } })) },
+      {
+        name: 'key old',
+        summary: 'deprecated',
+        hidden: true,
+        run: (ctx) => {
+          ctx.warn('`key old` is deprecated');
+          return Promise.resolve(0);
+        },
+      },
+      {
+        name: 'usage',
+        summary: 'throws a usage error',
+        options: { json: { type: 'boolean', description: 'json' } },
+        run: () => Promise.reject(new UsageError('--thing is required')),
+      },
+      {
+        name: 'json',
+        summary: 'fails with --json',
+        options: { json: { type: 'boolean', description: 'json' } },
+        run: () => Promise.reject(new VeritrainError('JOB_NOT_FOUND', 'no job 9', { details: { jobId: '9' } })),
+      },
     ];
-    const version = await runCli({ program: 'vt', summary: 'test', commands: more, argv: ['--version'], version: '1.2.3', stdout: new PassThrough().on('data', (c: Buffer) => { assert.equal(c.toString(), 'vt 1.2.3\n'); }), stderr: new PassThrough(), env: {}, signal: new AbortController().signal });
+    const version = await runCli({
+      program: 'vt',
+      summary: 'test',
+      commands: more,
+      argv: ['--version'],
+      version: '1.2.3',
+      stdout: new PassThrough().on('data', (c: Buffer) => {
+        assert.equal(c.toString(), 'vt 1.2.3\n');
+      }),
+      stderr: new PassThrough(),
+      env: {},
+      signal: new AbortController().signal,
+    });
     assert.equal(version, EXIT.OK);
     const top = await run(['--help'], more);
     assert.match(top.out, /options:[\s\S]*-V, --version/);
     assert.match(top.out, /exit codes: 0 ok, 1 failed, 2 usage, 3 configuration or key, 130 interrupted/);
     assert.doesNotMatch(top.out, /key old/, 'hidden commands are not listed');
-    for (const argv of [['key', '--help'], ['help', 'key']]) {
+    for (const argv of [
+      ['key', '--help'],
+      ['help', 'key'],
+    ]) {
       const group = await run(argv, more);
       assert.equal(group.code, EXIT.OK, argv.join(' '));
       assert.match(group.out, /usage: vt key <command>[\s\S]*key create <file>\s+create a key/);
@@ -240,14 +327,32 @@ describe('services', () => {
   it('startServices builds each service when its turn comes and, when one fails, stops the started ones in reverse', async () => {
     const events: string[] = [];
     const service = (name: string, fail = false) => ({
-      start: () => { events.push(`start ${name}`); return fail ? Promise.reject(new Error(`${name} broke`)) : Promise.resolve(); },
-      stop: () => { events.push(`stop ${name}`); return Promise.resolve(); },
+      start: () => {
+        events.push(`start ${name}`);
+        return fail ? Promise.reject(new Error(`${name} broke`)) : Promise.resolve();
+      },
+      stop: () => {
+        events.push(`stop ${name}`);
+        return Promise.resolve();
+      },
     });
     let first: { value: number } | undefined;
     const running = await startServices([
-      { name: 'a', create: () => { first = { value: 1 }; return service('a'); } },
+      {
+        name: 'a',
+        create: () => {
+          first = { value: 1 };
+          return service('a');
+        },
+      },
       // Made after a started: it may use what a built (as Helia uses the started libp2p).
-      { name: 'b', create: () => { events.push(`create b sees a=${first?.value}`); return service('b'); } },
+      {
+        name: 'b',
+        create: () => {
+          events.push(`create b sees a=${first?.value}`);
+          return service('b');
+        },
+      },
     ]);
     assert.deepEqual(events, ['start a', 'create b sees a=1', 'start b']);
     await stopServices(running);
@@ -255,7 +360,18 @@ describe('services', () => {
 
     events.length = 0;
     const partial: RunningService[] = [];
-    await assert.rejects(startServices([{ name: 'a', create: () => service('a') }, { name: 'b', create: () => service('b') }, { name: 'c', create: () => service('c', true) }], undefined, partial), /c broke/);
+    await assert.rejects(
+      startServices(
+        [
+          { name: 'a', create: () => service('a') },
+          { name: 'b', create: () => service('b') },
+          { name: 'c', create: () => service('c', true) },
+        ],
+        undefined,
+        partial,
+      ),
+      /c broke/,
+    );
     assert.deepEqual(events, ['start a', 'start b', 'start c', 'stop b', 'stop a']);
     assert.equal(partial.length, 0, 'nothing is left running');
   });

@@ -98,7 +98,15 @@ export function createTxJournal(o: TxJournalOptions): TxJournal {
     store.run(
       `INSERT INTO txs (key, job_id, action, idx, status, hash, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET status = excluded.status, hash = COALESCE(excluded.hash, txs.hash), error = excluded.error, updated_at = excluded.updated_at`,
-      r.key, r.job_id, r.action, r.idx, r.status, r.hash, r.error, t, t,
+      r.key,
+      r.job_id,
+      r.action,
+      r.idx,
+      r.status,
+      r.hash,
+      r.error,
+      t,
+      t,
     );
   };
 
@@ -142,7 +150,13 @@ export function createTxJournal(o: TxJournalOptions): TxJournal {
       }
       put({ ...base, status: 'intent', hash: null, error: null });
       try {
-        const { hash } = await a.send(sender, (h) => { put({ ...base, status: 'sent', hash: h, error: null }); }, signal);
+        const { hash } = await a.send(
+          sender,
+          (h) => {
+            put({ ...base, status: 'sent', hash: h, error: null });
+          },
+          signal,
+        );
         put({ ...base, status: 'mined', hash, error: null });
         o.onOutcome?.(a.action, 'mined');
         return { status: 'mined', hash };

@@ -14,7 +14,15 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Address, Hex, LocalAccount } from 'viem';
 import { getAddress } from 'viem';
-import { accountFromEnv, createKeystore, importKeystore, parseKeystore, unlockKeystore, type EncryptKeystoreOptions, type KeystoreFileReturnType } from '../chain/keystore.ts';
+import {
+  accountFromEnv,
+  createKeystore,
+  importKeystore,
+  parseKeystore,
+  unlockKeystore,
+  type EncryptKeystoreOptions,
+  type KeystoreFileReturnType,
+} from '../chain/keystore.ts';
 import { KeyError } from '../errors.ts';
 
 /** Environment variables read by default. */
@@ -45,8 +53,13 @@ export interface PasswordSource {
 }
 
 /** Reads a line from a terminal without echoing it. */
-export async function promptHidden(question: string, io: { input: NodeJS.ReadableStream & { isTTY?: boolean }; output: NodeJS.WritableStream }, signal?: AbortSignal): Promise<string> {
-  if (io.input.isTTY !== true) throw new KeyError('KEYSTORE_INVALID', `no password: set ${KEY_ENV.password} or ${KEY_ENV.passwordFile} (stdin is not a terminal to ask on)`);
+export async function promptHidden(
+  question: string,
+  io: { input: NodeJS.ReadableStream & { isTTY?: boolean }; output: NodeJS.WritableStream },
+  signal?: AbortSignal,
+): Promise<string> {
+  if (io.input.isTTY !== true)
+    throw new KeyError('KEYSTORE_INVALID', `no password: set ${KEY_ENV.password} or ${KEY_ENV.passwordFile} (stdin is not a terminal to ask on)`);
   let muted = false;
   const output = new Writable({
     write(chunk: Buffer | string, _enc, cb) {
@@ -58,7 +71,9 @@ export async function promptHidden(question: string, io: { input: NodeJS.Readabl
   try {
     const answer = new Promise<string>((resolve, reject) => {
       rl.question(question, { ...(signal === undefined ? {} : { signal }) }, resolve);
-      rl.once('close', () => { reject(new KeyError('KEYSTORE_INVALID', 'no password entered')); });
+      rl.once('close', () => {
+        reject(new KeyError('KEYSTORE_INVALID', 'no password entered'));
+      });
     });
     muted = true;
     const line = await answer;
@@ -140,7 +155,10 @@ export async function createKeyFile(file: string, options: CreateKeyOptions): Pr
 }
 
 /** `key import`: an existing private key (read from `privateKeyEnv`, never from argv) into a new keystore file. */
-export async function importKeyFile(file: string, options: CreateKeyOptions & { readonly privateKeyEnv?: string | undefined }): Promise<KeystoreFileReturnType> {
+export async function importKeyFile(
+  file: string,
+  options: CreateKeyOptions & { readonly privateKeyEnv?: string | undefined },
+): Promise<KeystoreFileReturnType> {
   const env = options.env ?? process.env;
   const keyVar = options.privateKeyEnv ?? KEY_ENV.privateKey;
   const raw = env[keyVar]?.trim();

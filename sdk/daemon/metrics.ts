@@ -112,12 +112,25 @@ export function createMetricsRegistry(options: { prefix?: string } = {}): Metric
       const m = register('gauge', name, help, labelNames);
       if (labelNames.length === 0) m.values.set('', { labels: {}, value: 0 });
       const gauge: Gauge = {
-        set(value, labels) { m.values.set(keyOf(m, labels), { labels: labels ?? {}, value }); },
-        inc(by = 1, labels) { add(m, by, labels); },
-        dec(by = 1, labels) { add(m, -by, labels); },
+        set(value, labels) {
+          m.values.set(keyOf(m, labels), { labels: labels ?? {}, value });
+        },
+        inc(by = 1, labels) {
+          add(m, by, labels);
+        },
+        dec(by = 1, labels) {
+          add(m, -by, labels);
+        },
         get: (labels) => read(m, labels),
-        reset() { m.values.clear(); if (labelNames.length === 0) m.values.set('', { labels: {}, value: 0 }); },
-        onCollect(fn) { m.collect = () => { fn(gauge); }; },
+        reset() {
+          m.values.clear();
+          if (labelNames.length === 0) m.values.set('', { labels: {}, value: 0 });
+        },
+        onCollect(fn) {
+          m.collect = () => {
+            fn(gauge);
+          };
+        },
       };
       return gauge;
     },
@@ -177,9 +190,15 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   }).catch((err: unknown) => {
-    throw new ConfigError(`cannot serve metrics on ${host}:${options.port}: ${err instanceof Error ? err.message : String(err)}`, { details: { host, port: options.port }, cause: err });
+    throw new ConfigError(`cannot serve metrics on ${host}:${options.port}: ${err instanceof Error ? err.message : String(err)}`, {
+      details: { host, port: options.port },
+      cause: err,
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
@@ -187,9 +206,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   return {
     url,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { resolve(); });
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
   };
 }

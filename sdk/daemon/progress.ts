@@ -78,8 +78,12 @@ export function createProgressLine(options: ProgressLineOptions = {}): ProgressL
   let lastDraw = -Infinity;
   const lastLog = new Map<string, number>();
 
-  const clear = (): void => { if (tty && shown !== '') stream.write('\r\x1b[2K'); };
-  const draw = (): void => { if (tty && shown !== '') stream.write(`\r\x1b[2K${shown}`); };
+  const clear = (): void => {
+    if (tty && shown !== '') stream.write('\r\x1b[2K');
+  };
+  const draw = (): void => {
+    if (tty && shown !== '') stream.write(`\r\x1b[2K${shown}`);
+  };
 
   return {
     tty,

@@ -41,7 +41,7 @@ export interface Store {
   run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number };
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row type, as viem's readContract does
   get<T extends object>(sql: string, ...params: SqlValue[]): T | undefined;
-   
+
   all<T extends object>(sql: string, ...params: SqlValue[]): T[];
   exec(sql: string): void;
   /** Runs `fn` in a transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on throw); nesting joins the outer one. */
@@ -62,7 +62,8 @@ export function loadSqlite(): Promise<typeof sqlite> {
     const original = process.emitWarning;
     const filtered = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
       const message = typeof warning === 'string' ? warning : warning.message;
-      const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined);
+      const type =
+        typeof rest[0] === 'string' ? rest[0] : ((rest[0] as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
       if (type === 'ExperimentalWarning' && /SQLite/i.test(message)) return;
       Reflect.apply(original, this, [warning, ...rest]);
     };
@@ -116,11 +117,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     get<T extends object>(sql: string, ...params: SqlValue[]) {
       return stmt(sql).get(...params) as T | undefined;
     },
-     
+
     all<T extends object>(sql: string, ...params: SqlValue[]) {
       return stmt(sql).all(...params) as T[];
     },
-    exec(sql) { db.exec(sql); },
+    exec(sql) {
+      db.exec(sql);
+    },
     transaction<T>(fn: () => T): T {
       if (depth > 0) return fn();
       db.exec('BEGIN IMMEDIATE');
@@ -142,8 +145,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       return row === undefined ? undefined : (JSON.parse(row.value) as T);
     },
     setValue(key, value) {
-      stmt('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-        .run(key, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      stmt('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+        key,
+        JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      );
     },
     close() {
       prepared.clear();
@@ -154,12 +159,20 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const current = Number((db.prepare('PRAGMA user_version').get() as { user_version: number | bigint }).user_version);
   if (current > options.migrations.length) {
     db.close();
-    throw new VeritrainError('STORAGE_FAILED', `database ${options.file} has schema version ${current}, newer than this program knows (${options.migrations.length}); upgrade the program`, { details: { file: options.file, version: current } });
+    throw new VeritrainError(
+      'STORAGE_FAILED',
+      `database ${options.file} has schema version ${current}, newer than this program knows (${options.migrations.length}); upgrade the program`,
+      { details: { file: options.file, version: current } },
+    );
   }
   if (options.readOnly === true) {
     if (current < options.migrations.length) {
       db.close();
-      throw new VeritrainError('STORAGE_FAILED', `database ${options.file} has schema version ${current}; start the daemon once to migrate it to ${options.migrations.length}`, { details: { file: options.file, version: current } });
+      throw new VeritrainError(
+        'STORAGE_FAILED',
+        `database ${options.file} has schema version ${current}; start the daemon once to migrate it to ${options.migrations.length}`,
+        { details: { file: options.file, version: current } },
+      );
     }
   } else {
     if (current === 0) db.exec(KV_TABLE);

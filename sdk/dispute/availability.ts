@@ -40,7 +40,9 @@ export function dataPart(data: DemandedData, tensor: number, leaf: number): Data
   let tree = rootsTree.get(data.tensors);
   if (tree === undefined) {
     const roots = new Uint8Array(data.tensors.length * 32);
-    data.tensors.forEach((x, i) => { roots.set(tensorRootBytes(x, data.leafBytes), i * 32); });
+    data.tensors.forEach((x, i) => {
+      roots.set(tensorRootBytes(x, data.leafBytes), i * 32);
+    });
     tree = new MerkleTree(roots);
     rootsTree.set(data.tensors, tree);
   }
@@ -49,7 +51,14 @@ export function dataPart(data: DemandedData, tensor: number, leaf: number): Data
   const first = leaf * perLeaf;
   const count = Math.min((DATA_PART_BYTES / data.leafBytes) * perLeaf, n - first);
   const opening = new TensorTree(t, data.leafBytes).open(first, count);
-  return { tensor, firstLeaf: leaf, shape: [...t.shape], leaves: bytesToHex(opening.leaves), leafProof: [...opening.proof.siblings], rootProof: [...tree.rangeProof(tensor, 1).siblings] };
+  return {
+    tensor,
+    firstLeaf: leaf,
+    shape: [...t.shape],
+    leaves: bytesToHex(opening.leaves),
+    leafProof: [...opening.proof.siblings],
+    rootProof: [...tree.rangeProof(tensor, 1).siblings],
+  };
 }
 
 /** Everything published in one dispute, by the root it rebuilds: states (state layout) and traces (trace layout). */
@@ -69,7 +78,9 @@ export async function readPublished(publicClient: PublicClient, game: Address, d
     publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'DataPublished', args: { disputeId }, fromBlock }),
   ]);
   const order = (l: { blockNumber: bigint; logIndex: number }): bigint => l.blockNumber * 2n ** 32n + BigInt(l.logIndex);
-  const events = [...demands.map((l) => ({ at: order(l), demand: l })), ...parts.map((l) => ({ at: order(l), part: l }))].sort((x, y) => (x.at < y.at ? -1 : 1));
+  const events = [...demands.map((l) => ({ at: order(l), demand: l })), ...parts.map((l) => ({ at: order(l), part: l }))].sort((x, y) =>
+    x.at < y.at ? -1 : 1,
+  );
   const states = new Map<Hex, Tensor[]>();
   const traces = new Map<Hex, Tensor[]>();
   let current: { shapes: number[][]; bytes: Uint8Array[][]; leafBytes: number } | undefined;

@@ -3,7 +3,16 @@
  * the spec and graph tuples the judge checks, typed writes, and opening a dispute. Moves are
  * computed by the strategies (strategies.ts) and sent by the one dispute player (player.ts).
  */
-import { decodeAbiParameters, parseEventLogs, type Address, type ContractFunctionArgs, type ContractFunctionName, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
+import {
+  decodeAbiParameters,
+  parseEventLogs,
+  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+} from 'viem';
 import { disputeGameAbi } from '../abi/index.ts';
 import { withCheckpointProof, type CheckpointProof } from '../chain/checkpoints.ts';
 import type { TxSender } from '../chain/sender.ts';
@@ -36,7 +45,9 @@ export async function readDispute(reader: GameReader, disputeId: bigint) {
   const d = await reader.publicClient.readContract({ address: reader.game, abi: disputeGameAbi, functionName: 'getDispute', args: [disputeId] });
   const active = await reader.publicClient.readContract({ address: reader.game, abi: disputeGameAbi, functionName: 'activeDispute', args: [d.jobId] });
   const publishing = d.stage === Stage.AwaitStateData || d.stage === Stage.AwaitTraceData;
-  const [tensor, leaf] = publishing ? await reader.publicClient.readContract({ address: reader.game, abi: disputeGameAbi, functionName: 'dataCursor', args: [disputeId] }) : [0, 0];
+  const [tensor, leaf] = publishing
+    ? await reader.publicClient.readContract({ address: reader.game, abi: disputeGameAbi, functionName: 'dataCursor', args: [disputeId] })
+    : [0, 0];
   /** Where publication of demanded data stands: the next tensor and leaf (0, 0 outside the data stages). */
   const cursor = { tensor, leaf };
   return { ...d, id: disputeId, active: active === disputeId, cursor };
@@ -83,9 +94,24 @@ export async function challenge(
   const { publicClient } = game;
   const market = await publicClient.readContract({ address: game.game, abi: disputeGameAbi, functionName: 'market' });
   const args = (proof: CheckpointProof) => [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), proof] as const;
-  const { hash, receipt } = await withCheckpointProof({ publicClient, market, fromBlock: params.fromBlock }, params.jobId, params.interval, (proof) =>
-    game.sender.writeContract({ address: game.game, abi: disputeGameAbi, functionName: 'challenge', args: args(proof), signal: options.signal, onBroadcast: options.onBroadcast }), options);
-  const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' }).find((e) => e.address.toLowerCase() === game.game.toLowerCase());
+  const { hash, receipt } = await withCheckpointProof(
+    { publicClient, market, fromBlock: params.fromBlock },
+    params.jobId,
+    params.interval,
+    (proof) =>
+      game.sender.writeContract({
+        address: game.game,
+        abi: disputeGameAbi,
+        functionName: 'challenge',
+        args: args(proof),
+        signal: options.signal,
+        onBroadcast: options.onBroadcast,
+      }),
+    options,
+  );
+  const created = parseEventLogs({ abi: disputeGameAbi, logs: receipt.logs, eventName: 'DisputeCreated' }).find(
+    (e) => e.address.toLowerCase() === game.game.toLowerCase(),
+  );
   if (created === undefined) throw new ChainError('CHAIN_REVERTED', 'the challenge was mined without a DisputeCreated event', { details: { hash } });
   return { disputeId: created.args.disputeId, hash, receipt };
 }

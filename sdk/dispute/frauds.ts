@@ -28,7 +28,10 @@ export function fraudTransition(kind: FraudKind, at: (step: number) => boolean):
         return { ...honest, state: state.map((t) => t.clone()) };
       }
       case 'wrong-lr': {
-        const scaled = { ...graph, ops: graph.ops.map((op) => (op.kind === OpKind.SGD_WEIGHT ? { ...op, params: [fp32Bits(fp32FromBits(op.params[0] ?? 0) * 10)] } : op)) };
+        const scaled = {
+          ...graph,
+          ops: graph.ops.map((op) => (op.kind === OpKind.SGD_WEIGHT ? { ...op, params: [fp32Bits(fp32FromBits(op.params[0] ?? 0) * 10)] } : op)),
+        };
         const cheat = honestTransition(tf, scaled, state, batch, step, options);
         return options.trace ? { ...cheat, trace: cheat.trace ?? [] } : cheat;
       }
@@ -72,6 +75,9 @@ export const copyStateTransition: Transition = (tf, graph, state, batch, step, o
   const honest = honestTransition(tf, graph, state, batch, step, options);
   for (const t of honest.state) t.dispose();
   const trace = honest.trace?.slice();
-  if (trace !== undefined) state.forEach((t, i) => { trace[trace.length - state.length + i] = t.dataSync() as Float32Array; });
+  if (trace !== undefined)
+    state.forEach((t, i) => {
+      trace[trace.length - state.length + i] = t.dataSync() as Float32Array;
+    });
   return { state: state.map((t) => t.clone()), ...(trace === undefined ? {} : { trace }) };
 };

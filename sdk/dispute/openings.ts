@@ -60,7 +60,9 @@ export const opArg = (op: OpDesc): OpDescArg => ({
 
 function concatRoots(roots: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(roots.length * 32);
-  roots.forEach((r, i) => { out.set(r, i * 32); });
+  roots.forEach((r, i) => {
+    out.set(r, i * 32);
+  });
   return out;
 }
 
@@ -128,7 +130,12 @@ export class StepProofs {
   }
 
   /** A data-load element: the batch slot's record with its proof in the dataset. */
-  load(opIndex: number, element: number, dataset: DatasetTree, recordIndex: bigint): { op: OpDescArg; opProof: Hex[]; record: { record: Hex; proof: Hex[] }; output: TensorOpeningArg } {
+  load(
+    opIndex: number,
+    element: number,
+    dataset: DatasetTree,
+    recordIndex: bigint,
+  ): { op: OpDescArg; opProof: Hex[]; record: { record: Hex; proof: Hex[] }; output: TensorOpeningArg } {
     const op = this.graph.ops[opIndex] as OpDesc;
     const index = Number(recordIndex);
     return {

@@ -65,17 +65,32 @@ export function createDisputePlayer(o: DisputePlayerOptions): DisputePlayer {
   /** Sends one write at the dispute's position; skipped when the position moved on meanwhile. */
   async function send(d: Dispute, write: GameWrite, signal: AbortSignal): Promise<void> {
     let gasUsed = 0n;
-    const outcome = await o.journal.once({
-      action: `dispute.${write.functionName}`, jobId: d.jobId, index: Number(d.id), detail: position(d),
-      done: async () => isOver(d) || position(await readDispute(o, d.id)) !== position(d),
-      send: async (sender, onBroadcast, s) => {
-        const sent = await sender.writeContract({ address: o.game, abi: disputeGameAbi, ...write, signal: s, onBroadcast });
-        gasUsed = sent.receipt.gasUsed;
-        return sent;
+    const outcome = await o.journal.once(
+      {
+        action: `dispute.${write.functionName}`,
+        jobId: d.jobId,
+        index: Number(d.id),
+        detail: position(d),
+        done: async () => isOver(d) || position(await readDispute(o, d.id)) !== position(d),
+        send: async (sender, onBroadcast, s) => {
+          const sent = await sender.writeContract({ address: o.game, abi: disputeGameAbi, ...write, signal: s, onBroadcast });
+          gasUsed = sent.receipt.gasUsed;
+          return sent;
+        },
       },
-    }, signal);
+      signal,
+    );
     if (outcome.status !== 'mined') return;
-    log.info('dispute move', { disputeId: d.id, jobId: d.jobId, move: write.functionName, stage: STAGE_NAMES[d.stage as StageCode], lo: d.lo, hi: d.hi, gasUsed, hash: outcome.hash });
+    log.info('dispute move', {
+      disputeId: d.id,
+      jobId: d.jobId,
+      move: write.functionName,
+      stage: STAGE_NAMES[d.stage as StageCode],
+      lo: d.lo,
+      hi: d.hi,
+      gasUsed,
+      hash: outcome.hash,
+    });
     o.onMove?.({ disputeId: d.id, move: write.functionName, hash: outcome.hash, gasUsed });
   }
 
@@ -115,7 +130,9 @@ export function createDisputePlayer(o: DisputePlayerOptions): DisputePlayer {
     play(disputeId, strategy) {
       let game = games.get(disputeId);
       if (game === undefined) {
-        game = run(disputeId, strategy, controller.signal).finally(() => { games.delete(disputeId); });
+        game = run(disputeId, strategy, controller.signal).finally(() => {
+          games.delete(disputeId);
+        });
         games.set(disputeId, game);
       }
       return game;
@@ -126,8 +143,12 @@ export function createDisputePlayer(o: DisputePlayerOptions): DisputePlayer {
       await send(d, { functionName: 'timeout', args: [disputeId] }, signal);
       return true;
     },
-    get live() { return games.size; },
-    async settled() { await Promise.allSettled([...games.values()]); },
+    get live() {
+      return games.size;
+    },
+    async settled() {
+      await Promise.allSettled([...games.values()]);
+    },
     start() {
       if (controller.signal.aborted) controller = new AbortController();
       return Promise.resolve();

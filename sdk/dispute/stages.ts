@@ -17,4 +17,3 @@ export const STAGE_NAMES = Object.fromEntries(Object.entries(Stage).map(([k, v])
 
 /** The stages in which the solver moves (IDisputeGame / LibDispute.solverToMove). */
 export const SOLVER_STAGES: readonly StageCode[] = [Stage.AwaitMidpoint, Stage.AwaitTrace, Stage.AwaitOpening, Stage.AwaitStateData, Stage.AwaitTraceData];
-

@@ -58,7 +58,7 @@ export interface SolverData {
 /**
  * The solver's answer to the dispute's current stage, computed from its own chain: the midpoint
  * root, the op-trace root, or the opening of the pointed element. `proofs` caches the step's
- * proof trees between the trace and the opening. 
+ * proof trees between the trace and the opening.
  */
 async function solverMove(disputeId: bigint, d: Dispute, data: SolverData, cache: { proofs?: StepProofs } = {}): Promise<GameWrite> {
   if ((d.stage as StageCode) === Stage.AwaitMidpoint) {
@@ -128,7 +128,7 @@ export interface ChallengerData {
 /**
  * The challenger's answer to the dispute's current stage (AwaitChoice or AwaitPoint): keep the
  * half that holds the invalid transition, then point at the faulty element of the solver's own
- * step. 
+ * step.
  */
 async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerData, log: Logger): Promise<GameWrite> {
   const demand: GameWrite = { functionName: 'demandData', args: [disputeId] };
@@ -163,7 +163,10 @@ async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerDat
     const midState = (await published()).states.get(d.midRoot);
     if (midState === undefined) return demand;
     const loState = await stateWithRoot(d.loRoot, d.lo);
-    const leftHolds = loState !== undefined && data.consistent !== undefined && await data.consistent({ step: Number(d.lo), state: loState }, { step: Number(mid), state: midState });
+    const leftHolds =
+      loState !== undefined &&
+      data.consistent !== undefined &&
+      (await data.consistent({ step: Number(d.lo), state: loState }, { step: Number(mid), state: midState }));
     log.info('judged a published midpoint', { disputeId, step: mid, leftHalfConsistent: leftHolds });
     return { functionName: 'chooseHalf', args: [disputeId, !leftHolds] };
   }
@@ -189,17 +192,20 @@ async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerDat
     log.warn('the step the game holds is not fully known; judging the served one', { disputeId, step: d.lo });
     step = servedStep;
   }
-  const fault = (step === undefined ? undefined : data.pointAt?.(step) ?? findFault(data.graph, step)) ?? { kind: 'next-state', tensor: 0, element: 0 };
+  const fault = (step === undefined ? undefined : (data.pointAt?.(step) ?? findFault(data.graph, step))) ?? { kind: 'next-state', tensor: 0, element: 0 };
   return { functionName: 'point', args: [disputeId, ...pointOf(fault)] };
 }
 
 /** A fault as the game's point: (op, element), link points as tensor · 2^32 + element. */
 export function pointOf(fault: Fault): [number, bigint] {
   switch (fault.kind) {
-    case 'element': return [fault.op, BigInt(fault.element)];
-    case 'next-state': return [NEXT_STATE, linkPoint(fault.tensor, fault.element)];
-    case 'state-copy': return [STATE_COPY, linkPoint(fault.tensor, fault.element)];
-    case 'initial': return [INITIAL_STATE, linkPoint(fault.tensor, fault.element)];
+    case 'element':
+      return [fault.op, BigInt(fault.element)];
+    case 'next-state':
+      return [NEXT_STATE, linkPoint(fault.tensor, fault.element)];
+    case 'state-copy':
+      return [STATE_COPY, linkPoint(fault.tensor, fault.element)];
+    case 'initial':
+      return [INITIAL_STATE, linkPoint(fault.tensor, fault.element)];
   }
 }
-

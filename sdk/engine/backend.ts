@@ -34,7 +34,9 @@ export async function useBackend(name: BackendName): Promise<typeof TF> {
     }
   }
   if (lastError !== undefined) {
-    throw new VeritrainError('PLATFORM_UNSUPPORTED', `backend "${name}" needs ${OPTIONAL[name].join(' or ')}; install it with npm to use it`, { cause: lastError });
+    throw new VeritrainError('PLATFORM_UNSUPPORTED', `backend "${name}" needs ${OPTIONAL[name].join(' or ')}; install it with npm to use it`, {
+      cause: lastError,
+    });
   }
   if (!(await tf.setBackend(name))) {
     throw new VeritrainError('PLATFORM_UNSUPPORTED', `backend "${name}" failed to initialise on this machine`);

@@ -52,7 +52,11 @@ export function createDirCheckpointStore(dir: string): CheckpointStore {
       } catch {
         return undefined;
       }
-      const indices = names.map((n) => /^checkpoint-(\d+)\.json$/.exec(n)?.[1]).filter((x) => x !== undefined).map(Number).sort((a, b) => b - a);
+      const indices = names
+        .map((n) => /^checkpoint-(\d+)\.json$/.exec(n)?.[1])
+        .filter((x) => x !== undefined)
+        .map(Number)
+        .sort((a, b) => b - a);
       for (const index of indices) {
         const meta = await readMeta(index);
         if (meta === undefined) continue;

@@ -55,10 +55,13 @@ export class DeterminismError extends VeritrainError {
 }
 
 function sameBits(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
-  return a.length === b.length && a.every((x, i) => {
-    const y = b[i] as Float32Array;
-    return Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
-  });
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i] as Float32Array;
+      return Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
+    })
+  );
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -147,12 +150,15 @@ async function snapshotShared(state: readonly tfjs.Tensor[]): Promise<Tensor[]> 
 
 /** Regenerate `step` with the traced, op-by-op path and require identical bits (§3). */
 function selfCheckStep(tf: typeof tfjs, graph: Graph, spec: JobSpec, records: Uint8Array, step: number, before: Float32Array[], after: Float32Array[]): void {
-  const input = before.map((d, i) => tf.tensor(d, [...((graph.state[i]?.shape) ?? [])]));
+  const input = before.map((d, i) => tf.tensor(d, [...(graph.state[i]?.shape ?? [])]));
   const { state, trace } = executeStep(tf, graph, input, loadBatch(spec, records, step), { trace: true });
   const regenerated = state.map((t) => t.dataSync() as Float32Array);
   for (const t of [...input, ...state]) t.dispose();
   if (trace === undefined || !sameBits(regenerated, after)) {
-    throw new DeterminismError('PLATFORM_UNSUPPORTED', `step ${step} did not regenerate bit-exactly on this backend; checkpoints from it could not be defended`, { details: { step } });
+    throw new DeterminismError(
+      'PLATFORM_UNSUPPORTED',
+      `step ${step} did not regenerate bit-exactly on this backend; checkpoints from it could not be defended`,
+      { details: { step } },
+    );
   }
 }
-

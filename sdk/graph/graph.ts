@@ -32,9 +32,10 @@ export const OpKind = {
 } as const;
 export type OpKindCode = (typeof OpKind)[keyof typeof OpKind];
 
-export const OP_KIND_NAMES: Readonly<Record<OpKindCode, string>> = Object.fromEntries(
-  Object.entries(OpKind).map(([name, code]) => [code, name]),
-) as Record<OpKindCode, string>;
+export const OP_KIND_NAMES: Readonly<Record<OpKindCode, string>> = Object.fromEntries(Object.entries(OpKind).map(([name, code]) => [code, name])) as Record<
+  OpKindCode,
+  string
+>;
 
 /** Where an op input comes from: a tensor of the step's input state, or an earlier op's output. */
 export const Space = { STATE: 0, OP: 1 } as const;
@@ -105,7 +106,9 @@ export function opLeaf(op: OpDesc): Uint8Array {
 /** MerkleRoot over the op leaves, in graph order. */
 export function opsRootOf(ops: readonly OpDesc[]): Hex {
   const leaves = new Uint8Array(ops.length * 32);
-  ops.forEach((op, i) => { leaves.set(opLeaf(op), i * 32); });
+  ops.forEach((op, i) => {
+    leaves.set(opLeaf(op), i * 32);
+  });
   return bytesToHex(merkleRoot(leaves));
 }
 

@@ -5,9 +5,18 @@ import { P2PError } from '../errors.ts';
 import { canonicalJson, openEnvelope, signEnvelope } from './messages.ts';
 
 const account = privateKeyToAccount(`0x${'42'.repeat(32)}`);
-const body = { market: `0x${'aa'.repeat(20)}`, jobId: '1', index: 2, stateRoot: `0x${'cd'.repeat(32)}`, cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku' };
+const body = {
+  market: `0x${'aa'.repeat(20)}`,
+  jobId: '1',
+  index: 2,
+  stateRoot: `0x${'cd'.repeat(32)}`,
+  cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+};
 const signed = () => signEnvelope({ type: 'checkpoint', body, chainId: 1, peer: 'peerA', ts: 1000, account });
-const invalid = (re: RegExp) => (err: unknown): boolean => err instanceof P2PError && err.code === 'MESSAGE_INVALID' && re.test(err.message);
+const invalid =
+  (re: RegExp) =>
+  (err: unknown): boolean =>
+    err instanceof P2PError && err.code === 'MESSAGE_INVALID' && re.test(err.message);
 
 describe('signed messages', () => {
   it('canonical JSON sorts keys, drops undefined and refuses non-integers', () => {
@@ -28,9 +37,18 @@ describe('signed messages', () => {
   it('rejects tampered bodies, forged senders, unknown fields and garbage', async () => {
     const { envelope } = await signed();
     const enc = (x: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(x));
-    await assert.rejects(openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, body: { ...body, index: 3 } }), maxBytes: 4096, chainId: 1 }), invalid(/signature/));
-    await assert.rejects(openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, from: `0x${'11'.repeat(20)}` }), maxBytes: 4096, chainId: 1 }), invalid(/signature/));
-    await assert.rejects(openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, extra: 1 }), maxBytes: 4096, chainId: 1 }), invalid(/extra|Unrecognized/i));
+    await assert.rejects(
+      openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, body: { ...body, index: 3 } }), maxBytes: 4096, chainId: 1 }),
+      invalid(/signature/),
+    );
+    await assert.rejects(
+      openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, from: `0x${'11'.repeat(20)}` }), maxBytes: 4096, chainId: 1 }),
+      invalid(/signature/),
+    );
+    await assert.rejects(
+      openEnvelope({ type: 'checkpoint', bytes: enc({ ...envelope, extra: 1 }), maxBytes: 4096, chainId: 1 }),
+      invalid(/extra|Unrecognized/i),
+    );
     await assert.rejects(openEnvelope({ type: 'checkpoint', bytes: Uint8Array.of(0xff, 0xfe), maxBytes: 4096, chainId: 1 }), invalid(/JSON/));
   });
 });

@@ -20,15 +20,22 @@ export const MAX_GOSSIP_MESSAGE_BYTES = 16 * 1024;
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x and 64 lowercase hex digits');
 const address = z.string().regex(/^0x[0-9a-f]{40}$/, 'expected 0x and 40 lowercase hex digits');
-const u64 = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, 'expected a decimal integer').refine((v) => BigInt(v) < 2n ** 64n, 'exceeds 2^64-1');
+const u64 = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,19})$/, 'expected a decimal integer')
+  .refine((v) => BigInt(v) < 2n ** 64n, 'exceeds 2^64-1');
 const safeUint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const cid = z.string().min(1).max(128).refine((v) => {
-  try {
-    return CID.parse(v).version === 1;
-  } catch {
-    return false;
-  }
-}, 'expected a CIDv1');
+const cid = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((v) => {
+    try {
+      return CID.parse(v).version === 1;
+    } catch {
+      return false;
+    }
+  }, 'expected a CIDv1');
 
 /** A job was posted on-chain; its spec and dataset are on IPFS. Sent by the submitter. */
 export const jobAnnouncementSchema = z.strictObject({
@@ -51,13 +58,15 @@ export const checkpointAvailableSchema = z.strictObject({
 export const STATES_WANT = ['states', 'traces'] as const;
 
 /** A verifier asks a solver for the intermediate states (or op traces) of steps [fromStep, toStep]. */
-export const statesRequestSchema = z.strictObject({
-  market: address,
-  jobId: u64,
-  fromStep: safeUint,
-  toStep: safeUint,
-  want: z.enum(STATES_WANT),
-}).refine((r) => r.fromStep <= r.toStep, 'fromStep must not exceed toStep');
+export const statesRequestSchema = z
+  .strictObject({
+    market: address,
+    jobId: u64,
+    fromStep: safeUint,
+    toStep: safeUint,
+    want: z.enum(STATES_WANT),
+  })
+  .refine((r) => r.fromStep <= r.toStep, 'fromStep must not exceed toStep');
 
 /** The solver's answer header: `ok` with the number of items to follow, or a refusal. */
 export const statesHeaderSchema = z.strictObject({
@@ -130,7 +139,9 @@ export function canonicalJson(value: Json): string {
   }
   if (Array.isArray(value)) return `[${(value as readonly Json[]).map(canonicalJson).join(',')}]`;
   const obj = value as { readonly [k: string]: Json | undefined };
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k] as Json)}`).join(',')}}`;
 }
 
@@ -156,7 +167,15 @@ export interface SignParameters<T extends MessageType> {
 /** Signs a message with the account's chain key; returns the envelope and its wire bytes. */
 export async function signEnvelope<T extends MessageType>(params: SignParameters<T>): Promise<{ envelope: Envelope<T>; bytes: Uint8Array }> {
   const body = BODY_SCHEMAS[params.type].parse(params.body) as MessageBody<T>;
-  const unsigned = { v: MESSAGE_VERSION, type: params.type, chainId: params.chainId, from: params.account.address.toLowerCase() as Address, peer: params.peer, ts: params.ts, body } as const;
+  const unsigned = {
+    v: MESSAGE_VERSION,
+    type: params.type,
+    chainId: params.chainId,
+    from: params.account.address.toLowerCase() as Address,
+    peer: params.peer,
+    ts: params.ts,
+    body,
+  } as const;
   const sig = await params.account.signMessage({ message: { raw: signingBytes(unsigned) } });
   const envelope: Envelope<T> = { ...unsigned, sig };
   return { envelope, bytes: encoder.encode(canonicalJson(envelope as unknown as Json)) };
@@ -206,4 +225,3 @@ export async function openEnvelope<T extends MessageType>(params: OpenParameters
   if (!valid) fail(`signature does not recover to ${envelope.from}`);
   return envelope;
 }
-

@@ -93,7 +93,11 @@ export interface P2PNode {
   onCheckpoint(handler: (message: VerifiedMessage<CheckpointAvailable>) => void): () => void;
   /** Serves `/veritrain/states/1.0.0` from `provider` (one provider at a time). */
   serveStates(provider: StatesProvider): Promise<void>;
-  requestStates(peer: PeerId | string, request: Parameters<typeof requestStates>[2], options?: { signal?: AbortSignal | undefined; server?: Address | undefined; limits?: Partial<StatesLimits> | undefined }): AsyncGenerator<ReceivedStatesItem>;
+  requestStates(
+    peer: PeerId | string,
+    request: Parameters<typeof requestStates>[2],
+    options?: { signal?: AbortSignal | undefined; server?: Address | undefined; limits?: Partial<StatesLimits> | undefined },
+  ): AsyncGenerator<ReceivedStatesItem>;
   /** gossipsub's score of a peer (0 for unknown peers; negative after invalid messages). */
   score(peerId: string): number;
   /** Peers we hold a connection to. */
@@ -121,27 +125,42 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
     return node;
   };
 
-  const validator = (name: TopicName) => async (_from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
-    const propagator = _from.toString();
-    if (msg.type !== 'signed') {
-      log.warn('gossip dropped', { topic: name, peer: propagator, reason: 'unsigned gossipsub message' });
-      return TopicValidatorResult.Reject;
-    }
-    try {
-      const env = await openEnvelope({ type: TOPIC_MESSAGE[name], bytes: msg.data, maxBytes: limits.maxGossipBytes, chainId: options.chainId, peer: msg.from.toString() });
-      if ((env.body as { market: string }).market !== market) throw new P2PError('MESSAGE_INVALID', `message for market ${(env.body as { market: string }).market}`);
-      const age = now() - env.ts;
-      if (age > limits.maxMessageAgeMs || -age > limits.maxClockSkewMs) {
-        log.debug('gossip ignored: stale or from the future', { topic: name, peer: propagator, age });
-        return TopicValidatorResult.Ignore;
+  const validator =
+    (name: TopicName) =>
+    async (_from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+      const propagator = _from.toString();
+      if (msg.type !== 'signed') {
+        log.warn('gossip dropped', { topic: name, peer: propagator, reason: 'unsigned gossipsub message' });
+        return TopicValidatorResult.Reject;
       }
-      verified.set(msg.data, env as Envelope<'job' | 'checkpoint'>);
-      return TopicValidatorResult.Accept;
-    } catch (err) {
-      log.warn('gossip dropped', { topic: name, peer: propagator, origin: msg.from.toString(), size: msg.data.byteLength, reason: err instanceof Error ? err.message : String(err) });
-      return TopicValidatorResult.Reject;
-    }
-  };
+      try {
+        const env = await openEnvelope({
+          type: TOPIC_MESSAGE[name],
+          bytes: msg.data,
+          maxBytes: limits.maxGossipBytes,
+          chainId: options.chainId,
+          peer: msg.from.toString(),
+        });
+        if ((env.body as { market: string }).market !== market)
+          throw new P2PError('MESSAGE_INVALID', `message for market ${(env.body as { market: string }).market}`);
+        const age = now() - env.ts;
+        if (age > limits.maxMessageAgeMs || -age > limits.maxClockSkewMs) {
+          log.debug('gossip ignored: stale or from the future', { topic: name, peer: propagator, age });
+          return TopicValidatorResult.Ignore;
+        }
+        verified.set(msg.data, env as Envelope<'job' | 'checkpoint'>);
+        return TopicValidatorResult.Accept;
+      } catch (err) {
+        log.warn('gossip dropped', {
+          topic: name,
+          peer: propagator,
+          origin: msg.from.toString(),
+          size: msg.data.byteLength,
+          reason: err instanceof Error ? err.message : String(err),
+        });
+        return TopicValidatorResult.Reject;
+      }
+    };
 
   const onMessage = (evt: CustomEvent<Message>): void => {
     const msg = evt.detail;
@@ -171,7 +190,14 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
       await new Promise((resolve) => setTimeout(resolve, 100));
       signal?.throwIfAborted();
     }
-    const { bytes } = await signEnvelope({ type: TOPIC_MESSAGE[name], body, chainId: options.chainId, peer: libp2p.peerId.toString(), ts: now(), account: options.account });
+    const { bytes } = await signEnvelope({
+      type: TOPIC_MESSAGE[name],
+      body,
+      chainId: options.chainId,
+      peer: libp2p.peerId.toString(),
+      ts: now(),
+      account: options.account,
+    });
     const result = await libp2p.services.pubsub.publish(topics[name], bytes);
     log.debug('gossip published', { topic: name, recipients: result.recipients.length });
     return { recipients: result.recipients.length };
@@ -180,12 +206,18 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
   const subscribe = <T>(name: TopicName, handler: (m: VerifiedMessage<T>) => void): (() => void) => {
     const h = handler as (m: VerifiedMessage<never>) => void;
     handlers[name].add(h);
-    return () => { handlers[name].delete(h); };
+    return () => {
+      handlers[name].delete(h);
+    };
   };
 
   return {
-    get libp2p() { return started(); },
-    get peerId() { return started().peerId.toString(); },
+    get libp2p() {
+      return started();
+    },
+    get peerId() {
+      return started().peerId.toString();
+    },
 
     async start() {
       if (node !== undefined) return;
@@ -241,7 +273,9 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
       log.info('stopped');
     },
 
-    multiaddrs() { return started().getMultiaddrs().map(String); },
+    multiaddrs() {
+      return started().getMultiaddrs().map(String);
+    },
 
     async dial(address, opts = {}) {
       await started().dial(multiaddr(address), opts.signal === undefined ? {} : { signal: opts.signal });
@@ -254,13 +288,26 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
 
     async serveStates(provider) {
       await unserve?.();
-      unserve = await serveStates(started(), { account: options.account, chainId: options.chainId, now, market, provider, logger: options.logger, limits: options.statesLimits });
+      unserve = await serveStates(started(), {
+        account: options.account,
+        chainId: options.chainId,
+        now,
+        market,
+        provider,
+        logger: options.logger,
+        limits: options.statesLimits,
+      });
     },
 
     requestStates(peer, request, opts = {}) {
       const target: PeerId | Multiaddr = typeof peer === 'string' ? multiaddr(peer) : peer;
       return requestStates(started(), target, request, {
-        account: options.account, chainId: options.chainId, now, signal: opts.signal, server: opts.server, limits: { ...options.statesLimits, ...opts.limits },
+        account: options.account,
+        chainId: options.chainId,
+        now,
+        signal: opts.signal,
+        server: opts.server,
+        limits: { ...options.statesLimits, ...opts.limits },
       });
     },
 
@@ -269,6 +316,8 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
       const pubsub = started().services.pubsub as GossipSub & { getScore?: (id: string) => number };
       return pubsub.getScore?.(peerId) ?? 0;
     },
-    peers() { return started().getPeers().map(String); },
+    peers() {
+      return started().getPeers().map(String);
+    },
   };
 }

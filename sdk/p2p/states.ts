@@ -85,7 +85,14 @@ export interface ServeStatesOptions extends ProtocolContext {
 
 type Lp = ReturnType<typeof lpStream<Stream>>;
 
-async function writeSigned<T extends MessageType>(lp: Lp, ctx: ProtocolContext, peer: string, type: T, body: Envelope<T>['body'], signal: AbortSignal): Promise<void> {
+async function writeSigned<T extends MessageType>(
+  lp: Lp,
+  ctx: ProtocolContext,
+  peer: string,
+  type: T,
+  body: Envelope<T>['body'],
+  signal: AbortSignal,
+): Promise<void> {
   const { bytes } = await signEnvelope({ type, body, chainId: ctx.chainId, peer, ts: ctx.now(), account: ctx.account });
   await lp.write(bytes, { signal });
 }
@@ -147,7 +154,14 @@ export async function serveStates(libp2p: Libp2p, options: ServeStatesOptions): 
         }
         last = item.step;
         total += item.bytes.byteLength;
-        await writeSigned(lp, options, self, 'states-item', { request: id, step: item.step, size: item.bytes.byteLength, sha256: sha256Hex(item.bytes) }, signal);
+        await writeSigned(
+          lp,
+          options,
+          self,
+          'states-item',
+          { request: id, step: item.step, size: item.bytes.byteLength, sha256: sha256Hex(item.bytes) },
+          signal,
+        );
         for (let off = 0; off < item.bytes.byteLength; off += DATA_FRAME_BYTES) {
           await lp.write(item.bytes.subarray(off, off + DATA_FRAME_BYTES), { signal });
         }
@@ -155,7 +169,16 @@ export async function serveStates(libp2p: Libp2p, options: ServeStatesOptions): 
       }
       await writeSigned(lp, options, self, 'states-end', { request: id, count }, signal);
       await stream.close({ signal });
-      log.info('states served', { peer, from: request.from, jobId: req.jobId, fromStep: req.fromStep, toStep: req.toStep, want: req.want, count, bytes: total });
+      log.info('states served', {
+        peer,
+        from: request.from,
+        jobId: req.jobId,
+        fromStep: req.fromStep,
+        toStep: req.toStep,
+        want: req.want,
+        count,
+        bytes: total,
+      });
     } catch (err) {
       log.warn('serving states failed', { peer, error: err });
       stream.abort(err instanceof Error ? err : new Error(String(err)));
@@ -163,7 +186,9 @@ export async function serveStates(libp2p: Libp2p, options: ServeStatesOptions): 
   };
 
   await libp2p.handle(STATES_PROTOCOL, handler, { maxInboundStreams: 8 });
-  return async () => { await libp2p.unhandle(STATES_PROTOCOL); };
+  return async () => {
+    await libp2p.unhandle(STATES_PROTOCOL);
+  };
 }
 
 export interface RequestStatesOptions extends ProtocolContext {
@@ -181,7 +206,12 @@ const textDecoder = new TextDecoder();
  * anything malformed or over a bound, PEER_FAILED for a refusal or a broken stream; an abort of the
  * caller's signal is passed on as its reason.
  */
-export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | Multiaddr[], request: StatesRequest, options: RequestStatesOptions): AsyncGenerator<ReceivedStatesItem> {
+export async function* requestStates(
+  libp2p: Libp2p,
+  peer: PeerId | Multiaddr | Multiaddr[],
+  request: StatesRequest,
+  options: RequestStatesOptions,
+): AsyncGenerator<ReceivedStatesItem> {
   const limits: StatesLimits = { ...DEFAULT_STATES_LIMITS, ...options.limits };
   const timeout = AbortSignal.timeout(limits.responseTimeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
@@ -195,7 +225,14 @@ export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | 
     const remote = connection.remotePeer.toString();
     stream = await connection.newStream(STATES_PROTOCOL, { signal });
     const lp = lpStream(stream, { maxDataLength: Math.max(DATA_FRAME_BYTES, MAX_CONTROL_FRAME_BYTES), maxBufferSize: 4 * DATA_FRAME_BYTES });
-    const { bytes: requestBytes } = await signEnvelope({ type: 'states-request', body: request, chainId: options.chainId, peer: libp2p.peerId.toString(), ts: options.now(), account: options.account });
+    const { bytes: requestBytes } = await signEnvelope({
+      type: 'states-request',
+      body: request,
+      chainId: options.chainId,
+      peer: libp2p.peerId.toString(),
+      ts: options.now(),
+      account: options.account,
+    });
     const id = sha256Hex(requestBytes);
     await lp.write(requestBytes, { signal });
 
@@ -208,7 +245,9 @@ export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | 
 
     const header = await control('states-header', options.server);
     if (header.body.status === 'refused') {
-      throw new P2PError('PEER_FAILED', `the peer refused the request: ${header.body.reason ?? 'no reason given'}`, { details: { peer: remote, reason: header.body.reason } });
+      throw new P2PError('PEER_FAILED', `the peer refused the request: ${header.body.reason ?? 'no reason given'}`, {
+        details: { peer: remote, reason: header.body.reason },
+      });
     }
     const server = header.from;
     let count = 0;
@@ -223,16 +262,31 @@ export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | 
         type = undefined;
       }
       if (type === 'states-end') {
-        const end = await openEnvelope({ type: 'states-end', bytes: frame, maxBytes: MAX_CONTROL_FRAME_BYTES, chainId: options.chainId, peer: remote, from: server });
+        const end = await openEnvelope({
+          type: 'states-end',
+          bytes: frame,
+          maxBytes: MAX_CONTROL_FRAME_BYTES,
+          chainId: options.chainId,
+          peer: remote,
+          from: server,
+        });
         if (end.body.request !== id) throw new P2PError('MESSAGE_INVALID', 'states-end answers another request');
         if (end.body.count !== count) throw new P2PError('MESSAGE_INVALID', `states-end counts ${end.body.count} items, ${count} arrived`);
         break;
       }
       if (type !== 'states-item') throw new P2PError('MESSAGE_INVALID', 'expected a states-item or states-end frame');
-      const item = await openEnvelope({ type: 'states-item', bytes: frame, maxBytes: MAX_CONTROL_FRAME_BYTES, chainId: options.chainId, peer: remote, from: server });
+      const item = await openEnvelope({
+        type: 'states-item',
+        bytes: frame,
+        maxBytes: MAX_CONTROL_FRAME_BYTES,
+        chainId: options.chainId,
+        peer: remote,
+        from: server,
+      });
       const { step, size, sha256 } = item.body;
       if (item.body.request !== id) throw new P2PError('MESSAGE_INVALID', 'states-item answers another request');
-      if (step < request.fromStep || step > request.toStep || step <= last) throw new P2PError('MESSAGE_INVALID', `step ${step} is out of order or outside [${request.fromStep}, ${request.toStep}]`);
+      if (step < request.fromStep || step > request.toStep || step <= last)
+        throw new P2PError('MESSAGE_INVALID', `step ${step} is out of order or outside [${request.fromStep}, ${request.toStep}]`);
       if (size > limits.maxItemBytes) throw new P2PError('MESSAGE_INVALID', `item of ${size} bytes exceeds the bound of ${limits.maxItemBytes}`);
       if (total + size > limits.maxTotalBytes) throw new P2PError('MESSAGE_INVALID', `response exceeds the bound of ${limits.maxTotalBytes} bytes`);
       const bytes = new Uint8Array(size);
@@ -246,7 +300,8 @@ export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | 
         }
       }
       const got = sha256Hex(bytes);
-      if (got !== sha256) throw new P2PError('MESSAGE_INVALID', `item of step ${step} does not match its signed SHA-256`, { details: { step, expected: sha256, got } });
+      if (got !== sha256)
+        throw new P2PError('MESSAGE_INVALID', `item of step ${step} does not match its signed SHA-256`, { details: { step, expected: sha256, got } });
       last = step;
       total += size;
       count++;
@@ -260,7 +315,8 @@ export async function* requestStates(libp2p: Libp2p, peer: PeerId | Multiaddr | 
     if (options.signal?.aborted === true) throw options.signal.reason;
     if (err instanceof P2PError) throw err;
     const name = err instanceof Error ? err.name : '';
-    const code = name === 'InvalidDataLengthError' || name === 'InvalidMessageLengthError' || name === 'InvalidDataLengthLengthError' ? 'MESSAGE_INVALID' : 'PEER_FAILED';
+    const code =
+      name === 'InvalidDataLengthError' || name === 'InvalidMessageLengthError' || name === 'InvalidDataLengthLengthError' ? 'MESSAGE_INVALID' : 'PEER_FAILED';
     throw new P2PError(code, `states request failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
     // The consumer stopped early: tell the server to stop sending.

@@ -4,7 +4,18 @@ import { hexToBytes, type Hex } from 'viem';
 import { EncodingError, SpecError } from '../errors.ts';
 import { sha256Hex } from '../commit/sha256.ts';
 import { exampleSpec } from './example-spec.ts';
-import { checkpointCount, cidOfSpecHash, decodeJobSpec, encodeJobSpec, MAX_FAN_IN, parseJobSpec, recordBytes, specCid, specHash, type JobSpecInput } from './job-spec.ts';
+import {
+  checkpointCount,
+  cidOfSpecHash,
+  decodeJobSpec,
+  encodeJobSpec,
+  MAX_FAN_IN,
+  parseJobSpec,
+  recordBytes,
+  specCid,
+  specHash,
+  type JobSpecInput,
+} from './job-spec.ts';
 
 describe('job spec', () => {
   it('encodes canonically, decodes back, and hashes to its raw CID', () => {
@@ -21,14 +32,30 @@ describe('job spec', () => {
   it('every field changes the hash', () => {
     const base = specHash(parseJobSpec(exampleSpec()));
     const variants: ((s: JobSpecInput) => void)[] = [
-      (s) => { s.model.layers = [784, 64, 10]; },
-      (s) => { s.model.activation = 'tanh'; },
-      (s) => { s.optimizer.learningRate = 0.01; },
-      (s) => { s.optimizer.momentum = 0.5; },
-      (s) => { s.training.steps = 2000; },
-      (s) => { s.training.batchSize = 32; },
-      (s) => { s.data.seed = `0x${'55'.repeat(32)}`; },
-      (s) => { s.graphRoot = `0x${'66'.repeat(32)}`; },
+      (s) => {
+        s.model.layers = [784, 64, 10];
+      },
+      (s) => {
+        s.model.activation = 'tanh';
+      },
+      (s) => {
+        s.optimizer.learningRate = 0.01;
+      },
+      (s) => {
+        s.optimizer.momentum = 0.5;
+      },
+      (s) => {
+        s.training.steps = 2000;
+      },
+      (s) => {
+        s.training.batchSize = 32;
+      },
+      (s) => {
+        s.data.seed = `0x${'55'.repeat(32)}`;
+      },
+      (s) => {
+        s.graphRoot = `0x${'66'.repeat(32)}`;
+      },
     ];
     for (const change of variants) {
       const s = exampleSpec();

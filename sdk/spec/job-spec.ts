@@ -37,7 +37,10 @@ export const MAX_CHECKPOINTS = 1024;
  */
 export const MAX_FAN_IN = 4096;
 
-const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes as 0x-prefixed hex').transform((s) => s.toLowerCase() as Hex);
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 32 bytes as 0x-prefixed hex')
+  .transform((s) => s.toLowerCase() as Hex);
 const uint = (max: number) => z.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 const cid = z.string().refine((s) => {
   try {
@@ -84,12 +87,17 @@ const jobSpecSchema = z
     if (s.training.steps % s.training.checkpointInterval !== 0) {
       ctx.addIssue({ code: 'custom', path: ['training', 'steps'], message: `must be a multiple of checkpointInterval (${s.training.checkpointInterval})` });
     } else if (s.training.steps / s.training.checkpointInterval > MAX_CHECKPOINTS) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'checkpointInterval'], message: `gives ${s.training.steps / s.training.checkpointInterval} checkpoint intervals; the market takes at most ${MAX_CHECKPOINTS}: make it larger` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'checkpointInterval'],
+        message: `gives ${s.training.steps / s.training.checkpointInterval} checkpoint intervals; the market takes at most ${MAX_CHECKPOINTS}: make it larger`,
+      });
     }
     const out = s.model.layers.at(-1) ?? 0;
     if (s.model.loss === 'softmax-xent') {
       if (s.data.labelEncoding !== 'class-u8') ctx.addIssue({ code: 'custom', path: ['data', 'labelEncoding'], message: 'softmax-xent needs class-u8 labels' });
-      if (out < 2 || out > 256) ctx.addIssue({ code: 'custom', path: ['model', 'layers'], message: `softmax-xent needs 2..256 classes in the last layer, got ${out}` });
+      if (out < 2 || out > 256)
+        ctx.addIssue({ code: 'custom', path: ['model', 'layers'], message: `softmax-xent needs 2..256 classes in the last layer, got ${out}` });
     } else if (s.data.labelEncoding !== 'f32') {
       ctx.addIssue({ code: 'custom', path: ['data', 'labelEncoding'], message: 'mse needs f32 targets' });
     }
@@ -104,7 +112,10 @@ export type JobSpecInput = z.input<typeof jobSpecSchema>;
 export function parseJobSpec(value: unknown): JobSpec {
   const result = jobSpecSchema.safeParse(value);
   if (!result.success) {
-    throw new SpecError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), { cause: result.error });
+    throw new SpecError(
+      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      { cause: result.error },
+    );
   }
   return result.data;
 }

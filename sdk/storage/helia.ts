@@ -34,7 +34,9 @@ export interface HeliaStore extends ContentStore {
 
 async function drain(source: AsyncIterable<unknown>): Promise<void> {
   const it = source[Symbol.asyncIterator]();
-  for (let r = await it.next(); r.done !== true; r = await it.next()) { /* consume */ }
+  for (let r = await it.next(); r.done !== true; r = await it.next()) {
+    /* consume */
+  }
 }
 
 export function parseCid(cid: string): CID {
@@ -60,7 +62,9 @@ export function createHeliaStore(options: HeliaStoreOptions): HeliaStore {
 
   return {
     kind: 'helia',
-    get helia() { return started().helia; },
+    get helia() {
+      return started().helia;
+    },
 
     async start() {
       if (helia !== undefined) return;
@@ -116,7 +120,9 @@ export function createHeliaStore(options: HeliaStoreOptions): HeliaStore {
         try {
           const stat = await ufs.stat(parsed, { signal, offline: opts.offline ?? false });
           if (Number(stat.size) > opts.maxBytes) {
-            throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${stat.size} bytes, the bound is ${opts.maxBytes}`, { details: { cid, size: Number(stat.size), maxBytes: opts.maxBytes } });
+            throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${stat.size} bytes, the bound is ${opts.maxBytes}`, {
+              details: { cid, size: Number(stat.size), maxBytes: opts.maxBytes },
+            });
           }
           yield* boundAndVerify(ufs.cat(parsed, { signal, offline: opts.offline ?? false }), cid, opts.maxBytes, opts.expected);
         } catch (err) {

@@ -78,10 +78,14 @@ export function createKuboStore(options: KuboStoreOptions): KuboStore {
       const signal = deadline(opts.signal, limits.timeoutMs);
       const source = async function* (): AsyncGenerator<Uint8Array> {
         try {
-          if (opts.offline === true && !(await has(cid, signal))) throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
+          if (opts.offline === true && !(await has(cid, signal)))
+            throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
           const stat = await c.files.stat(`/ipfs/${parsed.toString()}`, { signal });
           if (stat.type !== 'file') throw new ContentError('CONTENT_INVALID', `${cid} is a ${stat.type}, not a file`, { details: { cid } });
-          if (stat.size > opts.maxBytes) throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${stat.size} bytes, the bound is ${opts.maxBytes}`, { details: { cid, size: stat.size, maxBytes: opts.maxBytes } });
+          if (stat.size > opts.maxBytes)
+            throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${stat.size} bytes, the bound is ${opts.maxBytes}`, {
+              details: { cid, size: stat.size, maxBytes: opts.maxBytes },
+            });
           yield* boundAndVerify(c.cat(parsed, { signal }), cid, opts.maxBytes, opts.expected);
         } catch (err) {
           throw toContentError(err, cid, opts.signal, 'get');
@@ -94,7 +98,8 @@ export function createKuboStore(options: KuboStoreOptions): KuboStore {
       const c = started();
       const parsed = parseCid(cid);
       try {
-        if (opts.offline === true && !(await has(cid, opts.signal))) throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
+        if (opts.offline === true && !(await has(cid, opts.signal)))
+          throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
         const stat = await c.files.stat(`/ipfs/${parsed.toString()}`, { signal: deadline(opts.signal, limits.timeoutMs) });
         if (stat.type !== 'file') throw new ContentError('CONTENT_INVALID', `${cid} is a ${stat.type}, not a file`, { details: { cid } });
         return { size: stat.size };
@@ -107,7 +112,8 @@ export function createKuboStore(options: KuboStoreOptions): KuboStore {
       const c = started();
       const parsed = parseCid(cid);
       try {
-        if (opts.offline === true && !(await has(cid, opts.signal))) throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
+        if (opts.offline === true && !(await has(cid, opts.signal)))
+          throw new ContentError('CONTENT_UNAVAILABLE', `${cid} is not held locally`, { details: { cid } });
         await c.pin.add(parsed, { recursive: true, signal: deadline(opts.signal, limits.timeoutMs) });
       } catch (err) {
         throw toContentError(err, cid, opts.signal, 'pin');

@@ -30,7 +30,12 @@ export function toContentError(err: unknown, cid: string, callerSignal: AbortSig
 }
 
 /** Passes chunks through, throwing past `maxBytes` and, at the end, on a SHA-256 mismatch. */
-export async function* boundAndVerify(source: AsyncIterable<Uint8Array>, cid: string, maxBytes: number, expected: ExpectedContent | undefined): AsyncGenerator<Uint8Array> {
+export async function* boundAndVerify(
+  source: AsyncIterable<Uint8Array>,
+  cid: string,
+  maxBytes: number,
+  expected: ExpectedContent | undefined,
+): AsyncGenerator<Uint8Array> {
   const hash = expected?.sha256 === undefined ? undefined : createHash('sha256');
   let total = 0;
   for await (const chunk of source) {
@@ -54,7 +59,10 @@ export async function* boundAndVerify(source: AsyncIterable<Uint8Array>, cid: st
  */
 export async function getBytes(store: ContentStore, cid: string, options: GetOptions): Promise<Uint8Array> {
   const { size } = await store.stat(cid, { signal: options.signal, offline: options.offline });
-  if (size > options.maxBytes) throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${size} bytes, the bound is ${options.maxBytes}`, { details: { cid, size, maxBytes: options.maxBytes } });
+  if (size > options.maxBytes)
+    throw new ContentError('CONTENT_TOO_LARGE', `${cid} declares ${size} bytes, the bound is ${options.maxBytes}`, {
+      details: { cid, size, maxBytes: options.maxBytes },
+    });
   const out = new Uint8Array(size);
   let off = 0;
   for await (const chunk of store.get(cid, { ...options, maxBytes: size })) {
@@ -64,4 +72,3 @@ export async function getBytes(store: ContentStore, cid: string, options: GetOpt
   if (off !== size) throw new ContentError('CONTENT_INVALID', `${cid} declared ${size} bytes but held ${off}`, { details: { cid, size, got: off } });
   return out;
 }
-

@@ -39,12 +39,17 @@ export async function getJob(client: ChainClient, params: GetJobParameters): Pro
   const { jobId, signal } = params;
   const blockNumber = await withRetry(() => client.publicClient.getBlockNumber({ cacheTime: 0 }), { ...client.retry, signal, action: 'getBlockNumber' });
   const record = await readJob(client, jobId, { signal, blockNumber });
-  const view = (functionName: 'isFinalizable' | 'isExpirable' | 'isDisputable') => withRetry(
-    () => client.publicClient.readContract({ address: marketAddress(client), abi: jobMarketAbi, functionName, args: [jobId], blockNumber }),
-    { ...client.retry, signal, action: functionName },
-  );
+  const view = (functionName: 'isFinalizable' | 'isExpirable' | 'isDisputable') =>
+    withRetry(() => client.publicClient.readContract({ address: marketAddress(client), abi: jobMarketAbi, functionName, args: [jobId], blockNumber }), {
+      ...client.retry,
+      signal,
+      action: functionName,
+    });
   const [events, finalizable, expirable, disputable] = await Promise.all([
-    getJobEvents(client, { jobId, toBlock: blockNumber, signal }), view('isFinalizable'), view('isExpirable'), view('isDisputable'),
+    getJobEvents(client, { jobId, toBlock: blockNumber, signal }),
+    view('isFinalizable'),
+    view('isExpirable'),
+    view('isDisputable'),
   ]);
   const opened = events.filter((e) => e.name === 'DisputeOpened').length;
   const closed = events.filter((e) => e.name === 'DisputeClosed').length;
@@ -53,7 +58,10 @@ export async function getJob(client: ChainClient, params: GetJobParameters): Pro
     specCid: cidOfSpecHash(record.specHash),
     checkpoints: checkpointsOf(events),
     disputes: { opened, closed, open: record.openDisputes },
-    finalizable, expirable, disputable, events,
+    finalizable,
+    expirable,
+    disputable,
+    events,
   };
 }
 
@@ -89,17 +97,28 @@ const when = (t: number | bigint): string => new Date(Number(t) * 1000).toISOStr
 /** One line saying what an event means, for logs and CLIs. */
 export function describeJobEvent(event: JobEvent): string {
   switch (event.name) {
-    case 'JobPosted': return `job ${event.args.jobId} posted by ${event.args.submitter}: payment ${event.args.payment}, stake ${event.args.solverStake}, ${event.args.checkpointCount} intervals, claim by ${when(event.args.claimDeadline)}`;
-    case 'JobCancelled': return `job ${event.args.jobId} cancelled; payment credited back to the submitter`;
-    case 'JobClaimed': return `job ${event.args.jobId} claimed by ${event.args.solver}; training deadline ${when(event.args.trainingDeadline)}`;
-    case 'CheckpointCommitted': return `job ${event.args.jobId} checkpoint ${event.args.index} committed: root ${event.args.stateRoot}, cid ${cidFromBytes(event.args.cid) ?? '(not a CID)'}`;
-    case 'JobSubmitted': return `job ${event.args.jobId} submitted; challenge window until ${when(event.args.challengeDeadline)}`;
-    case 'JobFinalized': return `job ${event.args.jobId} finalized; solver ${event.args.solver} paid`;
-    case 'JobExpired': return `job ${event.args.jobId} expired: solver ${event.args.solver} missed its deadline, stake ${event.args.stake} slashed, payment refunded`;
-    case 'JobSlashed': return `job ${event.args.jobId} slashed: challenger ${event.args.challenger} proved fraud by ${event.args.solver}; payment refunded`;
-    case 'DisputeOpened': return `job ${event.args.jobId} dispute opened (${event.args.openDisputes} open)`;
-    case 'DisputeClosed': return `job ${event.args.jobId} dispute closed, ${DISPUTE_OUTCOMES[event.args.outcome] ?? 'unknown outcome'} (${event.args.openDisputes} open)`;
-    case 'TrainingDeadlineExtended': return `job ${event.args.jobId} training deadline extended to ${when(event.args.trainingDeadline)} (disputes were open)`;
+    case 'JobPosted':
+      return `job ${event.args.jobId} posted by ${event.args.submitter}: payment ${event.args.payment}, stake ${event.args.solverStake}, ${event.args.checkpointCount} intervals, claim by ${when(event.args.claimDeadline)}`;
+    case 'JobCancelled':
+      return `job ${event.args.jobId} cancelled; payment credited back to the submitter`;
+    case 'JobClaimed':
+      return `job ${event.args.jobId} claimed by ${event.args.solver}; training deadline ${when(event.args.trainingDeadline)}`;
+    case 'CheckpointCommitted':
+      return `job ${event.args.jobId} checkpoint ${event.args.index} committed: root ${event.args.stateRoot}, cid ${cidFromBytes(event.args.cid) ?? '(not a CID)'}`;
+    case 'JobSubmitted':
+      return `job ${event.args.jobId} submitted; challenge window until ${when(event.args.challengeDeadline)}`;
+    case 'JobFinalized':
+      return `job ${event.args.jobId} finalized; solver ${event.args.solver} paid`;
+    case 'JobExpired':
+      return `job ${event.args.jobId} expired: solver ${event.args.solver} missed its deadline, stake ${event.args.stake} slashed, payment refunded`;
+    case 'JobSlashed':
+      return `job ${event.args.jobId} slashed: challenger ${event.args.challenger} proved fraud by ${event.args.solver}; payment refunded`;
+    case 'DisputeOpened':
+      return `job ${event.args.jobId} dispute opened (${event.args.openDisputes} open)`;
+    case 'DisputeClosed':
+      return `job ${event.args.jobId} dispute closed, ${DISPUTE_OUTCOMES[event.args.outcome] ?? 'unknown outcome'} (${event.args.openDisputes} open)`;
+    case 'TrainingDeadlineExtended':
+      return `job ${event.args.jobId} training deadline extended to ${when(event.args.trainingDeadline)} (disputes were open)`;
   }
 }
 
@@ -138,8 +157,14 @@ export async function cancelJob(client: ChainClient, params: CancelJobParameters
   const job = await readJob(wallet, params.jobId, { signal });
   onProgress?.({ phase: 'cancel' });
   const cancelled = await wallet.sender.writeContract({
-    address: marketAddress(wallet), abi: jobMarketAbi, functionName: 'cancelJob', args: [params.jobId], signal,
-    onBroadcast: (hash) => { onProgress?.({ phase: 'cancel', ref: hash }); },
+    address: marketAddress(wallet),
+    abi: jobMarketAbi,
+    functionName: 'cancelJob',
+    args: [params.jobId],
+    signal,
+    onBroadcast: (hash) => {
+      onProgress?.({ phase: 'cancel', ref: hash });
+    },
   });
   let withdrawTxHash: Hex | undefined;
   let withdrawn = 0n;
@@ -168,15 +193,27 @@ export interface WithdrawCreditParameters {
  */
 export async function withdrawCredit(client: ChainClient, params: WithdrawCreditParameters): Promise<{ txHash: Hex | undefined; amount: bigint }> {
   const wallet = requireWallet(client, 'withdraw');
-  const credit = await withRetry(() => wallet.publicClient.readContract({
-    address: marketAddress(wallet), abi: jobMarketAbi, functionName: 'creditOf', args: [wallet.signer.address, params.token],
-  }), { ...wallet.retry, signal: params.signal, action: 'creditOf' });
+  const credit = await withRetry(
+    () =>
+      wallet.publicClient.readContract({
+        address: marketAddress(wallet),
+        abi: jobMarketAbi,
+        functionName: 'creditOf',
+        args: [wallet.signer.address, params.token],
+      }),
+    { ...wallet.retry, signal: params.signal, action: 'creditOf' },
+  );
   if (credit === 0n) return { txHash: undefined, amount: 0n };
   params.onProgress?.({ phase: 'withdraw' });
   const sent = await wallet.sender.writeContract({
-    address: marketAddress(wallet), abi: jobMarketAbi, functionName: 'withdraw', args: [params.token], signal: params.signal,
-    onBroadcast: (hash) => { params.onProgress?.({ phase: 'withdraw', ref: hash }); },
+    address: marketAddress(wallet),
+    abi: jobMarketAbi,
+    functionName: 'withdraw',
+    args: [params.token],
+    signal: params.signal,
+    onBroadcast: (hash) => {
+      params.onProgress?.({ phase: 'withdraw', ref: hash });
+    },
   });
   return { txHash: sent.hash, amount: credit };
 }
-

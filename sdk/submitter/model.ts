@@ -32,9 +32,12 @@ export function directoryHandler(dir: string): tfjs.io.IOHandler {
   return {
     async save(artifacts) {
       await mkdir(dir, { recursive: true });
-      const weightData = artifacts.weightData === undefined ? new Uint8Array(0)
-        : Array.isArray(artifacts.weightData) ? Buffer.concat(artifacts.weightData.map((b) => new Uint8Array(b)))
-        : new Uint8Array(artifacts.weightData);
+      const weightData =
+        artifacts.weightData === undefined
+          ? new Uint8Array(0)
+          : Array.isArray(artifacts.weightData)
+            ? Buffer.concat(artifacts.weightData.map((b) => new Uint8Array(b)))
+            : new Uint8Array(artifacts.weightData);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -52,8 +55,12 @@ export function directoryHandler(dir: string): tfjs.io.IOHandler {
     },
     async load() {
       const json = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8')) as {
-        modelTopology: object; format?: string; generatedBy?: string; convertedBy?: string | null;
-        weightsManifest: { paths: string[]; weights: tfjs.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: Record<string, object>;
+        modelTopology: object;
+        format?: string;
+        generatedBy?: string;
+        convertedBy?: string | null;
+        weightsManifest: { paths: string[]; weights: tfjs.io.WeightsManifestEntry[] }[];
+        userDefinedMetadata?: Record<string, object>;
       };
       const buffers: Buffer[] = [];
       const weightSpecs: tfjs.io.WeightsManifestEntry[] = [];
@@ -89,7 +96,9 @@ export function directoryHandler(dir: string): tfjs.io.IOHandler {
 export function stateToLayersModel(tf: typeof tfjs, spec: Pick<JobSpec, 'model' | 'optimizer' | 'training'>, state: readonly Tensor[]): tfjs.LayersModel {
   const graph = buildGraph(spec);
   if (state.length !== graph.state.length || state.some((t, i) => t.shape.join(',') !== graph.state[i]?.shape.join(','))) {
-    throw new ContentError('CONTENT_INVALID', 'the state does not have the tensors the spec defines', { details: { tensors: state.length, expected: graph.state.length } });
+    throw new ContentError('CONTENT_INVALID', 'the state does not have the tensors the spec defines', {
+      details: { tensors: state.length, expected: graph.state.length },
+    });
   }
   const params = state.slice(state.length / 2);
   const layers = spec.model.layers;
@@ -155,10 +164,20 @@ export interface DownloadModelReturnType {
 export async function downloadModel(client: ChainClient, params: DownloadModelParameters): Promise<DownloadModelReturnType> {
   const { jobId, signal, onProgress } = params;
   const job = await readJob(client, jobId, { signal });
-  if (job.status === 'Slashed') throw new VeritrainError('CONTENT_INVALID', `job ${jobId} was slashed: its final checkpoint was proven fraudulent`, { details: { jobId: jobId.toString() } });
+  if (job.status === 'Slashed')
+    throw new VeritrainError('CONTENT_INVALID', `job ${jobId} was slashed: its final checkpoint was proven fraudulent`, {
+      details: { jobId: jobId.toString() },
+    });
   const finalized = job.status === 'Finalized';
-  if (!finalized && job.status !== 'Submitted') throw new VeritrainError('CONTENT_UNAVAILABLE', `job ${jobId} is ${job.status}: it has no final checkpoint`, { details: { jobId: jobId.toString(), status: job.status } });
-  if (!finalized && params.requireFinalized === true) throw new VeritrainError('CONTENT_UNAVAILABLE', `job ${jobId} is Submitted but not finalized yet (challenge window until ${new Date(job.challengeDeadline * 1000).toISOString()})`);
+  if (!finalized && job.status !== 'Submitted')
+    throw new VeritrainError('CONTENT_UNAVAILABLE', `job ${jobId} is ${job.status}: it has no final checkpoint`, {
+      details: { jobId: jobId.toString(), status: job.status },
+    });
+  if (!finalized && params.requireFinalized === true)
+    throw new VeritrainError(
+      'CONTENT_UNAVAILABLE',
+      `job ${jobId} is Submitted but not finalized yet (challenge window until ${new Date(job.challengeDeadline * 1000).toISOString()})`,
+    );
   // The final checkpoint from the logs, checked against the chain head the market stores.
   const final = (await readCheckpointChain(marketSource(client), jobId, { signal })).checkpoints[job.checkpointCount];
   if (final === undefined) throw new ContentError('CONTENT_UNAVAILABLE', `no final checkpoint committed for job ${jobId}`);
@@ -177,7 +196,9 @@ export async function downloadModel(client: ChainClient, params: DownloadModelPa
     const tf = await useBackend(params.backend ?? 'cpu');
     const model = stateToLayersModel(tf, spec, state);
     try {
-      model.setUserDefinedMetadata({ veritrain: { chainId: client.chainId, market: marketAddress(client), jobId: jobId.toString(), stateRoot, cid: cid, specHash: job.specHash } });
+      model.setUserDefinedMetadata({
+        veritrain: { chainId: client.chainId, market: marketAddress(client), jobId: jobId.toString(), stateRoot, cid: cid, specHash: job.specHash },
+      });
       await model.save(directoryHandler(params.directory));
     } finally {
       model.dispose();

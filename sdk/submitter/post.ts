@@ -57,7 +57,8 @@ export interface PostJobReturnType {
 export function validateSpec(input: JobSpec | JobSpecInput): JobSpec {
   const spec = parseJobSpec(input);
   const root = buildGraph(spec).root;
-  if (root !== spec.graphRoot) throw new SpecError([{ path: 'graphRoot', message: `is ${spec.graphRoot}, but the graph this spec defines has root ${root} (fill it with completeSpec)` }]);
+  if (root !== spec.graphRoot)
+    throw new SpecError([{ path: 'graphRoot', message: `is ${spec.graphRoot}, but the graph this spec defines has root ${root} (fill it with completeSpec)` }]);
   return spec;
 }
 
@@ -90,9 +91,12 @@ export async function postJob(client: ChainClient, params: PostJobParameters): P
   const challengeWindow = params.challengeWindow ?? deployment.parameters.minChallengeWindow;
   const trainingDuration = params.trainingDuration ?? DAY;
   if (params.payment <= 0n) throw new ConfigError('payment must be positive');
-  if (params.solverStake < deployment.parameters.minSolverStake) throw new ConfigError(`solverStake ${params.solverStake} is under the market minimum ${deployment.parameters.minSolverStake}`);
-  if (challengeWindow < deployment.parameters.minChallengeWindow) throw new ConfigError(`challengeWindow ${challengeWindow} s is under the market minimum ${deployment.parameters.minChallengeWindow} s`);
-  if (!Number.isInteger(trainingDuration) || trainingDuration <= 0 || trainingDuration > 0xffff_ffff) throw new ConfigError('trainingDuration must be a positive number of seconds');
+  if (params.solverStake < deployment.parameters.minSolverStake)
+    throw new ConfigError(`solverStake ${params.solverStake} is under the market minimum ${deployment.parameters.minSolverStake}`);
+  if (challengeWindow < deployment.parameters.minChallengeWindow)
+    throw new ConfigError(`challengeWindow ${challengeWindow} s is under the market minimum ${deployment.parameters.minChallengeWindow} s`);
+  if (!Number.isInteger(trainingDuration) || trainingDuration <= 0 || trainingDuration > 0xffff_ffff)
+    throw new ConfigError('trainingDuration must be a positive number of seconds');
 
   const read = <T>(action: string, fn: () => Promise<T>): Promise<T> => withRetry(fn, { ...retry, signal, action });
   const account = wallet.signer.address;
@@ -119,27 +123,54 @@ export async function postJob(client: ChainClient, params: PostJobParameters): P
   if (allowance < params.payment) {
     onProgress?.({ phase: 'approve' });
     const approved = await wallet.sender.writeContract({
-      address: token, abi: erc20Abi, functionName: 'approve', args: [market, params.payment], signal,
-      onBroadcast: (hash) => { onProgress?.({ phase: 'approve', ref: hash }); },
+      address: token,
+      abi: erc20Abi,
+      functionName: 'approve',
+      args: [market, params.payment],
+      signal,
+      onBroadcast: (hash) => {
+        onProgress?.({ phase: 'approve', ref: hash });
+      },
     });
     approveTxHash = approved.hash;
   }
   const hash = specHash(spec);
   onProgress?.({ phase: 'post' });
   const posted = await wallet.sender.writeContract({
-    address: market, abi: jobMarketAbi, functionName: 'postJob',
-    args: [{ specHash: hash, checkpointCount: checkpointCount(spec) - 1, token, payment: params.payment, solverStake: params.solverStake, claimDeadline, trainingDuration, challengeWindow }],
+    address: market,
+    abi: jobMarketAbi,
+    functionName: 'postJob',
+    args: [
+      {
+        specHash: hash,
+        checkpointCount: checkpointCount(spec) - 1,
+        token,
+        payment: params.payment,
+        solverStake: params.solverStake,
+        claimDeadline,
+        trainingDuration,
+        challengeWindow,
+      },
+    ],
     signal,
-    onBroadcast: (h) => { onProgress?.({ phase: 'post', ref: h }); },
+    onBroadcast: (h) => {
+      onProgress?.({ phase: 'post', ref: h });
+    },
   });
   const [event] = parseEventLogs({ abi: jobMarketAbi, eventName: 'JobPosted', logs: posted.receipt.logs });
   if (event === undefined) throw new ConfigError(`postJob ${posted.hash} emitted no JobPosted event: is ${market} the market?`);
   onProgress?.({ phase: 'post', done: 1, total: 1, ref: posted.hash });
   const jobId = event.args.jobId;
   // Best effort: the job is on chain either way, and solvers scan the chain's events too.
-  const announcedTo = params.announce === undefined
-    ? undefined
-    : await params.announce.publishJob({ market: market.toLowerCase(), jobId: jobId.toString(), specHash: hash, specCid, datasetCid: spec.data.cid }, { signal }).then((r) => r.recipients, () => 0);
+  const announcedTo =
+    params.announce === undefined
+      ? undefined
+      : await params.announce
+          .publishJob({ market: market.toLowerCase(), jobId: jobId.toString(), specHash: hash, specCid, datasetCid: spec.data.cid }, { signal })
+          .then(
+            (r) => r.recipients,
+            () => 0,
+          );
   return { jobId, specHash: hash, specCid, txHash: posted.hash, approveTxHash, claimDeadline, blockNumber: posted.receipt.blockNumber, announcedTo };
 }
 
@@ -191,13 +222,16 @@ export interface EstimateCostReturnType {
  */
 export async function estimateCost(client: ChainClient, params: EstimateCostParameters): Promise<EstimateCostReturnType> {
   const spec = validateSpec(params.spec);
-  const feePerGas = await withRetry(async () => {
-    try {
-      return (await client.publicClient.estimateFeesPerGas({ type: 'eip1559', chain: null })).maxFeePerGas;
-    } catch {
-      return client.publicClient.getGasPrice();
-    }
-  }, { ...client.retry, signal: params.signal, action: 'estimateFeesPerGas' });
+  const feePerGas = await withRetry(
+    async () => {
+      try {
+        return (await client.publicClient.estimateFeesPerGas({ type: 'eip1559', chain: null })).maxFeePerGas;
+      } catch {
+        return client.publicClient.getGasPrice();
+      }
+    },
+    { ...client.retry, signal: params.signal, action: 'estimateFeesPerGas' },
+  );
   const intervals = checkpointCount(spec) - 1;
   const submitterGas = MARKET_GAS.approve + MARKET_GAS.postJob;
   const solverGas = MARKET_GAS.claimJob + BigInt(intervals) * MARKET_GAS.commitCheckpoint + MARKET_GAS.submitFinal + MARKET_GAS.finalize + MARKET_GAS.withdraw;

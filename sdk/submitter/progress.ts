@@ -13,7 +13,12 @@ export type OnProgress = (progress: Progress) => void;
 
 /** Splits bytes into chunks for a streaming put, reporting each chunk as it is consumed. */
 // eslint-disable-next-line @typescript-eslint/require-await -- ContentStore.put takes an AsyncIterable
-export async function* chunksWithProgress(bytes: Uint8Array, phase: string, onProgress: OnProgress | undefined, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+export async function* chunksWithProgress(
+  bytes: Uint8Array,
+  phase: string,
+  onProgress: OnProgress | undefined,
+  chunkBytes = 1 << 20,
+): AsyncGenerator<Uint8Array> {
   onProgress?.({ phase, done: 0, total: bytes.length });
   for (let off = 0; off < bytes.length; off += chunkBytes) {
     yield bytes.subarray(off, Math.min(bytes.length, off + chunkBytes));

@@ -37,61 +37,77 @@ const SIGMA: Dy = { n: 1n, e: -126 };
 
 describe('exact element checks (§4)', () => {
   it('honest fp32 results are valid for every elementwise kind', () => {
-    fc.assert(fc.property(midF32, midF32, fc.float({ min: 0, max: f(0.99), noNaN: true }), (a, b, c) => {
-      assert.ok(checkElement(OpKind.BIAS_ADD, [], A(a), A(b), bits(f(a + b))));
-      assert.ok(checkElement(OpKind.SUB_ROW, [], A(a), A(b), bits(f(a - b))));
-      assert.ok(checkElement(OpKind.RELU, [], A(a), NONE, bits(Math.max(a, 0))));
-      assert.ok(checkElement(OpKind.RELU_GRAD, [], A(a), A(b), bits(b > 0 ? a : 0)));
-      assert.ok(checkElement(OpKind.SCALED_DIFF, [bits(c)], A(a), A(b), bits(f(f(a - b) * c))));
-      assert.ok(checkElement(OpKind.SGD_VELOCITY, [bits(c)], A(a), A(b), bits(f(f(c * a) + b))));
-      assert.ok(checkElement(OpKind.SGD_WEIGHT, [bits(c)], A(a), A(b), bits(f(a - f(c * b)))));
-      assert.ok(checkElement(OpKind.TANH_GRAD, [], A(a), A(Math.tanh(c)), bits(f(a * f(1 - f(f(Math.tanh(c)) * f(Math.tanh(c))))))));
-      if (b !== 0) assert.ok(checkElement(OpKind.DIV_ROW, [], A(a), A(b), bits(f(a / b))));
-      for (const [kind, fn] of [[OpKind.EXP, Math.exp], [OpKind.TANH, Math.tanh], [OpKind.SIGMOID, (x: number) => 1 / (1 + Math.exp(-x))]] as const) {
-        const x = c * 20 - 10;
-        assert.ok(checkElement(kind, [], A(x), NONE, bits(f(fn(f(x))))), `kind ${kind} at ${x}`);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(midF32, midF32, fc.float({ min: 0, max: f(0.99), noNaN: true }), (a, b, c) => {
+        assert.ok(checkElement(OpKind.BIAS_ADD, [], A(a), A(b), bits(f(a + b))));
+        assert.ok(checkElement(OpKind.SUB_ROW, [], A(a), A(b), bits(f(a - b))));
+        assert.ok(checkElement(OpKind.RELU, [], A(a), NONE, bits(Math.max(a, 0))));
+        assert.ok(checkElement(OpKind.RELU_GRAD, [], A(a), A(b), bits(b > 0 ? a : 0)));
+        assert.ok(checkElement(OpKind.SCALED_DIFF, [bits(c)], A(a), A(b), bits(f(f(a - b) * c))));
+        assert.ok(checkElement(OpKind.SGD_VELOCITY, [bits(c)], A(a), A(b), bits(f(f(c * a) + b))));
+        assert.ok(checkElement(OpKind.SGD_WEIGHT, [bits(c)], A(a), A(b), bits(f(a - f(c * b)))));
+        assert.ok(checkElement(OpKind.TANH_GRAD, [], A(a), A(Math.tanh(c)), bits(f(a * f(1 - f(f(Math.tanh(c)) * f(Math.tanh(c))))))));
+        if (b !== 0) assert.ok(checkElement(OpKind.DIV_ROW, [], A(a), A(b), bits(f(a / b))));
+        for (const [kind, fn] of [
+          [OpKind.EXP, Math.exp],
+          [OpKind.TANH, Math.tanh],
+          [OpKind.SIGMOID, (x: number) => 1 / (1 + Math.exp(-x))],
+        ] as const) {
+          const x = c * 20 - 10;
+          assert.ok(checkElement(kind, [], A(x), NONE, bits(f(fn(f(x))))), `kind ${kind} at ${x}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('honest matmuls are valid in any summation order, with or without FMA', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(midF32, midF32), { minLength: 1, maxLength: 64 }), (pairs) => {
-      const a = A(...pairs.map((p) => p[0]));
-      const b = A(...pairs.map((p) => p[1]));
-      let forward = 0;
-      for (const [x, w] of pairs) forward = f(forward + f(x * w));
-      let backward = 0;
-      for (const [x, w] of [...pairs].reverse()) backward = f(backward + x * w); // fused multiply-add: one rounding
-      const product = (i: number): number => f((pairs[i]?.[0] ?? 0) * (pairs[i]?.[1] ?? 0));
-      const pairwise = (lo: number, hi: number): number => (hi - lo === 1 ? product(lo) : f(pairwise(lo, (lo + hi) >> 1) + pairwise((lo + hi) >> 1, hi)));
-      for (const y of [forward, backward, pairwise(0, pairs.length)]) assert.ok(checkElement(OpKind.MATMUL, [], a, b, bits(y)));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(midF32, midF32), { minLength: 1, maxLength: 64 }), (pairs) => {
+        const a = A(...pairs.map((p) => p[0]));
+        const b = A(...pairs.map((p) => p[1]));
+        let forward = 0;
+        for (const [x, w] of pairs) forward = f(forward + f(x * w));
+        let backward = 0;
+        for (const [x, w] of [...pairs].reverse()) backward = f(backward + x * w); // fused multiply-add: one rounding
+        const product = (i: number): number => f((pairs[i]?.[0] ?? 0) * (pairs[i]?.[1] ?? 0));
+        const pairwise = (lo: number, hi: number): number => (hi - lo === 1 ? product(lo) : f(pairwise(lo, (lo + hi) >> 1) + pairwise((lo + hi) >> 1, hi)));
+        for (const y of [forward, backward, pairwise(0, pairs.length)]) assert.ok(checkElement(OpKind.MATMUL, [], a, b, bits(y)));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('agrees with an exact oracle for results near the bound', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(anyF32, anyF32), { minLength: 1, maxLength: 16 }), fc.integer({ min: -40, max: 40 }), (pairs, steps) => {
-      const a = A(...pairs.map((p) => p[0]));
-      const b = A(...pairs.map((p) => p[1]));
-      const products = pairs.map(([x, w]) => mulDy(decode(bits(x)), decode(bits(w))));
-      let approx = 0;
-      for (const [x, w] of pairs) approx += x * w;
-      const y = stepUlps(f(approx), steps);
-      if (!Number.isFinite(y)) return;
-      const k = pairs.length;
-      const maxA = Math.max(1, ...pairs.map((p) => Math.abs(p[0])));
-      const maxB = Math.max(1, ...pairs.map((p) => Math.abs(p[1])));
-      const floor = mulDy(mulDy({ n: BigInt(16 * k), e: -126 }, decode(bits(maxA))), decode(bits(maxB)));
-      const expected = exactWithin(products, y, BigInt(k), (1n << 24n) - BigInt(k), products, floor);
-      assert.equal(checkElement(OpKind.MATMUL, [], a, b, bits(y)), expected);
-    }), { numRuns: 500 });
-    fc.assert(fc.property(anyF32, anyF32, fc.integer({ min: -4, max: 4 }), (a, b, steps) => {
-      const y = stepUlps(f(a + b), steps);
-      if (!Number.isFinite(y)) return;
-      const x = [decode(bits(a)), decode(bits(b))];
-      const sum = x.reduce((s, d) => ({ n: (s.n << BigInt(s.e - Math.min(s.e, d.e))) + (d.n << BigInt(d.e - Math.min(s.e, d.e))), e: Math.min(s.e, d.e) }));
-      const absSum = { n: sum.n < 0n ? -sum.n : sum.n, e: sum.e };
-      assert.equal(checkElement(OpKind.BIAS_ADD, [], A(a), A(b), bits(y)), exactWithin(x, y, 1n, 1n << 24n, [absSum], SIGMA));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyF32, anyF32), { minLength: 1, maxLength: 16 }), fc.integer({ min: -40, max: 40 }), (pairs, steps) => {
+        const a = A(...pairs.map((p) => p[0]));
+        const b = A(...pairs.map((p) => p[1]));
+        const products = pairs.map(([x, w]) => mulDy(decode(bits(x)), decode(bits(w))));
+        let approx = 0;
+        for (const [x, w] of pairs) approx += x * w;
+        const y = stepUlps(f(approx), steps);
+        if (!Number.isFinite(y)) return;
+        const k = pairs.length;
+        const maxA = Math.max(1, ...pairs.map((p) => Math.abs(p[0])));
+        const maxB = Math.max(1, ...pairs.map((p) => Math.abs(p[1])));
+        const floor = mulDy(mulDy({ n: BigInt(16 * k), e: -126 }, decode(bits(maxA))), decode(bits(maxB)));
+        const expected = exactWithin(products, y, BigInt(k), (1n << 24n) - BigInt(k), products, floor);
+        assert.equal(checkElement(OpKind.MATMUL, [], a, b, bits(y)), expected);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(anyF32, anyF32, fc.integer({ min: -4, max: 4 }), (a, b, steps) => {
+        const y = stepUlps(f(a + b), steps);
+        if (!Number.isFinite(y)) return;
+        const x = [decode(bits(a)), decode(bits(b))];
+        const sum = x.reduce((s, d) => ({ n: (s.n << BigInt(s.e - Math.min(s.e, d.e))) + (d.n << BigInt(d.e - Math.min(s.e, d.e))), e: Math.min(s.e, d.e) }));
+        const absSum = { n: sum.n < 0n ? -sum.n : sum.n, e: sum.e };
+        assert.equal(checkElement(OpKind.BIAS_ADD, [], A(a), A(b), bits(y)), exactWithin(x, y, 1n, 1n << 24n, [absSum], SIGMA));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('rejects results just beyond the bound', () => {
@@ -150,7 +166,8 @@ describe('rule 3a: an overflowed partial sum or product is what correct implemen
   /** Σ in float32, left to right: each partial sum rounded, as a sequential kernel computes it. */
   const leftToRight = (xs: readonly number[]): number => xs.reduce((s, x) => f(s + x), 0);
   /** Pairwise Σ in float32, as a tree-reducing (SIMD or GPU) kernel computes it. */
-  const pairwise = (xs: readonly number[]): number => (xs.length === 1 ? (xs[0] as number) : f(pairwise(xs.slice(0, xs.length >> 1)) + pairwise(xs.slice(xs.length >> 1))));
+  const pairwise = (xs: readonly number[]): number =>
+    xs.length === 1 ? (xs[0] as number) : f(pairwise(xs.slice(0, xs.length >> 1)) + pairwise(xs.slice(xs.length >> 1)));
 
   it('a row whose exact sum is 1.3e38 may come back as +Inf or finite, and both are valid', () => {
     const row = [f(2e38), f(2e38), f(-2.7e38)];
@@ -159,7 +176,11 @@ describe('rule 3a: an overflowed partial sum or product is what correct implemen
     for (const kind of [OpKind.MATMUL, OpKind.ROW_SUM]) {
       const b = kind === OpKind.MATMUL ? A(1, 1, 1) : NONE;
       assert.equal(checkElement(kind, [], A(...row), b, INF), true, `kind ${kind}: +Inf`);
-      assert.equal(checkElement(kind, [], A(...row), b, bits(leftToRight([row[0] as number, row[2] as number, row[1] as number]))), true, `kind ${kind}: finite`);
+      assert.equal(
+        checkElement(kind, [], A(...row), b, bits(leftToRight([row[0] as number, row[2] as number, row[1] as number]))),
+        true,
+        `kind ${kind}: finite`,
+      );
     }
   });
 

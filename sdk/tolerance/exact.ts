@@ -253,9 +253,7 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
       return claim([a0.n > 0n ? a0 : ZERO], y, EXACT, SIGMA);
     case OpKind.RELU_GRAD: {
       const flushable = b0.n > 0n && compare(b0, SIGMA) < 0;
-      return flushable
-        ? claim([a0], y, { num: 1n, den: 1n }, SIGMA, { boundTerms: [a0] })
-        : claim([b0.n > 0n ? a0 : ZERO], y, EXACT, SIGMA);
+      return flushable ? claim([a0], y, { num: 1n, den: 1n }, SIGMA, { boundTerms: [a0] }) : claim([b0.n > 0n ? a0 : ZERO], y, EXACT, SIGMA);
     }
     case OpKind.TANH_GRAD: {
       const ab2 = mul(a0, mul(b0, b0));
@@ -378,7 +376,7 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
     if (yClass === 'nan') return false;
     if (yClass === 'inf') {
       // |a/b| (1 + γ_2) + σ >= Ω  <=>  (roughly) |a| + 2u|a| + σ|b| >= Ω|b|, favourable
-      const quotientNegative = (num.n < 0n) !== (den.n < 0n);
+      const quotientNegative = num.n < 0n !== den.n < 0n;
       return num.n !== 0n && quotientNegative === isNegative(y) && atLeastOmegaTimes(abs(num), abs(den));
     }
     // |y - a/b| <= γ_2|a/b| + σ  <=>  |a - y b| <= γ_2|a| + σ|b|   (γ_2: a division may be a * (1/b))

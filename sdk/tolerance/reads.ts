@@ -23,7 +23,10 @@ export function readRanges(op: OpDesc, index: number): ReadRange[] {
   switch (op.kind) {
     case OpKind.MATMUL: {
       const k = op.inputs[0]?.shape[1] ?? 0;
-      return [{ first: row * k, count: k }, { first: col * k, count: k }];
+      return [
+        { first: row * k, count: k },
+        { first: col * k, count: k },
+      ];
     }
     case OpKind.ROW_MAX:
     case OpKind.ROW_SUM: {
@@ -33,10 +36,16 @@ export function readRanges(op: OpDesc, index: number): ReadRange[] {
     case OpKind.TRANSPOSE:
       return [{ first: col * (op.shape[0] ?? 0) + row, count: 1 }];
     case OpKind.BIAS_ADD:
-      return [{ first: index, count: 1 }, { first: col, count: 1 }];
+      return [
+        { first: index, count: 1 },
+        { first: col, count: 1 },
+      ];
     case OpKind.SUB_ROW:
     case OpKind.DIV_ROW:
-      return [{ first: index, count: 1 }, { first: row, count: 1 }];
+      return [
+        { first: index, count: 1 },
+        { first: row, count: 1 },
+      ];
     case OpKind.LOAD_X:
     case OpKind.LOAD_Y:
       throw new RangeError('data loads read a dataset record, not tensors');

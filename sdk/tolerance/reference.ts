@@ -19,7 +19,10 @@ function valid(terms: Dy[], y: Dy, num: bigint, den: bigint, m: Dy[], absX: bool
   const B = (d: Dy) => (d.n === 0n ? 0n : toBig(d, e));
   const xs = terms.reduce((s, d) => s + B(d), 0n);
   const diff = B(y) > xs ? B(y) - xs : xs - B(y);
-  let mm = m.reduce((s, d) => { const v = B(d); return s + (v < 0n ? -v : v); }, 0n);
+  let mm = m.reduce((s, d) => {
+    const v = B(d);
+    return s + (v < 0n ? -v : v);
+  }, 0n);
   if (absX) mm += xs < 0n ? -xs : xs;
   return den * diff <= num * mm + den * B(floor);
 }
@@ -29,13 +32,29 @@ const U = 2n ** 24n;
 export function exactVerdict(kind: number, a: number, b: number, c: number, y: number): boolean {
   const [A, Bv, C, Y] = [D(a), D(b), D(c), D(y)];
   switch (kind) {
-    case OpKind.BIAS_ADD: return valid([A, Bv], Y, 1n, U, [], true, sig(1));
-    case OpKind.SUB_ROW: return valid([A, neg(Bv)], Y, 1n, U, [], true, sig(1));
-    case OpKind.TANH_GRAD: { const ab2 = mul(A, mul(Bv, Bv)); return valid([A, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4)); }
-    case OpKind.SIGMOID_GRAD: { const ab = mul(A, Bv); const ab2 = mul(ab, Bv); return valid([ab, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4)); }
-    case OpKind.SCALED_DIFF: return valid([mul(A, C), neg(mul(Bv, C))], Y, 2n, U - 2n, [], true, sig(2));
-    case OpKind.SGD_VELOCITY: { const t = [mul(C, A), Bv]; return valid(t, Y, 2n, U - 2n, t, false, sig(2)); }
-    case OpKind.SGD_WEIGHT: { const t = [A, neg(mul(C, Bv))]; return valid(t, Y, 2n, U - 2n, t, false, sig(2)); }
+    case OpKind.BIAS_ADD:
+      return valid([A, Bv], Y, 1n, U, [], true, sig(1));
+    case OpKind.SUB_ROW:
+      return valid([A, neg(Bv)], Y, 1n, U, [], true, sig(1));
+    case OpKind.TANH_GRAD: {
+      const ab2 = mul(A, mul(Bv, Bv));
+      return valid([A, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4));
+    }
+    case OpKind.SIGMOID_GRAD: {
+      const ab = mul(A, Bv);
+      const ab2 = mul(ab, Bv);
+      return valid([ab, neg(ab2)], Y, 4n, U - 4n, [ab2], true, sig(4));
+    }
+    case OpKind.SCALED_DIFF:
+      return valid([mul(A, C), neg(mul(Bv, C))], Y, 2n, U - 2n, [], true, sig(2));
+    case OpKind.SGD_VELOCITY: {
+      const t = [mul(C, A), Bv];
+      return valid(t, Y, 2n, U - 2n, t, false, sig(2));
+    }
+    case OpKind.SGD_WEIGHT: {
+      const t = [A, neg(mul(C, Bv))];
+      return valid(t, Y, 2n, U - 2n, t, false, sig(2));
+    }
   }
   throw new RangeError(`op kind ${kind} has no exact reference here`);
 }

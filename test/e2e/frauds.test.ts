@@ -49,24 +49,44 @@ const jobOf = new Map<FraudKind, bigint>();
 before(async () => {
   runDir = await mkdtemp(path.join(tmpdir(), 'veritrain-e2e-frauds-'));
   devnet = await startDevnet({
-    runDir, deployerKey: devKey(0), parameters: { ...DEVNET_PARAMETERS, clockBudget: CLOCK },
+    runDir,
+    deployerKey: devKey(0),
+    parameters: { ...DEVNET_PARAMETERS, clockBudget: CLOCK },
     fund: [keys.submitter, keys.exact, keys.verifier, ...KINDS.map((_, i) => cheaterKey(i))].map((k) => privateKeyToAccount(k).address),
-    onChildLine: (line, role) => { const l = logs.get(role) ?? []; l.push(line); logs.set(role, l); },
+    onChildLine: (line, role) => {
+      const l = logs.get(role) ?? [];
+      l.push(line);
+      logs.set(role, l);
+    },
   });
   client = await createChainClient({ publicClient: devnet.chain.publicClient, deploymentsDir: devnet.chain.deploymentsDir });
   const jobs: DevnetJobPlan[] = KINDS.map((kind, i) => ({
-    name: kind, layers: [784, 10 + 2 * i, 10], steps: STEPS, checkpointInterval: K, batchSize: 32,
-    payment: parseEther(String(i + 1)).toString(), solverStake: STAKE.toString(), challengeWindow: 150, trainingDuration: 900, download: false,
+    name: kind,
+    layers: [784, 10 + 2 * i, 10],
+    steps: STEPS,
+    checkpointInterval: K,
+    batchSize: 32,
+    payment: parseEther(String(i + 1)).toString(),
+    solverStake: STAKE.toString(),
+    challengeWindow: 150,
+    trainingDuration: 900,
+    download: false,
   }));
   // Job ids follow the posting order on this fresh chain; withhold is last.
-  KINDS.forEach((kind, i) => { jobOf.set(kind, BigInt(i + 1)); });
+  KINDS.forEach((kind, i) => {
+    jobOf.set(kind, BigInt(i + 1));
+  });
   const withholdJob = (jobOf.get('withhold') as bigint).toString();
   const plans = await Promise.all([
-    devnet.plan('submitter', 'submitter'), devnet.plan('verifier', 'verifier'), devnet.plan('verifier-exact', 'verifier'),
+    devnet.plan('submitter', 'submitter'),
+    devnet.plan('verifier', 'verifier'),
+    devnet.plan('verifier-exact', 'verifier'),
     ...KINDS.map((kind) => devnet.plan(`cheater-${kind}`, 'solver')),
   ]);
-  const [pSubmitter, pVerifier, pExact, ...pCheaters] = plans as [typeof plans[0], typeof plans[0], typeof plans[0], ...typeof plans];
-  const solverPeers = Object.fromEntries(KINDS.map((_, i) => [privateKeyToAccount(cheaterKey(i)).address.toLowerCase(), (pCheaters[i] as typeof plans[0]).multiaddr]));
+  const [pSubmitter, pVerifier, pExact, ...pCheaters] = plans as [(typeof plans)[0], (typeof plans)[0], (typeof plans)[0], ...typeof plans];
+  const solverPeers = Object.fromEntries(
+    KINDS.map((_, i) => [privateKeyToAccount(cheaterKey(i)).address.toLowerCase(), (pCheaters[i] as (typeof plans)[0]).multiaddr]),
+  );
   const verifierConfig = (mode: 'screen' | 'exact', only: string[]) => ({
     sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
     screen: { mode },
@@ -74,13 +94,23 @@ before(async () => {
     jobs: { only },
   });
   await Promise.all([
-    devnet.startVerifier(pVerifier, { key: keys.verifier, solverPeers, config: verifierConfig('screen', KINDS.filter((k) => k !== 'withhold').map((k) => (jobOf.get(k) as bigint).toString())) }),
+    devnet.startVerifier(pVerifier, {
+      key: keys.verifier,
+      solverPeers,
+      config: verifierConfig(
+        'screen',
+        KINDS.filter((k) => k !== 'withhold').map((k) => (jobOf.get(k) as bigint).toString()),
+      ),
+    }),
     devnet.startVerifier(pExact, { key: keys.exact, solverPeers, config: verifierConfig('exact', [withholdJob]) }),
-    ...KINDS.map((kind, i) => devnet.startSolver(pCheaters[i] as typeof plans[0], {
-      key: cheaterKey(i), stake: '10',
-      policy: { minPricePerStep: (parseEther(String(i + 1)) / BigInt(STEPS)).toString(), maxParameters: params(10 + 2 * i) },
-      fraud: { kind, interval: 1 },
-    })),
+    ...KINDS.map((kind, i) =>
+      devnet.startSolver(pCheaters[i] as (typeof plans)[0], {
+        key: cheaterKey(i),
+        stake: '10',
+        policy: { minPricePerStep: (parseEther(String(i + 1)) / BigInt(STEPS)).toString(), maxParameters: params(10 + 2 * i) },
+        fraud: { kind, interval: 1 },
+      }),
+    ),
     devnet.startSubmitter(pSubmitter, { key: keys.submitter, jobs }),
   ]);
 });
@@ -113,9 +143,10 @@ async function statusOf(jobId: bigint): Promise<string | undefined> {
 
 describe('every fraud kind, end to end with separate processes', () => {
   for (const [i, kind] of KINDS.entries()) {
-    const how = kind === 'withhold'
-      ? 'withholds its data, never moves in the dispute, loses it on time'
-      : 'is caught, one element of the faked step is judged invalid on chain, it loses the dispute';
+    const how =
+      kind === 'withhold'
+        ? 'withholds its data, never moves in the dispute, loses it on time'
+        : 'is caught, one element of the faked step is judged invalid on chain, it loses the dispute';
     it(`${kind}: the cheater claims its job, ${how} and its stake`, async () => {
       const jobId = jobOf.get(kind) as bigint;
       const cheater = privateKeyToAccount(cheaterKey(i)).address;
@@ -134,7 +165,9 @@ describe('every fraud kind, end to end with separate processes', () => {
       const verifierRole = kind === 'withhold' ? 'verifier-exact' : 'verifier';
       assert.equal(created.args.challenger, privateKeyToAccount(kind === 'withhold' ? keys.exact : keys.verifier).address);
       assert.equal(slash.args.challenger, created.args.challenger);
-      const [resolved] = parseEventLogs({ abi: disputeGameAbi, eventName: 'DisputeResolved', logs: gameLogs }).filter((e) => e.args.disputeId === created.args.disputeId);
+      const [resolved] = parseEventLogs({ abi: disputeGameAbi, eventName: 'DisputeResolved', logs: gameLogs }).filter(
+        (e) => e.args.disputeId === created.args.disputeId,
+      );
       assert.equal(resolved?.args.outcome, Stage.ChallengerWon);
       const vlogs = logs.get(verifierRole) ?? [];
       const ofDispute = <E extends { args: { disputeId: bigint } }>(events: E[]): E[] => events.filter((e) => e.args.disputeId === created.args.disputeId);
@@ -143,14 +176,31 @@ describe('every fraud kind, end to end with separate processes', () => {
       const traced = ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName: 'TracePosted', logs: gameLogs }));
       if (kind === 'withhold') {
         // Nothing was faked: the verifier challenges an interval whose data the solver withheld.
-        assert.ok(vlogs.some((l) => l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString() && l.interval === created.args.interval), 'the challenged interval\'s data was withheld');
-        assert.ok(vlogs.some((l) => l.msg === 'the other side ran out of time; ending the dispute'), 'won on time');
+        assert.ok(
+          vlogs.some(
+            (l) =>
+              l.msg === 'the solver did not serve usable data for a flagged interval' && l.jobId === jobId.toString() && l.interval === created.args.interval,
+          ),
+          "the challenged interval's data was withheld",
+        );
+        assert.ok(
+          vlogs.some((l) => l.msg === 'the other side ran out of time; ending the dispute'),
+          'won on time',
+        );
         const solverMoves = ['MidpointPosted', 'DataPublished', 'TracePosted', 'ElementOpened'] as const;
-        for (const eventName of solverMoves) assert.deepEqual(ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName, logs: gameLogs })), [], `the withholding solver made no ${eventName} move`);
+        for (const eventName of solverMoves)
+          assert.deepEqual(
+            ofDispute(parseEventLogs({ abi: disputeGameAbi, eventName, logs: gameLogs })),
+            [],
+            `the withholding solver made no ${eventName} move`,
+          );
       } else {
         // The fraud was found in the solver's own served data at the faked step ...
-        const found = vlogs.find((l) => l.msg === 'invalid transition found in the solver\'s own data' && l.jobId === jobId.toString());
-        assert.ok(found !== undefined, `the exact check found the fault: ${JSON.stringify(vlogs.filter((l) => l.jobId === jobId.toString()).map((l) => l.msg))}`);
+        const found = vlogs.find((l) => l.msg === "invalid transition found in the solver's own data" && l.jobId === jobId.toString());
+        assert.ok(
+          found !== undefined,
+          `the exact check found the fault: ${JSON.stringify(vlogs.filter((l) => l.jobId === jobId.toString()).map((l) => l.msg))}`,
+        );
         assert.equal(found.interval, 1);
         assert.equal(created.args.interval, 1, 'the faked interval was challenged');
         const faultStep = Number(found.step);
@@ -170,7 +220,11 @@ describe('every fraud kind, end to end with separate processes', () => {
         assert.equal(resolved.transactionHash, verdict.transactionHash, 'the verdict resolved the dispute');
       }
       // The verifier collects: its reward is withdrawn once the job is settled.
-      await until(`${verifierRole} withdrew its reward for job ${jobId}`, () => Promise.resolve(vlogs.some((l) => l.msg === 'job report' && l.jobId === jobId.toString())), 60_000);
+      await until(
+        `${verifierRole} withdrew its reward for job ${jobId}`,
+        () => Promise.resolve(vlogs.some((l) => l.msg === 'job report' && l.jobId === jobId.toString())),
+        60_000,
+      );
     });
   }
 });

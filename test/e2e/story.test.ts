@@ -14,7 +14,9 @@ import { runStory } from '../../scripts/devnet/story.ts';
 
 const dirs: string[] = [];
 // VERITRAIN_E2E_KEEP=1 keeps the run directories (every process's log is there).
-after(async () => { if (process.env.VERITRAIN_E2E_KEEP === undefined) for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+after(async () => {
+  if (process.env.VERITRAIN_E2E_KEEP === undefined) for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 describe('npm start: the story', () => {
   it('pays the honest solver, slashes the cheater after a bisection down to one element, rewards the verifier', async (t) => {
@@ -22,9 +24,22 @@ describe('npm start: the story', () => {
     const runDir = await mkdtemp(path.join(tmpdir(), 'veritrain-e2e-story-'));
     dirs.push(runDir);
     const lines: string[] = [];
-    const summary = await runStory({ runDir, steps: 256, checkpointInterval: 32, challengeWindow: 30, fraud: 'wrong-lr', fraudInterval: 1, timeoutMs: 200_000, print: (l) => { lines.push(l); } });
+    const summary = await runStory({
+      runDir,
+      steps: 256,
+      checkpointInterval: 32,
+      challengeWindow: 30,
+      fraud: 'wrong-lr',
+      fraudInterval: 1,
+      timeoutMs: 200_000,
+      print: (l) => {
+        lines.push(l);
+      },
+    });
     const story = lines.join('\n');
-    t.after(() => { if (!passed) process.stderr.write(`the story:\n${story}\n`); });
+    t.after(() => {
+      if (!passed) process.stderr.write(`the story:\n${story}\n`);
+    });
     assert.equal(summary.story, 'done');
     assert.equal(summary.honest_paid, 8, 'the honest solver withdrew its whole payment');
     assert.equal(summary.cheater_slashed, 10, 'the cheater lost its job stake');
@@ -34,7 +49,11 @@ describe('npm start: the story', () => {
     assert.ok(summary.verify_cost_ratio >= 1, 'budget 1: every interval of both jobs re-executed');
     // What a user watching would notice, in order: the screen flags B's interval, the exact check
     // finds the faked step, bisection narrows it (log2(32) = 5 rounds), one element is judged on chain.
-    const at = (re: RegExp): number => { const i = lines.findIndex((l) => re.test(l)); assert.ok(i >= 0, `the story tells ${re}:\n${story}`); return i; };
+    const at = (re: RegExp): number => {
+      const i = lines.findIndex((l) => re.test(l));
+      assert.ok(i >= 0, `the story tells ${re}:\n${story}`);
+      return i;
+    };
     const flagged = at(/verifier .*interval 1 re-executed: .*FLAGGED/);
     const exact = at(/INVALID transition at step 48/);
     const opened = at(/dispute 1 OPENED by verifier against job 2, interval 1/);

@@ -149,9 +149,15 @@ describe('outputs moved just past the bound are rejected', () => {
               // The float64 screen agrees at the edge up to its own error (~2^-29 of B).
               const copy = out.slice();
               copy[index] = fp32FromBits(outside);
-              assert.ok(checkOutput(op, inputs, copy, { margin: -(2 ** -26) }).violations.includes(index), `${op.name}[${index}]: float64 screen missed an invalid output`);
+              assert.ok(
+                checkOutput(op, inputs, copy, { margin: -(2 ** -26) }).violations.includes(index),
+                `${op.name}[${index}]: float64 screen missed an invalid output`,
+              );
               copy[index] = fp32FromBits(inside);
-              assert.ok(!checkOutput(op, inputs, copy, { margin: 2 ** -26 }).violations.includes(index), `${op.name}[${index}]: float64 screen flagged a valid output`);
+              assert.ok(
+                !checkOutput(op, inputs, copy, { margin: 2 ** -26 }).violations.includes(index),
+                `${op.name}[${index}]: float64 screen flagged a valid output`,
+              );
               kindsSeen.add(op.kind);
               probes++;
             }
@@ -167,7 +173,11 @@ describe('outputs moved just past the bound are rejected', () => {
 
 describe('reductions whose partial sums overflow (§4.2 rule 3a)', () => {
   // Rows an f32 dataset can feed a layer: exact results finite (1.3e38, 1e38), partial sums above Ω.
-  const rows = [[2e38, 2e38, -2.7e38], [3e38, 3e38, -3e38, -3e38, 1e38], [-3.3e38, -1e38, 2e38, 1e38, 0.5]];
+  const rows = [
+    [2e38, 2e38, -2.7e38],
+    [3e38, 3e38, -3e38, -3e38, 1e38],
+    [-3.3e38, -1e38, 2e38, 1e38, 0.5],
+  ];
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`${backend}: whatever matmul and sum return (finite, ±Inf or NaN) is valid`, async () => {
       const tf = await useBackend(backend);

@@ -77,16 +77,18 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   /** Posts the job, claims it as the solver and commits every checkpoint of `chain`. */
   async function runJob(chain: Trajectory): Promise<bigint> {
     const now = (await publicClient.getBlock()).timestamp;
-    await asSubmitter.write.postJob([{
-      specHash: specHash(spec),
-      checkpointCount: checkpointCount(spec) - 1,
-      token: token.address,
-      payment: 10n ** 18n,
-      solverStake: STAKE,
-      claimDeadline: Number(now + 3600n),
-      trainingDuration: 86_400,
-      challengeWindow: 3600,
-    }]);
+    await asSubmitter.write.postJob([
+      {
+        specHash: specHash(spec),
+        checkpointCount: checkpointCount(spec) - 1,
+        token: token.address,
+        payment: 10n ** 18n,
+        solverStake: STAKE,
+        claimDeadline: Number(now + 3600n),
+        trainingDuration: 86_400,
+        challengeWindow: 3600,
+      },
+    ]);
     const jobId = await market.read.lastJobId();
     await asSolver.write.claimJob([jobId]);
     const last = checkpointCount(spec) - 1;
@@ -119,11 +121,13 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     const honest = await createTrajectory({ tf, graph, spec, records: train.records, start: from.step, end: to.step, startState: from.state }).stateAt(to.step);
     let diff = 0;
     let norm = 0;
-    honest.forEach((t, i) => { t.data.forEach((v, e) => {
-      const w = to.state[i]?.data[e] ?? Number.NaN;
-      diff += (v - w) ** 2;
-      norm += v ** 2;
-    }); });
+    honest.forEach((t, i) => {
+      t.data.forEach((v, e) => {
+        const w = to.state[i]?.data[e] ?? Number.NaN;
+        diff += (v - w) ** 2;
+        norm += v ** 2;
+      });
+    });
     return Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm);
   }
 
@@ -135,5 +139,27 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
     if (actor === undefined) throw new Error(`no actor for ${w.account.address}`);
     return actor;
   };
-  return { viem, increaseTime, publicClient, token, vault, market, game, spec, graph, dataset, tf, k, initial, solver, challenger, puppet, submitter, runJob, chain, clients, consistent };
+  return {
+    viem,
+    increaseTime,
+    publicClient,
+    token,
+    vault,
+    market,
+    game,
+    spec,
+    graph,
+    dataset,
+    tf,
+    k,
+    initial,
+    solver,
+    challenger,
+    puppet,
+    submitter,
+    runJob,
+    chain,
+    clients,
+    consistent,
+  };
 }

@@ -21,7 +21,13 @@ describe('dispute game properties', () => {
         const moves: MoveRecord[] = [];
         const common = { log: silentLogger, pollMs: 10, onMove: (m: MoveRecord) => moves.push(m) };
         const [end] = await Promise.all([
-          playSolver(world.clients(world.solver), disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+          playSolver(world.clients(world.solver), disputeId, {
+            ...common,
+            graph: world.graph,
+            spec: world.spec,
+            trajectory: solverChain,
+            dataset: world.dataset,
+          }),
           playChallenger(world.clients(world.challenger), disputeId, { ...common, graph: world.graph, solverChain, faultyStep }),
         ]);
         assert.equal(end, cheat ? Stage.ChallengerWon : Stage.SolverWon, `k=${k}, fraud at ${faultyStep}, cheat=${cheat}`);

@@ -35,13 +35,22 @@ const challengerClients = world.clients(world.challenger);
 const FAULTY_STEP = k + 3; // inside interval 1
 
 async function dispute(opts: { fraud?: FraudKind; falseChallenge?: Fault; silentSolver?: boolean }) {
-  const solverChain = world.chain(opts.fraud === undefined ? undefined : { kind: opts.fraud, at: (s) => (opts.fraud === 'copy-checkpoint' ? s >= k && s < 2 * k : s === FAULTY_STEP) });
+  const solverChain = world.chain(
+    opts.fraud === undefined ? undefined : { kind: opts.fraud, at: (s) => (opts.fraud === 'copy-checkpoint' ? s >= k && s < 2 * k : s === FAULTY_STEP) },
+  );
   const jobId = await world.runJob(solverChain);
   const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
   const moves: MoveRecord[] = [];
   const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
   const [solverEnd, challengerEnd] = await Promise.all([
-    playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset, silent: opts.silentSolver === true }),
+    playSolver(solverClients, disputeId, {
+      ...common,
+      graph: world.graph,
+      spec: world.spec,
+      trajectory: solverChain,
+      dataset: world.dataset,
+      silent: opts.silentSolver === true,
+    }),
     opts.silentSolver === true
       ? (async () => {
           // The withholding solver never moves: run out its clock, then anyone ends the game.
@@ -113,7 +122,10 @@ describe('dispute game on real trained steps', () => {
       playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: 0, initial: world.initial }),
     ]);
     assert.equal(end, Stage.ChallengerWon);
-    assert.ok(moves.some((m) => m.move === 'openInitialState'), 'decided by the init rule');
+    assert.ok(
+      moves.some((m) => m.move === 'openInitialState'),
+      'decided by the init rule',
+    );
     assert.equal((await world.market.read.getJob([jobId])).status, 5, 'job Slashed');
   });
 
@@ -125,13 +137,19 @@ describe('dispute game on real trained steps', () => {
     const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
     const [end] = await Promise.all([
       playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
-      playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: 0, pointAt: () => ({ kind: 'initial', tensor: world.graph.state.length / 2, element: 20_000 }) }),
+      playChallenger(challengerClients, disputeId, {
+        ...common,
+        graph: world.graph,
+        solverChain,
+        faultyStep: 0,
+        pointAt: () => ({ kind: 'initial', tensor: world.graph.state.length / 2, element: 20_000 }),
+      }),
     ]);
     assert.equal(end, Stage.SolverWon);
     assert.ok(moves.some((m) => m.move === 'openInitialState'));
   });
 
-  it('a caught solver cannot hand the reward to a sock puppet: the puppet\'s later dispute waits behind the honest one', async () => {
+  it("a caught solver cannot hand the reward to a sock puppet: the puppet's later dispute waits behind the honest one", async () => {
     const solverChain = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
     const jobId = await world.runJob(solverChain);
     const { disputeId: honestId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
@@ -140,7 +158,15 @@ describe('dispute game on real trained steps', () => {
     assert.equal(await world.game.read.activeDispute([jobId]), honestId);
     // The solver tries to lose the puppet's game at once: no move and no timeout is accepted there.
     const game = { address: world.game.address, abi: disputeGameAbi } as const;
-    await assert.rejects(world.publicClient.simulateContract({ ...game, functionName: 'postMidpoint', args: [puppetId, `0x${'01'.repeat(32)}`], account: world.solver.account.address }), /DisputeQueued/);
+    await assert.rejects(
+      world.publicClient.simulateContract({
+        ...game,
+        functionName: 'postMidpoint',
+        args: [puppetId, `0x${'01'.repeat(32)}`],
+        account: world.solver.account.address,
+      }),
+      /DisputeQueued/,
+    );
     await world.increaseTime(CLOCK / 2);
     assert.equal((await world.game.read.mover([puppetId]))[1], CLOCK, 'the queued clock stands still');
     const rewardOf = (who: Address) => world.market.read.creditOf([who, world.token.address]);
@@ -152,14 +178,18 @@ describe('dispute game on real trained steps', () => {
     ]);
     assert.equal(end, Stage.ChallengerWon);
     const { challengerBps } = await world.market.read.parameters();
-    assert.equal((await rewardOf(world.challenger.account.address)) - before, STAKE * BigInt(challengerBps) / 10_000n, 'the honest challenger takes the challenger share');
+    assert.equal(
+      (await rewardOf(world.challenger.account.address)) - before,
+      (STAKE * BigInt(challengerBps)) / 10_000n,
+      'the honest challenger takes the challenger share',
+    );
     // The job is settled: the puppet's dispute can only be abandoned, bond back, no share of the stake.
     await world.publicClient.waitForTransactionReceipt({ hash: await world.puppet.writeContract({ ...game, functionName: 'abandon', args: [puppetId] }) });
     assert.equal((await readDispute(puppetClients, puppetId)).stage, Stage.Abandoned);
     assert.equal(await rewardOf(world.puppet.account.address), 0n);
   });
 
-  it('a job\'s disputes are played one at a time: a griefer\'s second dispute starts with full clocks when the first ends', async () => {
+  it("a job's disputes are played one at a time: a griefer's second dispute starts with full clocks when the first ends", async () => {
     const solverChain = world.chain();
     const jobId = await world.runJob(solverChain);
     const { disputeId: first } = await challenge(challengerClients, { jobId, interval: 0, spec: world.spec, graph: world.graph });
@@ -170,15 +200,22 @@ describe('dispute game on real trained steps', () => {
     await world.increaseTime(CLOCK - 120);
     const common = { log: silentLogger, pollMs: 20 };
     const falsePoint = () => ({ kind: 'element', op: 2, element: 5 }) as const;
-    const play = (id: bigint) => Promise.all([
-      playSolver(solverClients, id, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
-      playChallenger(challengerClients, id, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP, pointAt: falsePoint }),
-    ]);
+    const play = (id: bigint) =>
+      Promise.all([
+        playSolver(solverClients, id, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset }),
+        playChallenger(challengerClients, id, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP, pointAt: falsePoint }),
+      ]);
     const bonds = await world.game.read.creditOf([world.solver.account.address]);
     assert.equal((await play(first))[0], Stage.SolverWon);
     assert.equal(await world.game.read.activeDispute([jobId]), second);
     await world.increaseTime(300);
-    const timeout = world.publicClient.simulateContract({ address: world.game.address, abi: disputeGameAbi, functionName: 'timeout', args: [second], account: world.challenger.account.address });
+    const timeout = world.publicClient.simulateContract({
+      address: world.game.address,
+      abi: disputeGameAbi,
+      functionName: 'timeout',
+      args: [second],
+      account: world.challenger.account.address,
+    });
     await assert.rejects(timeout, /DisputeClockRunning/);
     assert.equal((await play(second))[0], Stage.SolverWon);
     assert.equal((await world.game.read.creditOf([world.solver.account.address])) - bonds, 2n * BOND, 'the griefer paid a bond per dispute');
@@ -198,7 +235,14 @@ describe('dispute game on real trained steps', () => {
       const common = { log: silentLogger, pollMs: 20, onMove: (m: MoveRecord) => moves.push(m) };
       const [end] = await Promise.all([
         playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: cheat, dataset: world.dataset }),
-        playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: decoy, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent }),
+        playChallenger(challengerClients, disputeId, {
+          ...common,
+          graph: world.graph,
+          solverChain: decoy,
+          faultyStep: FAULTY_STEP,
+          published: published(disputeId),
+          consistent: world.consistent,
+        }),
       ]);
       assert.equal(end, Stage.ChallengerWon);
       assert.ok(moves.filter((m) => m.move === 'demandData').length >= 1, 'the posted midpoint that the decoy does not match was demanded');
@@ -211,14 +255,33 @@ describe('dispute game on real trained steps', () => {
       const jobId = await world.runJob(cheat);
       const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
       // Served nothing: every read of the solver's chain fails, as for a verifier that got no data.
-      const withheld: Trajectory = { start: k, end: 2 * k, stateAt: () => Promise.reject(new Error('withheld')), stepAt: () => Promise.reject(new Error('withheld')) };
-      const challengerPlays = playChallenger(challengerClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, solverChain: withheld, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent });
+      const withheld: Trajectory = {
+        start: k,
+        end: 2 * k,
+        stateAt: () => Promise.reject(new Error('withheld')),
+        stepAt: () => Promise.reject(new Error('withheld')),
+      };
+      const challengerPlays = playChallenger(challengerClients, disputeId, {
+        log: silentLogger,
+        pollMs: 20,
+        graph: world.graph,
+        solverChain: withheld,
+        faultyStep: FAULTY_STEP,
+        published: published(disputeId),
+        consistent: world.consistent,
+      });
       // The solver posts its midpoint, then ignores the demand.
       const d = await readDispute(solverClients, disputeId);
-      await world.publicClient.waitForTransactionReceipt({ hash: await world.solver.writeContract({ ...game, functionName: 'postMidpoint', args: [disputeId, stateRoot(await cheat.stateAt(Number(d.lo + (d.hi - d.lo) / 2n)))] }) });
+      await world.publicClient.waitForTransactionReceipt({
+        hash: await world.solver.writeContract({
+          ...game,
+          functionName: 'postMidpoint',
+          args: [disputeId, stateRoot(await cheat.stateAt(Number(d.lo + (d.hi - d.lo) / 2n)))],
+        }),
+      });
       while ((await readDispute(solverClients, disputeId)).stage !== Stage.AwaitStateData) await new Promise((r) => setTimeout(r, 20));
       const [who, left] = await world.game.read.mover([disputeId]);
-      assert.equal(who.toLowerCase(), world.solver.account.address.toLowerCase(), 'the solver\'s clock runs while the data is missing');
+      assert.equal(who.toLowerCase(), world.solver.account.address.toLowerCase(), "the solver's clock runs while the data is missing");
       await world.increaseTime(left + 1);
       await claimTimeout(challengerClients, disputeId);
       assert.equal(await challengerPlays, Stage.ChallengerWon);
@@ -236,7 +299,14 @@ describe('dispute game on real trained steps', () => {
       const credit = await world.game.read.creditOf([world.solver.account.address]);
       const [end] = await Promise.all([
         playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: honest, dataset: world.dataset }),
-        playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain: other, faultyStep: FAULTY_STEP, published: published(disputeId), consistent: world.consistent }),
+        playChallenger(challengerClients, disputeId, {
+          ...common,
+          graph: world.graph,
+          solverChain: other,
+          faultyStep: FAULTY_STEP,
+          published: published(disputeId),
+          consistent: world.consistent,
+        }),
       ]);
       assert.equal(end, Stage.SolverWon);
       const demands = moves.filter((m) => m.move === 'demandData').length;
@@ -246,15 +316,26 @@ describe('dispute game on real trained steps', () => {
   });
 
   it('an indexer rebuilds the game from events: parameters, the created dispute with its solver, roots and counts, and abandonment', async () => {
-    const configured = await world.publicClient.getContractEvents({ address: world.game.address, abi: disputeGameAbi, eventName: 'DisputeGameConfigured', fromBlock: 0n });
+    const configured = await world.publicClient.getContractEvents({
+      address: world.game.address,
+      abi: disputeGameAbi,
+      eventName: 'DisputeGameConfigured',
+      fromBlock: 0n,
+    });
     const [first] = configured;
-    assert.ok(first !== undefined, 'the deployment emitted the game\'s parameters');
+    assert.ok(first !== undefined, "the deployment emitted the game's parameters");
     assert.equal(first.args.clockBudget, CLOCK, 'the clock budget is on record');
     assert.equal(first.args.challengeBond, BOND);
     const solverChain = world.chain({ kind: 'tamper-element', at: (s) => s === FAULTY_STEP });
     const jobId = await world.runJob(solverChain);
     const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
-    const [created] = await world.publicClient.getContractEvents({ address: world.game.address, abi: disputeGameAbi, eventName: 'DisputeCreated', args: { disputeId }, fromBlock: 0n });
+    const [created] = await world.publicClient.getContractEvents({
+      address: world.game.address,
+      abi: disputeGameAbi,
+      eventName: 'DisputeCreated',
+      args: { disputeId },
+      fromBlock: 0n,
+    });
     const d = await readDispute(challengerClients, disputeId);
     assert.equal(created?.args.solver, d.solver);
     assert.equal(created.args.loRoot, stateRoot(await solverChain.stateAt(k)));
@@ -269,7 +350,9 @@ describe('dispute game on real trained steps', () => {
       playChallenger(challengerClients, disputeId, { ...common, graph: world.graph, solverChain, faultyStep: FAULTY_STEP }),
     ]);
     const game = { address: world.game.address, abi: disputeGameAbi } as const;
-    const receipt = await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'abandon', args: [second] }) });
+    const receipt = await world.publicClient.waitForTransactionReceipt({
+      hash: await world.challenger.writeContract({ ...game, functionName: 'abandon', args: [second] }),
+    });
     const closed = parseEventLogs({ abi: jobMarketAbi, logs: receipt.logs, eventName: 'DisputeClosed' });
     assert.equal(closed[0]?.args.outcome, 2, 'DisputeClosed says Abandoned');
   });
@@ -285,13 +368,33 @@ describe('dispute game on real trained steps', () => {
     const asSubmitter = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.submitter } });
     const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
     const now = (await world.publicClient.getBlock()).timestamp;
-    await asSubmitter.write.postJob([{ specHash: hash, checkpointCount: 2, token: world.token.address, payment: 10n ** 18n, solverStake: STAKE, claimDeadline: Number(now + 3600n), trainingDuration: 86_400, challengeWindow: 3600 }]);
+    await asSubmitter.write.postJob([
+      {
+        specHash: hash,
+        checkpointCount: 2,
+        token: world.token.address,
+        payment: 10n ** 18n,
+        solverStake: STAKE,
+        claimDeadline: Number(now + 3600n),
+        trainingDuration: 86_400,
+        challengeWindow: 3600,
+      },
+    ]);
     const jobId = await world.market.read.lastJobId();
     await asSolver.write.claimJob([jobId]);
     await asSolver.write.commitCheckpoint([jobId, 0, `0x${'11'.repeat(32)}`, '0x01']);
     await asSolver.write.commitCheckpoint([jobId, 1, `0x${'22'.repeat(32)}`, '0x01']);
     const proof = { prefix: EMPTY_CHECKPOINT_CHAIN, roots: [`0x${'11'.repeat(32)}`, `0x${'22'.repeat(32)}`] as const };
-    await assert.rejects(world.publicClient.simulateContract({ address: world.game.address, abi: disputeGameAbi, functionName: 'challenge', args: [jobId, 0, tuple, graphCommitment(world.graph), proof], account: world.challenger.account.address }), /DisputeSpecInvalid/);
+    await assert.rejects(
+      world.publicClient.simulateContract({
+        address: world.game.address,
+        abi: disputeGameAbi,
+        functionName: 'challenge',
+        args: [jobId, 0, tuple, graphCommitment(world.graph), proof],
+        account: world.challenger.account.address,
+      }),
+      /DisputeSpecInvalid/,
+    );
   });
 
   it('an honest wasm solver beats a challenger whose own recomputation ran on cpu', async () => {
@@ -311,7 +414,11 @@ describe('dispute game on real trained steps', () => {
       stateAt: (s) => Promise.resolve(states.get(s) ?? []),
       stepAt: (s) => Promise.resolve(steps.get(s) as StepData),
     };
-    assert.notEqual(stateRoot(await challengerView.stateAt(2 * k)), stateRoot(await solverChain.stateAt(2 * k)), 'backends agree bit for bit; the test proves nothing');
+    assert.notEqual(
+      stateRoot(await challengerView.stateAt(2 * k)),
+      stateRoot(await solverChain.stateAt(2 * k)),
+      'backends agree bit for bit; the test proves nothing',
+    );
     const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
     const common = { log: silentLogger, pollMs: 20 };
     const [end] = await Promise.all([
@@ -325,11 +432,20 @@ describe('dispute game on real trained steps', () => {
     const solverChain = world.chain();
     const jobId = await world.runJob(solverChain);
     const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
-    const solverPlays = playSolver(solverClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    const solverPlays = playSolver(solverClients, disputeId, {
+      log: silentLogger,
+      pollMs: 20,
+      graph: world.graph,
+      spec: world.spec,
+      trajectory: solverChain,
+      dataset: world.dataset,
+    });
     const game = { address: world.game.address, abi: disputeGameAbi, account: world.challenger.account } as const;
     for (let d = await readDispute(challengerClients, disputeId); d.stage !== Stage.AwaitPoint; d = await readDispute(challengerClients, disputeId)) {
       if (d.stage === Stage.AwaitChoice) {
-        await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true] }) });
+        await world.publicClient.waitForTransactionReceipt({
+          hash: await world.challenger.writeContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true] }),
+        });
       } else await new Promise((r) => setTimeout(r, 20));
     }
     const point = (op: number, element: bigint) => world.publicClient.simulateContract({ ...game, functionName: 'point', args: [disputeId, op, element] });
@@ -341,7 +457,9 @@ describe('dispute game on real trained steps', () => {
     // Checkpoint 0 can only be pointed at in a range that starts at it; this one is interval 1.
     await assert.rejects(point(await world.game.read.INITIAL_STATE(), 0n), /DisputePointInvalid/);
     await point(STATE_COPY, ((S - 1n) << 32n) | 0xffff_ffffn);
-    await world.publicClient.waitForTransactionReceipt({ hash: await world.challenger.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }) });
+    await world.publicClient.waitForTransactionReceipt({
+      hash: await world.challenger.writeContract({ ...game, functionName: 'point', args: [disputeId, NEXT_STATE, ((S - 1n) << 32n) | 3n] }),
+    });
     assert.equal(await solverPlays, Stage.SolverWon);
   });
 
@@ -349,7 +467,14 @@ describe('dispute game on real trained steps', () => {
     const solverChain = world.chain();
     const jobId = await world.runJob(solverChain);
     const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
-    const solverPlays = playSolver(solverClients, disputeId, { log: silentLogger, pollMs: 20, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    const solverPlays = playSolver(solverClients, disputeId, {
+      log: silentLogger,
+      pollMs: 20,
+      graph: world.graph,
+      spec: world.spec,
+      trajectory: solverChain,
+      dataset: world.dataset,
+    });
     while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
     const d = await readDispute(challengerClients, disputeId);
     const runsOutAt = BigInt(d.lastMoveAt + d.challengerClock);
@@ -358,7 +483,8 @@ describe('dispute game on real trained steps', () => {
     // Calls run on the latest block: each check below sees the second its block was mined at.
     const game = { address: world.game.address, abi: disputeGameAbi } as const;
     const timeout = () => world.publicClient.simulateContract({ ...game, functionName: 'timeout', args: [disputeId], account: world.solver.account.address });
-    const choose = () => world.publicClient.simulateContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true], account: world.challenger.account.address });
+    const choose = () =>
+      world.publicClient.simulateContract({ ...game, functionName: 'chooseHalf', args: [disputeId, true], account: world.challenger.account.address });
     await testClient.setNextBlockTimestamp({ timestamp: runsOutAt - 1n });
     await testClient.mine({ blocks: 1 });
     assert.equal(await mover(), 1, 'one second left');
@@ -377,7 +503,13 @@ describe('dispute game on real trained steps', () => {
     const jobId = await world.runJob(solverChain);
     const { disputeId } = await challenge(challengerClients, { jobId, interval: 1, spec: world.spec, graph: world.graph });
     const common = { log: silentLogger, pollMs: 20 };
-    const solverPlays = playSolver(solverClients, disputeId, { ...common, graph: world.graph, spec: world.spec, trajectory: solverChain, dataset: world.dataset });
+    const solverPlays = playSolver(solverClients, disputeId, {
+      ...common,
+      graph: world.graph,
+      spec: world.spec,
+      trajectory: solverChain,
+      dataset: world.dataset,
+    });
     // Wait for the solver's first midpoint, then let the challenger's clock run out.
     while ((await readDispute(challengerClients, disputeId)).stage !== Stage.AwaitChoice) await new Promise((r) => setTimeout(r, 20));
     await world.increaseTime(CLOCK + 1);

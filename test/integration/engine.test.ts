@@ -56,7 +56,9 @@ describe('training engine', () => {
           }
         });
         proc.on('error', reject);
-        proc.on('exit', (_code, signal) => { resolve({ killed: signal === 'SIGKILL', last }); });
+        proc.on('exit', (_code, signal) => {
+          resolve({ killed: signal === 'SIGKILL', last });
+        });
       });
 
     const first = await run(2 * interval + 17);
@@ -66,7 +68,10 @@ describe('training engine', () => {
 
     const second = await run();
     assert.equal(second.last.done, true);
-    assert.ok(typeof second.last.resumedFrom === 'number' && second.last.resumedFrom >= 1 && second.last.resumedFrom < 6, `resumed from ${String(second.last.resumedFrom)}`);
+    assert.ok(
+      typeof second.last.resumedFrom === 'number' && second.last.resumedFrom >= 1 && second.last.resumedFrom < 6,
+      `resumed from ${String(second.last.resumedFrom)}`,
+    );
     assert.deepEqual(second.last.roots, reference.roots);
   });
 });

@@ -27,7 +27,9 @@ function leafOpening(state: readonly Tensor[], t: number, element: number) {
   const tensor = state[t] as Tensor;
   const opening = new TensorTree(tensor).open(Math.min(element, tensor.data.length - 1), 1);
   const roots = new Uint8Array(state.length * 32);
-  state.forEach((s, i) => { roots.set(tensorRootBytes(s), i * 32); });
+  state.forEach((s, i) => {
+    roots.set(tensorRootBytes(s), i * 32);
+  });
   return {
     shape: [...tensor.shape],
     block: bytesToHex(opening.leaves),
@@ -50,17 +52,22 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
   });
 
   it('weight elements agree with the SDK bit for bit (random seeds, layers and elements)', async () => {
-    const cases = fc.sample(fc.record({
-      seed: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-      layer: fc.integer({ min: 1, max: 16 }),
-      fanSum: fc.integer({ min: 2, max: 8192 }),
-      elements: fc.array(fc.nat({ max: 2 ** 26 }), { minLength: 50, maxLength: 50 }),
-    }), 20);
+    const cases = fc.sample(
+      fc.record({
+        seed: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        layer: fc.integer({ min: 1, max: 16 }),
+        fanSum: fc.integer({ min: 2, max: 8192 }),
+        elements: fc.array(fc.nat({ max: 2 ** 26 }), { minLength: 50, maxLength: 50 }),
+      }),
+      20,
+    );
     let checked = 0;
     for (const c of cases) {
       const got = await harness.read.weightBits([bytesToHex(c.seed), BigInt(c.layer), c.elements.map(BigInt), BigInt(c.fanSum)]);
       const limit = glorotLimit(c.fanSum);
-      c.elements.forEach((e, i) => { assert.equal(got[i], fp32Bits(initWeight(c.seed, c.layer, e, limit)), `layer ${c.layer} element ${e}`); });
+      c.elements.forEach((e, i) => {
+        assert.equal(got[i], fp32Bits(initWeight(c.seed, c.layer, e, limit)), `layer ${c.layer} element ${e}`);
+      });
       checked += c.elements.length;
     }
     assert.equal(checked, 1000);
@@ -87,11 +94,12 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
     });
 
     it('a NaN momentum slot, a doctored weight or a wrong shape loses exactly where it departs', async () => {
-      const doctor = (t: number, e: number, v: number): Tensor[] => honest.map((x, i) => (i === t ? { shape: x.shape, data: Object.assign(x.data.slice(), { [e]: v }) } : x));
+      const doctor = (t: number, e: number, v: number): Tensor[] =>
+        honest.map((x, i) => (i === t ? { shape: x.shape, data: Object.assign(x.data.slice(), { [e]: v }) } : x));
       const nanMomentum = doctor(0, 700, Number.NaN);
       assert.equal(await check(nanMomentum, 0, 700), false, 'NaN momentum');
       assert.equal(await check(nanMomentum, 0, 699), true, 'its neighbour is the init value');
-      const weight = doctor(S / 2, 12_345, (honest[S / 2] as Tensor).data[12_345] as number * 1.0000001);
+      const weight = doctor(S / 2, 12_345, ((honest[S / 2] as Tensor).data[12_345] as number) * 1.0000001);
       assert.equal(await check(weight, S / 2, 12_345), false, 'one ulp off in Wt_1');
       const bias = doctor(S / 2 + 1, 3, -0);
       assert.equal(await check(bias, S / 2 + 1, 3), false, 'a bias of -0 is not the +0 the rule fixes');

@@ -62,8 +62,12 @@ describe('JobMarket over viem', async () => {
     return w;
   };
   const [deployer, submitter, solver, other, game, treasury] = [0, 1, 2, 3, 4, 5].map(wallet) as [
-    ReturnType<typeof wallet>, ReturnType<typeof wallet>, ReturnType<typeof wallet>,
-    ReturnType<typeof wallet>, ReturnType<typeof wallet>, ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
+    ReturnType<typeof wallet>,
   ];
 
   // Contracts are typed from the generated sdk/abi, the same ABIs the SDK uses.
@@ -72,19 +76,21 @@ describe('JobMarket over viem', async () => {
   const token = getContract({ address: tokenAddress, abi: testTokenAbi, client });
   const vaultAddress = (await viem.deployContract('StakingVault', [token.address, 7 * DAY])).address;
   const vault = getContract({ address: vaultAddress, abi: stakingVaultAbi, client });
-  const marketAddress = (await viem.deployContract('JobMarket', [
-    vault.address,
-    {
-      treasury: treasury.account.address,
-      challengerBps: 5_000,
-      submitterBps: 3_000,
-      expirySubmitterBps: 5_000,
-      minSolverStake: MIN_STAKE,
-      minChallengeWindow: DAY,
-    },
-    [token.address],
-    deployer.account.address,
-  ])).address;
+  const marketAddress = (
+    await viem.deployContract('JobMarket', [
+      vault.address,
+      {
+        treasury: treasury.account.address,
+        challengerBps: 5_000,
+        submitterBps: 3_000,
+        expirySubmitterBps: 5_000,
+        minSolverStake: MIN_STAKE,
+        minChallengeWindow: DAY,
+      },
+      [token.address],
+      deployer.account.address,
+    ])
+  ).address;
   const market = getContract({ address: marketAddress, abi: jobMarketAbi, client });
   await vault.write.setMarket([market.address]);
   await market.write.setDisputeGame([game.account.address]);
@@ -160,7 +166,7 @@ describe('JobMarket over viem', async () => {
   it('runs the happy path: post, claim, commit, submit, finalize, withdraw', async () => {
     const id = await postJob(3, 'happy');
     assert.equal(await status(id), STATUS.Open);
-    assert.equal(await token.read.balanceOf([market.address]) >= PAYMENT, true);
+    assert.equal((await token.read.balanceOf([market.address])) >= PAYMENT, true);
 
     await mined(market.write.claimJob([id], asSolver));
     assert.equal(await status(id), STATUS.Claimed);
@@ -168,9 +174,7 @@ describe('JobMarket over viem', async () => {
 
     const commitReceipts = [];
     for (let i = 0; i < 3; i++) {
-      commitReceipts.push(
-        await mined(market.write.commitCheckpoint([id, i, stateRoot(`happy:${i}`), cid(`happy:${i}`)], asSolver)),
-      );
+      commitReceipts.push(await mined(market.write.commitCheckpoint([id, i, stateRoot(`happy:${i}`), cid(`happy:${i}`)], asSolver)));
     }
     const final = await mined(market.write.submitFinal([id, stateRoot('happy:final'), cid('happy:final')], asSolver));
     assert.equal(await status(id), STATUS.Submitted);
@@ -190,9 +194,15 @@ describe('JobMarket over viem', async () => {
     const roots = [0, 1, 2].map((i) => stateRoot(`happy:${i}`)).concat(stateRoot('happy:final'));
     const [head, committed] = await market.read.checkpointChain([id]);
     assert.equal(committed, 4);
-    assert.equal(head, roots.reduce((h, r, i) => linkCheckpoint(h, i, r), EMPTY_CHECKPOINT_CHAIN));
+    assert.equal(
+      head,
+      roots.reduce((h, r, i) => linkCheckpoint(h, i, r), EMPTY_CHECKPOINT_CHAIN),
+    );
     const chain = await readCheckpointChain({ publicClient, market: market.address }, id);
-    assert.deepEqual(chain.checkpoints.map((c) => c.stateRoot), roots);
+    assert.deepEqual(
+      chain.checkpoints.map((c) => c.stateRoot),
+      roots,
+    );
     assert.deepEqual(await market.read.intervalRoots([id, 2, checkpointProof(chain, 2)]), [roots[2], roots[3]]);
     await expectRevert(market.read.intervalRoots([id, 1, { ...checkpointProof(chain, 1), roots: roots.slice(1, 3) }]), 'JobCheckpointProofInvalid');
 
@@ -274,13 +284,16 @@ describe('JobMarket over viem', async () => {
     assert.equal(calls, 6, 'five stale proofs, each read again, then the chain stopped moving');
     assert.deepEqual(roots, [stateRoot('stale:1'), stateRoot('stale:2')]);
     // A proof that is simply wrong (no commit explains it) is not retried.
-    await assert.rejects(withCheckpointProof({ publicClient, market: market.address }, id, 1, async (proof) => {
-      try {
-        return await market.read.intervalRoots([id, 1, { ...proof, roots: proof.roots.slice(0, -1) }]);
-      } catch (err) {
-        throw decodeRevert(err) ?? err;
-      }
-    }), /JobCheckpointProofInvalid/);
+    await assert.rejects(
+      withCheckpointProof({ publicClient, market: market.address }, id, 1, async (proof) => {
+        try {
+          return await market.read.intervalRoots([id, 1, { ...proof, roots: proof.roots.slice(0, -1) }]);
+        } catch (err) {
+          throw decodeRevert(err) ?? err;
+        }
+      }),
+      /JobCheckpointProofInvalid/,
+    );
   });
 
   it('expires a job whose solver missed the deadline: refund and slash', async () => {
@@ -294,10 +307,7 @@ describe('JobMarket over viem', async () => {
     assert.equal(await market.read.isExpirable([id]), true);
     await mined(market.write.expire([id], { account: other.account }));
     assert.equal(await status(id), STATUS.Expired);
-    assert.equal(
-      await market.read.creditOf([submitter.account.address, token.address]),
-      creditBefore + PAYMENT + STAKE / 2n,
-    );
+    assert.equal(await market.read.creditOf([submitter.account.address, token.address]), creditBefore + PAYMENT + STAKE / 2n);
     assert.equal((await vault.read.stakeOf([solver.account.address])).staked, stakeBefore - STAKE);
   });
 
@@ -357,7 +367,7 @@ describe('JobMarket over viem', async () => {
     const JOBS_SLOT = 6n; // Ownable, Ownable2Step, disputeGame, isPaymentToken, _credits, lastJobId, then jobs
     const base = BigInt(keccak256(encodeAbiParameters([{ type: 'uint64' }, { type: 'uint256' }], [id, JOBS_SLOT])));
     const slot = toHex(base + 2n, { size: 32 });
-    const word = BigInt(await publicClient.getStorageAt({ address: market.address, slot }) ?? '0x0');
+    const word = BigInt((await publicClient.getStorageAt({ address: market.address, slot })) ?? '0x0');
     const mask = ((1n << 24n) - 1n) << 232n;
     await testClient.setStorageAt({ address: market.address, index: slot, value: toHex((word & ~mask) | (65_535n << 232n), { size: 32 }) });
     assert.equal((await market.read.getJob([id])).openDisputes, 65_535, 'the slot holds the counter');
@@ -367,11 +377,42 @@ describe('JobMarket over viem', async () => {
 
   it('refuses jobs until the dispute game is wired: none could be challenged', async () => {
     const unwired = getContract({
-      address: (await viem.deployContract('JobMarket', [vault.address, { treasury: treasury.account.address, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: MIN_STAKE, minChallengeWindow: DAY }, [token.address], deployer.account.address])).address,
+      address: (
+        await viem.deployContract('JobMarket', [
+          vault.address,
+          {
+            treasury: treasury.account.address,
+            challengerBps: 5_000,
+            submitterBps: 3_000,
+            expirySubmitterBps: 5_000,
+            minSolverStake: MIN_STAKE,
+            minChallengeWindow: DAY,
+          },
+          [token.address],
+          deployer.account.address,
+        ])
+      ).address,
       abi: jobMarketAbi,
       client,
     });
-    await expectRevert(unwired.write.postJob([{ specHash: keccak256(toHex('spec:unwired')), checkpointCount: 1, token: token.address, payment: PAYMENT, solverStake: STAKE, claimDeadline: (await now()) + 3_600, trainingDuration: DAY, challengeWindow: DAY }], asSubmitter), 'JobMarketNotWired');
+    await expectRevert(
+      unwired.write.postJob(
+        [
+          {
+            specHash: keccak256(toHex('spec:unwired')),
+            checkpointCount: 1,
+            token: token.address,
+            payment: PAYMENT,
+            solverStake: STAKE,
+            claimDeadline: (await now()) + 3_600,
+            trainingDuration: DAY,
+            challengeWindow: DAY,
+          },
+        ],
+        asSubmitter,
+      ),
+      'JobMarketNotWired',
+    );
   });
 
   it('keeps locked stake locked and releases unstaked stake after the delay', async () => {

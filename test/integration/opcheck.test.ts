@@ -35,8 +35,8 @@ const { viem } = await network.create();
 
 const f32 = Math.fround;
 const SPECIALS = [
-  0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x00000001, 0x80000001, 0x007fffff, 0x00800000,
-  0x80800000, 0x7f7fffff, 0xff7fffff, 0x3f800000, 0xbf800000, 0x33800000, 0x4b800000,
+  0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x00000001, 0x80000001, 0x007fffff, 0x00800000, 0x80800000, 0x7f7fffff, 0xff7fffff,
+  0x3f800000, 0xbf800000, 0x33800000, 0x4b800000,
 ];
 /** Any bit pattern (NaN and Inf included). */
 const anyBits = fc.nat({ max: 0xffffffff });
@@ -71,24 +71,42 @@ function honest(kind: number, params: readonly number[], a: Uint32Array, b: Uint
   const b0 = val(b[0] ?? 0);
   const c = val(params[0] ?? 0);
   switch (kind) {
-    case OpKind.MATMUL: return fp32Bits(Array.from(a).reduce((s, ai, i) => s + val(ai) * val(b[i] ?? 0), 0));
-    case OpKind.ROW_SUM: return fp32Bits(Array.from(a).reduce((s, ai) => s + val(ai), 0));
-    case OpKind.ROW_MAX: return fp32Bits(Math.max(...Array.from(a, val)));
-    case OpKind.BIAS_ADD: return fp32Bits(a0 + b0);
-    case OpKind.SUB_ROW: return fp32Bits(a0 - b0);
-    case OpKind.DIV_ROW: return fp32Bits(a0 / b0);
-    case OpKind.RELU: return fp32Bits(Math.max(a0, 0));
-    case OpKind.RELU_GRAD: return fp32Bits(b0 > 0 ? a0 : 0);
-    case OpKind.TANH: return fp32Bits(Math.tanh(a0));
-    case OpKind.SIGMOID: return fp32Bits(1 / (1 + Math.exp(-a0)));
-    case OpKind.EXP: return fp32Bits(Math.exp(a0));
-    case OpKind.TANH_GRAD: return fp32Bits(a0 * (1 - b0 * b0));
-    case OpKind.SIGMOID_GRAD: return fp32Bits(a0 * b0 * (1 - b0));
-    case OpKind.SCALED_DIFF: return fp32Bits((a0 - b0) * c);
-    case OpKind.TRANSPOSE: return a[0] ?? 0;
-    case OpKind.SGD_VELOCITY: return fp32Bits(c * a0 + b0);
-    case OpKind.SGD_WEIGHT: return fp32Bits(a0 - c * b0);
-    default: throw new RangeError(`kind ${kind}`);
+    case OpKind.MATMUL:
+      return fp32Bits(Array.from(a).reduce((s, ai, i) => s + val(ai) * val(b[i] ?? 0), 0));
+    case OpKind.ROW_SUM:
+      return fp32Bits(Array.from(a).reduce((s, ai) => s + val(ai), 0));
+    case OpKind.ROW_MAX:
+      return fp32Bits(Math.max(...Array.from(a, val)));
+    case OpKind.BIAS_ADD:
+      return fp32Bits(a0 + b0);
+    case OpKind.SUB_ROW:
+      return fp32Bits(a0 - b0);
+    case OpKind.DIV_ROW:
+      return fp32Bits(a0 / b0);
+    case OpKind.RELU:
+      return fp32Bits(Math.max(a0, 0));
+    case OpKind.RELU_GRAD:
+      return fp32Bits(b0 > 0 ? a0 : 0);
+    case OpKind.TANH:
+      return fp32Bits(Math.tanh(a0));
+    case OpKind.SIGMOID:
+      return fp32Bits(1 / (1 + Math.exp(-a0)));
+    case OpKind.EXP:
+      return fp32Bits(Math.exp(a0));
+    case OpKind.TANH_GRAD:
+      return fp32Bits(a0 * (1 - b0 * b0));
+    case OpKind.SIGMOID_GRAD:
+      return fp32Bits(a0 * b0 * (1 - b0));
+    case OpKind.SCALED_DIFF:
+      return fp32Bits((a0 - b0) * c);
+    case OpKind.TRANSPOSE:
+      return a[0] ?? 0;
+    case OpKind.SGD_VELOCITY:
+      return fp32Bits(c * a0 + b0);
+    case OpKind.SGD_WEIGHT:
+      return fp32Bits(a0 - c * b0);
+    default:
+      throw new RangeError(`kind ${kind}`);
   }
 }
 
@@ -116,14 +134,20 @@ const paramBits = fc.oneof(
 /** Row operands: independent, cancelling pairs, or a huge spread of exponents. */
 const rowPair = (maxK: number): fc.Arbitrary<{ a: Uint32Array; b: Uint32Array }> =>
   fc.integer({ min: 1, max: maxK }).chain((k) =>
-    fc.oneof(
-      fc.tuple(fc.array(valueBits, { minLength: k, maxLength: k }), fc.array(valueBits, { minLength: k, maxLength: k })),
-      fc.tuple(fc.array(midBits, { minLength: k, maxLength: k }), fc.array(midBits, { minLength: k, maxLength: k })),
-      // Cancellation: the second half repeats the first with one operand negated, plus a tiny term.
-      fc.tuple(fc.array(wideBits, { minLength: k, maxLength: k }), fc.array(wideBits, { minLength: k, maxLength: k }), tinyBits).map(
-        ([x, z, t]) => [[...x, ...x, t], [...z, ...z.map((v) => (v ^ 0x80000000) >>> 0), 0x3f800000]] as [number[], number[]],
-      ),
-    ).map(([x, z]) => ({ a: Uint32Array.from(x), b: Uint32Array.from(z) })),
+    fc
+      .oneof(
+        fc.tuple(fc.array(valueBits, { minLength: k, maxLength: k }), fc.array(valueBits, { minLength: k, maxLength: k })),
+        fc.tuple(fc.array(midBits, { minLength: k, maxLength: k }), fc.array(midBits, { minLength: k, maxLength: k })),
+        // Cancellation: the second half repeats the first with one operand negated, plus a tiny term.
+        fc.tuple(fc.array(wideBits, { minLength: k, maxLength: k }), fc.array(wideBits, { minLength: k, maxLength: k }), tinyBits).map(
+          ([x, z, t]) =>
+            [
+              [...x, ...x, t],
+              [...z, ...z.map((v) => (v ^ 0x80000000) >>> 0), 0x3f800000],
+            ] as [number[], number[]],
+        ),
+      )
+      .map(([x, z]) => ({ a: Uint32Array.from(x), b: Uint32Array.from(z) })),
   );
 
 /** Operands of one case of `kind`. */
@@ -132,9 +156,10 @@ function operands(kind: number, maxK: number): fc.Arbitrary<Omit<Case, 'y'>> {
   if (kind === OpKind.ROW_SUM || kind === OpKind.ROW_MAX) {
     return rowPair(maxK).map(({ a }) => ({ kind, params: [], a, b: new Uint32Array(0) }));
   }
-  const aArb = kind === OpKind.EXP || kind === OpKind.SIGMOID || kind === OpKind.TANH
-    ? fc.oneof(valueBits, fc.float({ min: f32(-150), max: f32(150), noNaN: true }).map(fp32Bits))
-    : valueBits;
+  const aArb =
+    kind === OpKind.EXP || kind === OpKind.SIGMOID || kind === OpKind.TANH
+      ? fc.oneof(valueBits, fc.float({ min: f32(-150), max: f32(150), noNaN: true }).map(fp32Bits))
+      : valueBits;
   return fc.tuple(aArb, valueBits, paramBits).map(([a, b, c]) => ({
     kind,
     params: PARAM.has(kind) ? [c] : [],
@@ -204,8 +229,10 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
         const want = ref(c, c.y);
         if (onChain[j] !== want) {
           const hex = (xs: Iterable<number>): string => Array.from(xs, (v) => v.toString(16)).join(',');
-          assert.fail(`kind ${c.kind} params [${hex(c.params)}] a [${hex(c.a)}] b [${hex(c.b)}] y ${c.y.toString(16)}: ` +
-            `chain ${String(onChain[j])}, reference ${String(want)}`);
+          assert.fail(
+            `kind ${c.kind} params [${hex(c.params)}] a [${hex(c.a)}] b [${hex(c.b)}] y ${c.y.toString(16)}: ` +
+              `chain ${String(onChain[j])}, reference ${String(want)}`,
+          );
         }
         if (want) valid++;
       });
@@ -235,7 +262,10 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
   }
 
   it('matmul verdicts agree at K = 1024 on training-like rows, at the edges of the bound', async () => {
-    const rows = fc.sample(fc.tuple(fc.array(midBits, { minLength: 1024, maxLength: 1024 }), fc.array(midBits, { minLength: 1024, maxLength: 1024 })), { numRuns: 3, seed: 7 });
+    const rows = fc.sample(fc.tuple(fc.array(midBits, { minLength: 1024, maxLength: 1024 }), fc.array(midBits, { minLength: 1024, maxLength: 1024 })), {
+      numRuns: 3,
+      seed: 7,
+    });
     const cases: Case[] = rows.flatMap(([x, z]) => {
       const o = { kind: OpKind.MATMUL, params: [], a: Uint32Array.from(x), b: Uint32Array.from(z) };
       const h = honest(o.kind, o.params, o.a, o.b);
@@ -249,7 +279,11 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
   });
 
   it('row verdicts agree at K = 300 over the whole fp32 range', async () => {
-    await campaign([OpKind.MATMUL, OpKind.ROW_SUM].flatMap((kind) => casesFor(kind, 6, 300, 3000 + kind)), 10, 120);
+    await campaign(
+      [OpKind.MATMUL, OpKind.ROW_SUM].flatMap((kind) => casesFor(kind, 6, 300, 3000 + kind)),
+      10,
+      120,
+    );
   });
 
   it('LOAD_X and LOAD_Y verdicts agree', async () => {
@@ -267,7 +301,10 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
       assert.equal(got, checkLoadX(enc[i] as number, raw[i] as number, ys[i] as number), `load x case ${i}`);
     });
 
-    const ls = fc.sample(fc.tuple(fc.nat({ max: 9 }), fc.nat({ max: 9 }), fc.constantFrom(0, 0x80000000, 0x3f800000, 0x3f800001, 0xbf800000), valueBits, fc.boolean()), { numRuns: 400, seed: 12 });
+    const ls = fc.sample(
+      fc.tuple(fc.nat({ max: 9 }), fc.nat({ max: 9 }), fc.constantFrom(0, 0x80000000, 0x3f800000, 0x3f800001, 0xbf800000), valueBits, fc.boolean()),
+      { numRuns: 400, seed: 12 },
+    );
     const lEnc = ls.map(([, , , , f]) => (f ? 2 : 1));
     const lRaw = ls.map(([cls, , , any, f]) => (f ? any : cls));
     const lCol = ls.map(([, col]) => col);
@@ -297,7 +334,8 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
     const pairs = fc.sample(fc.tuple(signed, signed, fc.constantFrom(0x3f666666, 0x3c800000, 0x40000000)), { numRuns: 150, seed: 32 });
     for (const [x, z, c] of pairs) {
       for (const y of [INF, (INF | 0x80000000) >>> 0, NAN]) {
-        for (const kind of [OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT, OpKind.SCALED_DIFF]) cases.push({ kind, params: [c], a: Uint32Array.of(x), b: Uint32Array.of(z), y });
+        for (const kind of [OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT, OpKind.SCALED_DIFF])
+          cases.push({ kind, params: [c], a: Uint32Array.of(x), b: Uint32Array.of(z), y });
       }
     }
     const { valid, invalid } = await compare(cases, 60);
@@ -306,13 +344,35 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
 
   it('both agree with an independent exact-rational reference where huge terms cancel (values >= 2^38)', async () => {
     const kinds = [OpKind.BIAS_ADD, OpKind.SUB_ROW, OpKind.TANH_GRAD, OpKind.SIGMOID_GRAD, OpKind.SCALED_DIFF, OpKind.SGD_VELOCITY, OpKind.SGD_WEIGHT];
-    const draws = fc.sample(fc.tuple(fc.constantFrom(...kinds), fc.integer({ min: 38, max: 126 }), fc.double({ min: 0.5, max: 1, noNaN: true }), fc.integer({ min: -125, max: 100 }), fc.integer({ min: 20, max: 25 }), fc.boolean()), { numRuns: 500, seed: 41 });
+    const draws = fc.sample(
+      fc.tuple(
+        fc.constantFrom(...kinds),
+        fc.integer({ min: 38, max: 126 }),
+        fc.double({ min: 0.5, max: 1, noNaN: true }),
+        fc.integer({ min: -125, max: 100 }),
+        fc.integer({ min: 20, max: 25 }),
+        fc.boolean(),
+      ),
+      { numRuns: 500, seed: 41 },
+    );
     const cases: Case[] = [];
     for (const [kind, ea, fa, ec, k, nudge] of draws) {
       const a = f32(fa * 2 ** ea);
       const c = f32(2 ** ec * 0.75);
-      const b = kind === OpKind.BIAS_ADD ? -a : kind === OpKind.SUB_ROW || kind === OpKind.SCALED_DIFF ? (nudge ? f32(a * (1 + 2 ** -23)) : a)
-        : kind === OpKind.SGD_VELOCITY ? f32(-c * a) : kind === OpKind.SGD_WEIGHT ? f32(a / c) : nudge ? f32(1 + 2 ** -23) : 1;
+      const b =
+        kind === OpKind.BIAS_ADD
+          ? -a
+          : kind === OpKind.SUB_ROW || kind === OpKind.SCALED_DIFF
+            ? nudge
+              ? f32(a * (1 + 2 ** -23))
+              : a
+            : kind === OpKind.SGD_VELOCITY
+              ? f32(-c * a)
+              : kind === OpKind.SGD_WEIGHT
+                ? f32(a / c)
+                : nudge
+                  ? f32(1 + 2 ** -23)
+                  : 1;
       if (![a, b, c].every(Number.isFinite)) continue;
       // y around the bound of a cancelled x: a few ulps either side of 2^-k of the largest magnitude, and σ-sized.
       for (const y0 of [0, f32(Math.abs(a) * 2 ** -k), f32(-Math.abs(a) * 2 ** -k), 2 ** -125, 2 ** -60]) {
@@ -326,7 +386,11 @@ describe('LibOpCheck agrees with sdk/tolerance/exact.ts', () => {
     }
     for (const c of cases) {
       const want = exactVerdict(c.kind, fp32FromBits(c.a[0] ?? 0), fp32FromBits(c.b[0] ?? 0), fp32FromBits(c.params[0] ?? 0), fp32FromBits(c.y));
-      assert.equal(ref(c, c.y), want, `kind ${c.kind}: the SDK departs from exact arithmetic (a ${c.a[0]?.toString(16)}, b ${c.b[0]?.toString(16)}, y ${c.y.toString(16)})`);
+      assert.equal(
+        ref(c, c.y),
+        want,
+        `kind ${c.kind}: the SDK departs from exact arithmetic (a ${c.a[0]?.toString(16)}, b ${c.b[0]?.toString(16)}, y ${c.y.toString(16)})`,
+      );
     }
     const { valid, invalid } = await compare(cases, 200);
     assert.ok(valid > 100 && invalid > 100, `both verdicts exercised (${valid} valid, ${invalid} invalid)`);
@@ -374,12 +438,21 @@ function buildStep(ops: OpDesc[], outputs: Tensor[], state: Tensor[]) {
     const first = Math.floor(at / 512) * 512;
     const tr = (traceTrees[t] as TensorTree).open(first, Math.min(512, n - first));
     const opening = {
-      shape: [...tensor.shape], block: toHex(s.leaves), stateLeafProof: [...s.proof.siblings], stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
-      traceLeafProof: [...tr.proof.siblings], traceRootProof: [...traceTree.rangeProof(t, 1).siblings],
+      shape: [...tensor.shape],
+      block: toHex(s.leaves),
+      stateLeafProof: [...s.proof.siblings],
+      stateRootProof: [...stateTree.rangeProof(t, 1).siblings],
+      traceLeafProof: [...tr.proof.siblings],
+      traceRootProof: [...traceTree.rangeProof(t, 1).siblings],
     };
     return [stateTree.root, BigInt(state.length), BigInt(t), traceTree.root, BigInt(traceTensors.length), BigInt(t), BigInt(e), opening] as const;
   };
-  const desc = (op: OpDesc) => ({ kind: op.kind, shape: [...op.shape], inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })), params: [...op.params] });
+  const desc = (op: OpDesc) => ({
+    kind: op.kind,
+    shape: [...op.shape],
+    inputs: op.inputs.map((i) => ({ space: i.space, index: i.index, shape: [...i.shape] })),
+    params: [...op.params],
+  });
   return { roots, opening, link, desc, opProof: (i: number) => [...graphTree.rangeProof(i, 1).siblings] };
 }
 
@@ -400,11 +473,12 @@ describe('LibOpCheck proof-carrying entry points', () => {
   const w: Tensor = { shape: [3, K], data: randomData(3 * K, 2) };
   const bias: Tensor = { shape: [3], data: randomData(3, 3) };
   const z = new Float32Array(12);
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += (x.data[i * K + k] as number) * (w.data[j * K + k] as number);
-    z[i * 3 + j] = s;
-  }
+  for (let i = 0; i < 4; i++)
+    for (let j = 0; j < 3; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (x.data[i * K + k] as number) * (w.data[j * K + k] as number);
+      z[i * 3 + j] = s;
+    }
   const zb = z.map((v, e) => v + (bias.data[e % 3] as number));
   const zt = new Float32Array(12);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) zt[i * 4 + j] = zb[j * 3 + i] as number;
@@ -413,14 +487,45 @@ describe('LibOpCheck proof-carrying entry points', () => {
   const upd = Float32Array.from([0, 1, 2], (i) => (bias.data[i] as number) - Math.fround(0.01) * (rs[i] as number));
   upd[1] = (upd[1] as number) + 1; // element 1 of the update is a fraud
   const ops: OpDesc[] = [
-    { name: 'mm', kind: OpKind.MATMUL, shape: [4, 3], inputs: [{ space: 0, index: 0, shape: [4, K] }, { space: 0, index: 1, shape: [3, K] }], params: [] },
-    { name: 'bias', kind: OpKind.BIAS_ADD, shape: [4, 3], inputs: [{ space: 1, index: 0, shape: [4, 3] }, { space: 0, index: 2, shape: [3] }], params: [] },
+    {
+      name: 'mm',
+      kind: OpKind.MATMUL,
+      shape: [4, 3],
+      inputs: [
+        { space: 0, index: 0, shape: [4, K] },
+        { space: 0, index: 1, shape: [3, K] },
+      ],
+      params: [],
+    },
+    {
+      name: 'bias',
+      kind: OpKind.BIAS_ADD,
+      shape: [4, 3],
+      inputs: [
+        { space: 1, index: 0, shape: [4, 3] },
+        { space: 0, index: 2, shape: [3] },
+      ],
+      params: [],
+    },
     { name: 't', kind: OpKind.TRANSPOSE, shape: [3, 4], inputs: [{ space: 1, index: 1, shape: [4, 3] }], params: [] },
     { name: 'sum', kind: OpKind.ROW_SUM, shape: [3], inputs: [{ space: 1, index: 2, shape: [3, 4] }], params: [] },
-    { name: 'sgd', kind: OpKind.SGD_WEIGHT, shape: [3], inputs: [{ space: 0, index: 2, shape: [3] }, { space: 1, index: 3, shape: [3] }], params: [eta] },
+    {
+      name: 'sgd',
+      kind: OpKind.SGD_WEIGHT,
+      shape: [3],
+      inputs: [
+        { space: 0, index: 2, shape: [3] },
+        { space: 1, index: 3, shape: [3] },
+      ],
+      params: [eta],
+    },
   ];
   const outputs: Tensor[] = [
-    { shape: [4, 3], data: z }, { shape: [4, 3], data: zb }, { shape: [3, 4], data: zt }, { shape: [3], data: rs }, { shape: [3], data: upd },
+    { shape: [4, 3], data: z },
+    { shape: [4, 3], data: zb },
+    { shape: [3, 4], data: zt },
+    { shape: [3], data: rs },
+    { shape: [3], data: upd },
   ];
   const step = buildStep(ops, outputs, [x, w, bias]);
 
@@ -430,11 +535,25 @@ describe('LibOpCheck proof-carrying entry points', () => {
     const cols = op.shape[op.shape.length - 1] as number;
     const ranges: [number, number][] = (() => {
       switch (op.kind) {
-        case OpKind.MATMUL: return [[Math.floor(e / cols) * K, K], [(e % cols) * K, K]];
-        case OpKind.BIAS_ADD: return [[e, 1], [e % cols, 1]];
-        case OpKind.TRANSPOSE: return [[(e % cols) * (op.shape[0] as number) + Math.floor(e / cols), 1]];
-        case OpKind.ROW_SUM: return [[e * 4, 4]];
-        default: return [[e, 1], [e, 1]];
+        case OpKind.MATMUL:
+          return [
+            [Math.floor(e / cols) * K, K],
+            [(e % cols) * K, K],
+          ];
+        case OpKind.BIAS_ADD:
+          return [
+            [e, 1],
+            [e % cols, 1],
+          ];
+        case OpKind.TRANSPOSE:
+          return [[(e % cols) * (op.shape[0] as number) + Math.floor(e / cols), 1]];
+        case OpKind.ROW_SUM:
+          return [[e * 4, 4]];
+        default:
+          return [
+            [e, 1],
+            [e, 1],
+          ];
       }
     })();
     const inputs = op.inputs.map((inp, j) => step.opening(inp.space, inp.index, ...(ranges[j] as [number, number])));
@@ -468,7 +587,10 @@ describe('LibOpCheck proof-carrying entry points', () => {
     await assert.rejects(verdict([roots, desc, idx, opProof, e, inputs, badOut]), /OpCheckOpeningInvalid/);
     // A different y in the output leaf (the claimed element itself) breaks the output's root.
     const yAt = 2 + 5 * 8;
-    const badY = { ...output, leaves: `${output.leaves.slice(0, yAt)}${output.leaves.slice(yAt, yAt + 2) === 'ff' ? '00' : 'ff'}${output.leaves.slice(yAt + 2)}` as Hex };
+    const badY = {
+      ...output,
+      leaves: `${output.leaves.slice(0, yAt)}${output.leaves.slice(yAt, yAt + 2) === 'ff' ? '00' : 'ff'}${output.leaves.slice(yAt + 2)}` as Hex,
+    };
     await assert.rejects(verdict([roots, desc, idx, opProof, e, inputs, badY]), /OpCheckOpeningInvalid/);
     await assert.rejects(verdict([roots, desc, idx, opProof, e, inputs.slice(0, 1), output]), /OpCheckInputCountInvalid/);
     // The right leaves at the wrong element: the proof of another row fails.
@@ -504,24 +626,27 @@ describe('LibOpCheck proof-carrying entry points', () => {
 
   it('for random sizes and elements, a state leaf links iff the trace copy holds its bytes', async () => {
     const other: Tensor = { shape: [5], data: randomData(5, 9) };
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3000 }), fc.nat(), fc.nat(), fc.boolean(), async (n, a, b, tamper) => {
-      const tensor: Tensor = { shape: [n], data: randomData(n, n) };
-      const e = a % (n + 600); // past the end now and then: the last leaf is opened
-      const block = Math.floor(Math.min(e, n - 1) / 512);
-      const copy = tensor.data.slice();
-      if (tamper) {
-        const i = block * 512 + (b % Math.min(512, n - block * 512));
-        copy[i] = (copy[i] as number) + 1;
-      }
-      const forged = buildStep(ops, outputs, [{ shape: [n], data: copy }, other]);
-      const honest = buildStep(ops, outputs, [tensor, other]);
-      const [sr, sc, t, , tc, pos, el, o] = honest.link(0, e);
-      const [holds] = await harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, o]);
-      assert.equal(holds, !tamper);
-      // The solver's own client builds the same opening from the forged trace: it fails the same way.
-      const [, , , , , , , own] = forged.link(0, e);
-      if (tamper) await assert.rejects(harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, own]), /OpCheckStateLeafInvalid/);
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 3000 }), fc.nat(), fc.nat(), fc.boolean(), async (n, a, b, tamper) => {
+        const tensor: Tensor = { shape: [n], data: randomData(n, n) };
+        const e = a % (n + 600); // past the end now and then: the last leaf is opened
+        const block = Math.floor(Math.min(e, n - 1) / 512);
+        const copy = tensor.data.slice();
+        if (tamper) {
+          const i = block * 512 + (b % Math.min(512, n - block * 512));
+          copy[i] = (copy[i] as number) + 1;
+        }
+        const forged = buildStep(ops, outputs, [{ shape: [n], data: copy }, other]);
+        const honest = buildStep(ops, outputs, [tensor, other]);
+        const [sr, sc, t, , tc, pos, el, o] = honest.link(0, e);
+        const [holds] = await harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, o]);
+        assert.equal(holds, !tamper);
+        // The solver's own client builds the same opening from the forged trace: it fails the same way.
+        const [, , , , , , , own] = forged.link(0, e);
+        if (tamper) await assert.rejects(harness.read.checkStateLinkGas([sr, sc, t, forged.roots.traceRoot, tc, pos, el, own]), /OpCheckStateLeafInvalid/);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('data loads: records proved against the dataset root, u8-unit features and class labels', async () => {
@@ -550,9 +675,28 @@ describe('LibOpCheck proof-carrying entry points', () => {
       { name: 'x', kind: OpKind.LOAD_X, shape: [B, features], inputs: [], params: [] },
       { name: 'y', kind: OpKind.LOAD_Y, shape: [B, classes], inputs: [], params: [] },
     ];
-    const st = buildStep(loadOps, [{ shape: [B, features], data: xs }, { shape: [B, classes], data: ys }], [{ shape: [1], data: new Float32Array(1) }]);
-    const data = { datasetRoot: ds.root, recordCount: BigInt(R), dataSeed: seed, step: stepNo, featureCount: features, outputCount: classes, featureEncoding: 1, labelEncoding: 1 };
-    for (const [i, width] of [[0, features], [1, classes]] as const) {
+    const st = buildStep(
+      loadOps,
+      [
+        { shape: [B, features], data: xs },
+        { shape: [B, classes], data: ys },
+      ],
+      [{ shape: [1], data: new Float32Array(1) }],
+    );
+    const data = {
+      datasetRoot: ds.root,
+      recordCount: BigInt(R),
+      dataSeed: seed,
+      step: stepNo,
+      featureCount: features,
+      outputCount: classes,
+      featureEncoding: 1,
+      labelEncoding: 1,
+    };
+    for (const [i, width] of [
+      [0, features],
+      [1, classes],
+    ] as const) {
       for (let e = 0; e < B * width; e++) {
         const idx = Number(batchRecordIndex(seed, stepNo, Math.floor(e / width), BigInt(R)));
         const rec = { record: toHex(ds.record(idx)), proof: [...ds.prove(idx).siblings] };
@@ -589,17 +733,48 @@ describe('LibOpCheck proof-carrying entry points', () => {
       { name: 'x', kind: OpKind.LOAD_X, shape: [B, features], inputs: [], params: [] },
       { name: 'y', kind: OpKind.LOAD_Y, shape: [B, outputs], inputs: [], params: [] },
     ];
-    const st = buildStep(loadOps, [{ shape: [B, features], data: xs }, { shape: [B, outputs], data: ys }], [{ shape: [1], data: new Float32Array(1) }]);
-    const data = { datasetRoot: ds.root, recordCount: BigInt(R), dataSeed: seed, step: stepNo, featureCount: features, outputCount: outputs, featureEncoding: 2, labelEncoding: 2 };
-    for (const [i, width] of [[0, features], [1, outputs]] as const) {
+    const st = buildStep(
+      loadOps,
+      [
+        { shape: [B, features], data: xs },
+        { shape: [B, outputs], data: ys },
+      ],
+      [{ shape: [1], data: new Float32Array(1) }],
+    );
+    const data = {
+      datasetRoot: ds.root,
+      recordCount: BigInt(R),
+      dataSeed: seed,
+      step: stepNo,
+      featureCount: features,
+      outputCount: outputs,
+      featureEncoding: 2,
+      labelEncoding: 2,
+    };
+    for (const [i, width] of [
+      [0, features],
+      [1, outputs],
+    ] as const) {
       for (let e = 0; e < B * width; e++) {
         const idx = Number(batchRecordIndex(seed, stepNo, Math.floor(e / width), BigInt(R)));
         const rec = { record: toHex(ds.record(idx)), proof: [...ds.prove(idx).siblings] };
-        const got = await loads.read.checkLoadElement([st.roots, st.desc(loadOps[i] as OpDesc), BigInt(i), st.opProof(i), BigInt(e), data, rec, st.opening(1, i, e, 1)]);
+        const got = await loads.read.checkLoadElement([
+          st.roots,
+          st.desc(loadOps[i] as OpDesc),
+          BigInt(i),
+          st.opProof(i),
+          BigInt(e),
+          data,
+          rec,
+          st.opening(1, i, e, 1),
+        ]);
         assert.equal(got, !(i === 1 && e === 5), `f32 load op ${i} element ${e}`);
       }
     }
     const short = { record: toHex(ds.record(0).subarray(1)), proof: [...ds.prove(0).siblings] };
-    await assert.rejects(loads.read.checkLoadElement([st.roots, st.desc(loadOps[0] as OpDesc), 0n, st.opProof(0), 0n, data, short, st.opening(1, 0, 0, 1)]), /OpCheckRecordLengthInvalid/);
+    await assert.rejects(
+      loads.read.checkLoadElement([st.roots, st.desc(loadOps[0] as OpDesc), 0n, st.opProof(0), 0n, data, short, st.opening(1, 0, 0, 1)]),
+      /OpCheckRecordLengthInvalid/,
+    );
   });
 });

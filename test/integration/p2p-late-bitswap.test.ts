@@ -16,12 +16,22 @@ import { freePort } from '../../scripts/devnet/anvil.ts';
 
 const market = '0x00000000000000000000000000000000000000aa';
 const cleanups: (() => Promise<void>)[] = [];
-after(async () => { for (const fn of cleanups.reverse()) await fn().catch(() => undefined); });
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+});
 
 async function peer(dir: string, bootstrap: string[]): Promise<{ node: P2PNode; addr: string; listen: string }> {
   const key = await loadOrCreatePeerKey(dir);
   const listen = `/ip4/127.0.0.1/tcp/${await freePort()}`;
-  const node = createP2PNode({ account: privateKeyToAccount(generatePrivateKey()), chainId: 31337, market, directory: dir, listen: [listen], bootstrap, logger: silentLogger });
+  const node = createP2PNode({
+    account: privateKeyToAccount(generatePrivateKey()),
+    chainId: 31337,
+    market,
+    directory: dir,
+    listen: [listen],
+    bootstrap,
+    logger: silentLogger,
+  });
   return { node, listen, addr: `${listen}/p2p/${key.publicKey.toString()}` };
 }
 

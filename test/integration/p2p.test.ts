@@ -34,16 +34,26 @@ describe('p2p peers in separate processes', () => {
   let bad: TestPeer;
 
   before(async () => {
-    const dir = async (n: string): Promise<string> => { const d = await tempDir(n); dirs.push(d); return d; };
+    const dir = async (n: string): Promise<string> => {
+      const d = await tempDir(n);
+      dirs.push(d);
+      return d;
+    };
     hub = await spawnPeer({ name: 'hub', directory: await dir('hub'), key: testKey(0), stateBytes: STATE_BYTES, ...chain });
-    peers = await Promise.all([1, 2, 3].map(async (i) => spawnPeer({ name: `p${i}`, directory: await dir(`p${i}`), key: testKey(i), bootstrap: hub.addrs, ...chain })));
+    peers = await Promise.all(
+      [1, 2, 3].map(async (i) => spawnPeer({ name: `p${i}`, directory: await dir(`p${i}`), key: testKey(i), bootstrap: hub.addrs, ...chain })),
+    );
     bad = await spawnPeer({ name: 'bad', directory: await dir('bad'), key: testKey(9), bootstrap: hub.addrs, ...chain });
     // Every peer has joined both topics of the hub, and the hub's mesh has had a heartbeat.
-    await waitFor('subscriptions', async () => {
-      const counts = await Promise.all([JOBS, CHECKPOINTS].map((topic) => hub.call<{ count: number }>('subscribers', { topic })));
-      const leaves = await Promise.all(peers.map((p) => p.call<{ count: number }>('subscribers', { topic: JOBS })));
-      return counts.every((c) => c.count >= 4) && leaves.every((c) => c.count >= 1);
-    }, 15_000);
+    await waitFor(
+      'subscriptions',
+      async () => {
+        const counts = await Promise.all([JOBS, CHECKPOINTS].map((topic) => hub.call<{ count: number }>('subscribers', { topic })));
+        const leaves = await Promise.all(peers.map((p) => p.call<{ count: number }>('subscribers', { topic: JOBS })));
+        return counts.every((c) => c.count >= 4) && leaves.every((c) => c.count >= 1);
+      },
+      15_000,
+    );
     await sleep(1500);
   });
 
@@ -75,8 +85,15 @@ describe('p2p peers in separate processes', () => {
   it('the states protocol serves a step range, each item checked and signed by the solver', async () => {
     const p = peers[0] as TestPeer;
     const request = { market: chain.market, jobId: '7', fromStep: 10, toStep: 13, want: 'states' };
-    const { items } = await p.call<{ items: { step: number; size: number; sha256: string; from: string }[] }>('requestStates', { peer: hub.addrs[0], request, timeoutMs: 20_000 });
-    assert.deepEqual(items.map((i) => i.step), [10, 11, 12, 13]);
+    const { items } = await p.call<{ items: { step: number; size: number; sha256: string; from: string }[] }>('requestStates', {
+      peer: hub.addrs[0],
+      request,
+      timeoutMs: 20_000,
+    });
+    assert.deepEqual(
+      items.map((i) => i.step),
+      [10, 11, 12, 13],
+    );
     for (const item of items) {
       const expected = encodeState(makeState(item.step, STATE_BYTES));
       assert.equal(item.size, expected.byteLength);
@@ -84,11 +101,15 @@ describe('p2p peers in separate processes', () => {
       assert.equal(item.from, hub.address);
     }
     // Over the server's bound on steps: refused, not served.
-    await assert.rejects(p.call('requestStates', { peer: hub.addrs[0], request: { ...request, toStep: 10 + 5000 }, timeoutMs: 10_000, limits: { maxSteps: 100_000 } }),
-      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'PEER_FAILED' && /at most 1024 steps/.test(e.remote.message));
+    await assert.rejects(
+      p.call('requestStates', { peer: hub.addrs[0], request: { ...request, toStep: 10 + 5000 }, timeoutMs: 10_000, limits: { maxSteps: 100_000 } }),
+      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'PEER_FAILED' && /at most 1024 steps/.test(e.remote.message),
+    );
     // Over the client's bound on an item: the client stops reading.
-    await assert.rejects(p.call('requestStates', { peer: hub.addrs[0], request, timeoutMs: 10_000, limits: { maxItemBytes: 1000 } }),
-      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'MESSAGE_INVALID');
+    await assert.rejects(
+      p.call('requestStates', { peer: hub.addrs[0], request, timeoutMs: 10_000, limits: { maxItemBytes: 1000 } }),
+      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'MESSAGE_INVALID',
+    );
   });
 
   it('garbage and oversized gossip is dropped, its sender scored down, and the node keeps running', async () => {
@@ -114,7 +135,8 @@ describe('p2p peers in separate processes', () => {
     await bad.call('publishRaw', { topic: JOBS, size: 2 * 1024 * 1024 }).catch(() => undefined);
     // None of it was delivered anywhere.
     await sleep(500);
-    for (const p of [hub, ...peers]) assert.equal(p.events.filter((e) => e.event === 'job' && (e.message as { body: { jobId: string } }).body.jobId === '8').length, 0);
+    for (const p of [hub, ...peers])
+      assert.equal(p.events.filter((e) => e.event === 'job' && (e.message as { body: { jobId: string } }).body.jobId === '8').length, 0);
     // The honest message from the same sender's key still goes through a healthy peer.
     const honest = peers[1] as TestPeer;
     await honest.call('publishJob', { body: { ...body, jobId: '9' } });
@@ -130,7 +152,14 @@ describe('p2p peers in separate processes', () => {
     assert.equal(oversized.answered, 0);
     assert.ok(hub.alive());
     const p = peers[2] as TestPeer;
-    const { items } = await p.call<{ items: { step: number }[] }>('requestStates', { peer: hubAddr, request: { market: chain.market, jobId: '7', fromStep: 0, toStep: 1, want: 'traces' }, timeoutMs: 20_000 });
-    assert.deepEqual(items.map((i) => i.step), [0, 1]);
+    const { items } = await p.call<{ items: { step: number }[] }>('requestStates', {
+      peer: hubAddr,
+      request: { market: chain.market, jobId: '7', fromStep: 0, toStep: 1, want: 'traces' },
+      timeoutMs: 20_000,
+    });
+    assert.deepEqual(
+      items.map((i) => i.step),
+      [0, 1],
+    );
   });
 });

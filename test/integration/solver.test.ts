@@ -15,11 +15,38 @@ import type { Hex } from 'viem';
 import { erc20Abi, parseEventLogs, parseUnits } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  buildGraph, challenge, createTrajectory, decodeState, disputeGameAbi, initialState, jobMarketAbi, readCheckpointChain, readDispute, silentLogger, Stage,
-  stateRoot, traceRootOf, useBackend, type MoveRecord,
+  buildGraph,
+  challenge,
+  createTrajectory,
+  decodeState,
+  disputeGameAbi,
+  initialState,
+  jobMarketAbi,
+  readCheckpointChain,
+  readDispute,
+  silentLogger,
+  Stage,
+  stateRoot,
+  traceRootOf,
+  useBackend,
+  type MoveRecord,
 } from '../../sdk/index.ts';
 import { createActor, playChallenger } from './helpers/players.ts';
-import { BOND, CHALLENGE_WINDOW, cleanup, createSolverWorld, KEYS, PAYMENT, runCli, spawnSolver, STAKE, tempDir, writeSolverConfig, type LogLine, type SolverProcess } from './solver-fixtures/world.ts';
+import {
+  BOND,
+  CHALLENGE_WINDOW,
+  cleanup,
+  createSolverWorld,
+  KEYS,
+  PAYMENT,
+  runCli,
+  spawnSolver,
+  STAKE,
+  tempDir,
+  writeSolverConfig,
+  type LogLine,
+  type SolverProcess,
+} from './solver-fixtures/world.ts';
 
 after(cleanup);
 
@@ -53,7 +80,15 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
   // The solver's honest chain, computed independently in this process (same wasm backend).
   const graph = buildGraph(world.spec);
   const tf = await useBackend('wasm');
-  const reference = createTrajectory({ tf, graph, spec: world.spec, records: world.records, start: 0, end: K * INTERVALS, startState: initialState(world.spec) });
+  const reference = createTrajectory({
+    tf,
+    graph,
+    spec: world.spec,
+    records: world.records,
+    start: 0,
+    end: K * INTERVALS,
+    startState: initialState(world.spec),
+  });
   /** Checkpoint i's root as the chain commits it (logs checked against the market's head); undefined while uncommitted. */
   const checkpointRoot = async (i: number): Promise<Hex | undefined> => (await readCheckpointChain({ publicClient, market }, jobId)).checkpoints[i]?.stateRoot;
 
@@ -90,8 +125,17 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     await solver.waitForLog((l) => l.msg === 'final checkpoint submitted', 120_000, 'the final checkpoint');
 
     for (let i = 0; i <= INTERVALS; i++) assert.equal(await checkpointRoot(i), stateRoot(await reference.stateAt(i * K)), `checkpoint ${i}`);
-    const events = await publicClient.getContractEvents({ address: market, abi: jobMarketAbi, eventName: 'CheckpointCommitted', args: { jobId }, fromBlock: 0n });
-    assert.deepEqual(events.map((e) => e.args.index), Array.from({ length: INTERVALS + 1 }, (_, i) => i));
+    const events = await publicClient.getContractEvents({
+      address: market,
+      abi: jobMarketAbi,
+      eventName: 'CheckpointCommitted',
+      args: { jobId },
+      fromBlock: 0n,
+    });
+    assert.deepEqual(
+      events.map((e) => e.args.index),
+      Array.from({ length: INTERVALS + 1 }, (_, i) => i),
+    );
     // approve + stake (CLI), claim, 24 commits, submitFinal: every transaction the solver ever sent.
     assert.equal(await publicClient.getTransactionCount({ address: solverAddress }), 2 + 1 + INTERVALS + 1);
   });
@@ -99,19 +143,38 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
   it('serves intermediate states and op traces that match its commitments', async () => {
     const verifierDir = await tempDir('verifier');
     const { createP2PNode } = await import('../../sdk/index.ts');
-    const verifier = createP2PNode({ account: privateKeyToAccount(KEYS.challenger), chainId: deployment.chainId, market, directory: verifierDir, logger: silentLogger });
+    const verifier = createP2PNode({
+      account: privateKeyToAccount(KEYS.challenger),
+      chainId: deployment.chainId,
+      market,
+      directory: verifierDir,
+      logger: silentLogger,
+    });
     await verifier.start();
     try {
       const peer = solver?.started.multiaddrs[0];
       assert.ok(peer !== undefined);
       await verifier.dial(peer);
       const states = [];
-      for await (const item of verifier.requestStates(peer, { market: market.toLowerCase(), jobId: jobId.toString(), fromStep: K, toStep: K + 2, want: 'states' }, { server: solverAddress, signal: AbortSignal.timeout(30_000) })) states.push(item);
-      assert.deepEqual(states.map((s) => s.step), [K, K + 1, K + 2]);
+      for await (const item of verifier.requestStates(
+        peer,
+        { market: market.toLowerCase(), jobId: jobId.toString(), fromStep: K, toStep: K + 2, want: 'states' },
+        { server: solverAddress, signal: AbortSignal.timeout(30_000) },
+      ))
+        states.push(item);
+      assert.deepEqual(
+        states.map((s) => s.step),
+        [K, K + 1, K + 2],
+      );
       assert.equal(stateRoot(decodeState(states[0]?.bytes as Uint8Array)), await checkpointRoot(1));
       assert.equal(stateRoot(decodeState(states[2]?.bytes as Uint8Array)), stateRoot(await reference.stateAt(K + 2)));
       const traces = [];
-      for await (const item of verifier.requestStates(peer, { market: market.toLowerCase(), jobId: jobId.toString(), fromStep: K + 3, toStep: K + 3, want: 'traces' }, { server: solverAddress, signal: AbortSignal.timeout(30_000) })) traces.push(item);
+      for await (const item of verifier.requestStates(
+        peer,
+        { market: market.toLowerCase(), jobId: jobId.toString(), fromStep: K + 3, toStep: K + 3, want: 'traces' },
+        { server: solverAddress, signal: AbortSignal.timeout(30_000) },
+      ))
+        traces.push(item);
       const trace = decodeState(traces[0]?.bytes as Uint8Array).map((t) => t.data);
       const expected = await reference.stepAt(K + 3);
       assert.equal(traceRootOf(graph, { before: expected.before, trace }), traceRootOf(graph, expected));
@@ -130,7 +193,12 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     const moves: MoveRecord[] = [];
     // A false challenger: it points at an arbitrary element of an honest step.
     const prosecution = playChallenger(clients, disputeId, {
-      log: silentLogger, pollMs: 50, graph, solverChain: reference, faultyStep: K + 3, onMove: (m) => moves.push(m),
+      log: silentLogger,
+      pollMs: 50,
+      graph,
+      solverChain: reference,
+      faultyStep: K + 3,
+      onMove: (m) => moves.push(m),
       pointAt: () => ({ kind: 'element', op: 2, element: 5 }),
     });
     const current = solver as SolverProcess;
@@ -141,14 +209,17 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     const end = await prosecution;
     // The game can end on chain a moment before the solver logs its last move.
     await solver.waitForLog((l) => l.msg === 'dispute move' && l.move === 'openElement', 30_000, 'the opening move');
-    const resumedMoves = logs.slice(restartedAt).filter((l) => l.msg === 'dispute move').map((l) => l.move);
+    const resumedMoves = logs
+      .slice(restartedAt)
+      .filter((l) => l.msg === 'dispute move')
+      .map((l) => l.move);
     assert.ok(resumedMoves.includes('postTrace') && resumedMoves.includes('openElement'), `the restarted node finished the game: ${resumedMoves.join(', ')}`);
     assert.equal(end, Stage.SolverWon);
     const d = await readDispute(clients, disputeId);
     assert.equal(d.stage, Stage.SolverWon);
     await solver.waitForLog((l) => l.msg === 'dispute bond withdrawn', 60_000, 'the bond withdrawal');
     const balanceAfter = await publicClient.readContract({ address: world.token, abi: erc20Abi, functionName: 'balanceOf', args: [solverAddress] });
-    assert.equal(balanceAfter - balanceBefore, BOND, 'the challenger\'s bond, withdrawn');
+    assert.equal(balanceAfter - balanceBefore, BOND, "the challenger's bond, withdrawn");
     assert.equal(await publicClient.readContract({ address: game, abi: disputeGameAbi, functionName: 'creditOf', args: [solverAddress] }), 0n);
     // Every solver move was sent once: its MidpointPosted events have distinct steps.
     const mids = await publicClient.getContractEvents({ address: game, abi: disputeGameAbi, eventName: 'MidpointPosted', args: { disputeId }, fromBlock: 0n });
@@ -176,10 +247,24 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     await current.stop();
     const status = await runCli(['status', '--json', '--config', configFile], env);
     assert.equal(status.code, 0, status.stderr);
-    const s = JSON.parse(status.stdout) as { jobs: { job_id: string; state: string; committed: number }[]; disputes: { state: string }[]; earnings: { kind: string; amount: string }[]; stake: { locked: string; free: string } };
-    assert.deepEqual(s.jobs.map((j) => [j.job_id, j.state, j.committed]), [[jobId.toString(), 'paid', INTERVALS]]);
-    assert.deepEqual(s.disputes.map((d) => d.state), ['won']);
-    assert.deepEqual(s.earnings.map((e) => [e.kind, e.amount]).sort(), [['bond', BOND.toString()], ['payment', PAYMENT.toString()]]);
+    const s = JSON.parse(status.stdout) as {
+      jobs: { job_id: string; state: string; committed: number }[];
+      disputes: { state: string }[];
+      earnings: { kind: string; amount: string }[];
+      stake: { locked: string; free: string };
+    };
+    assert.deepEqual(
+      s.jobs.map((j) => [j.job_id, j.state, j.committed]),
+      [[jobId.toString(), 'paid', INTERVALS]],
+    );
+    assert.deepEqual(
+      s.disputes.map((d) => d.state),
+      ['won'],
+    );
+    assert.deepEqual(s.earnings.map((e) => [e.kind, e.amount]).sort(), [
+      ['bond', BOND.toString()],
+      ['payment', PAYMENT.toString()],
+    ]);
     assert.equal(s.stake.locked, '0', 'stake unlocked');
     const human = await runCli(['status', '--config', configFile, '--offline'], env);
     assert.match(human.stdout, /paid/);
@@ -207,19 +292,34 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     const cheater = await spawnSolver(cheaterConfig, cheaterEnv, cheaterLogs);
     assert.ok(cheaterLogs.some((l) => l.level === 'warn' && /CHEATING MODE/.test(l.msg)));
     const cheatJob = await world.post();
-    await cheater.waitForLog((l) => l.msg === 'checkpoint committed' && Number(l.index) >= 2 && l.jobId === cheatJob.toString(), 60_000, 'the faked interval committed');
+    await cheater.waitForLog(
+      (l) => l.msg === 'checkpoint committed' && Number(l.index) >= 2 && l.jobId === cheatJob.toString(),
+      60_000,
+      'the faked interval committed',
+    );
 
     // An honest verifier's view of the solver's chain: the fake is the middle step of interval 1.
     const faultyStep = K + K / 2;
     const { fraudTransition } = await import('../../sdk/testing/index.ts');
-    const served = createTrajectory({ tf, graph, spec: world.spec, records: world.records, start: 0, end: K * INTERVALS, startState: initialState(world.spec), transition: fraudTransition('wrong-lr', (s) => s === faultyStep) });
+    const served = createTrajectory({
+      tf,
+      graph,
+      spec: world.spec,
+      records: world.records,
+      start: 0,
+      end: K * INTERVALS,
+      startState: initialState(world.spec),
+      transition: fraudTransition('wrong-lr', (s) => s === faultyStep),
+    });
     const jobIdBefore = jobId;
     jobId = cheatJob;
     assert.equal(await checkpointRoot(2), stateRoot(await served.stateAt(2 * K)), 'the cheater committed its dishonest chain');
     assert.notEqual(await checkpointRoot(2), stateRoot(await reference.stateAt(2 * K)));
     jobId = jobIdBefore;
     const challenger = world.wallet(KEYS.challenger);
-    await publicClient.waitForTransactionReceipt({ hash: await challenger.writeContract({ address: world.token, abi: erc20Abi, functionName: 'approve', args: [game, BOND] }) });
+    await publicClient.waitForTransactionReceipt({
+      hash: await challenger.writeContract({ address: world.token, abi: erc20Abi, functionName: 'approve', args: [game, BOND] }),
+    });
     const clients = await createActor(publicClient, game, challenger);
     const { disputeId } = await challenge(clients, { jobId: cheatJob, interval: 1, spec: world.spec, graph });
     const end = await playChallenger(clients, disputeId, { log: silentLogger, pollMs: 50, graph, solverChain: served, faultyStep });
@@ -228,7 +328,12 @@ describe('solver daemon: post to paid, kill -9, serve, defend', async () => {
     await cheater.waitForLog((l) => l.msg === 'job lost', 60_000, 'the lost job');
     const job = await publicClient.readContract({ address: market, abi: jobMarketAbi, functionName: 'getJob', args: [cheatJob] });
     assert.equal(job.status, 5, 'Slashed');
-    const stakeLeft = await publicClient.readContract({ address: deployment.contracts.StakingVault.address, abi: (await import('../../sdk/index.ts')).stakingVaultAbi, functionName: 'freeStakeOf', args: [cheaterAddress] });
+    const stakeLeft = await publicClient.readContract({
+      address: deployment.contracts.StakingVault.address,
+      abi: (await import('../../sdk/index.ts')).stakingVaultAbi,
+      functionName: 'freeStakeOf',
+      args: [cheaterAddress],
+    });
     assert.equal(stakeLeft, parseUnits('20', 18) - STAKE, 'the job stake is gone');
     await cheater.stop();
   });

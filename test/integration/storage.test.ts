@@ -58,12 +58,21 @@ describe('Helia peers in separate processes', () => {
 
   it('rejects the checkpoint against a wrong root, an oversized fetch and an unknown CID', async () => {
     const wrongRoot = `0x${'00'.repeat(32)}`;
-    await assert.rejects(b.call('fetchState', { cid: checkpoint.cid, root: wrongRoot, timeoutMs: 10_000 }), (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_INVALID');
-    await assert.rejects(b.call('fetchState', { cid: checkpoint.cid, root: checkpoint.stateRoot, timeoutMs: 10_000, maxBytes: 1024 * 1024 }), (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_TOO_LARGE');
+    await assert.rejects(
+      b.call('fetchState', { cid: checkpoint.cid, root: wrongRoot, timeoutMs: 10_000 }),
+      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_INVALID',
+    );
+    await assert.rejects(
+      b.call('fetchState', { cid: checkpoint.cid, root: checkpoint.stateRoot, timeoutMs: 10_000, maxBytes: 1024 * 1024 }),
+      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_TOO_LARGE',
+    );
     // Nobody has this content: the fetch gives up at its deadline instead of hanging.
     const unknown = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
     const t0 = performance.now();
-    await assert.rejects(b.call('getBytes', { cid: unknown, maxBytes: 1024, timeoutMs: 1500 }), (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_UNAVAILABLE');
+    await assert.rejects(
+      b.call('getBytes', { cid: unknown, maxBytes: 1024, timeoutMs: 1500 }),
+      (e: unknown) => e instanceof PeerCallError && e.remote.code === 'CONTENT_UNAVAILABLE',
+    );
     assert.ok(performance.now() - t0 < 10_000);
     assert.ok(a.alive() && b.alive());
   });

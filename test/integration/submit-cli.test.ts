@@ -38,13 +38,20 @@ function submitWith(vars: Record<string, string>, ...args: string[]): Promise<{ 
     const child = spawn(process.execPath, [CLI, ...args, ...store], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    child.on('exit', (code) => { resolve({ code, stdout, stderr }); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => {
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
-const balance = (token: Address): Promise<bigint> => client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [submitter.address] });
+const balance = (token: Address): Promise<bigint> =>
+  client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [submitter.address] });
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'veritrain-submit-cli-'));
@@ -103,7 +110,7 @@ describe('veritrain-submit (child process, real chain and IPFS)', () => {
     const r = await submit('cancel', jobId.toString(), '--quiet');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await readJob(client, jobId)).status, 'Cancelled');
-    assert.equal(await balance(token) - before, parseEther('8'));
+    assert.equal((await balance(token)) - before, parseEther('8'));
     const again = await submit('cancel', jobId.toString(), '--quiet');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /Cancelled/, 'a second cancel says why it cannot');

@@ -18,10 +18,46 @@ import type { Hex } from 'viem';
 import { erc20Abi, getAddress, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  ChainError, ConfigError, KeyError, MNIST_RECORD_BYTES, cancelJob, cidToBytes, createChainClient, createDataset, createHeliaStore, createP2PNode,
-  createRootHasher, createDirCheckpointStore, deploy, describeJobEvent, directoryHandler, downloadModel, encryptKeystore, estimateCost,
-  fetchDataset, fetchJobSpec, getJob, importKeystore, jobMarketAbi, loadDeployment, postJob, readCheckpointChain, recordBytes, silentLogger, stakingVaultAbi, stateRoot,
-  train, unlockKeystore, useBackend, watchJob, writeDeployment, type ChainClient, type JobEvent, type P2PNode, type HeliaStore, type WalletChainClient,
+  ChainError,
+  ConfigError,
+  KeyError,
+  MNIST_RECORD_BYTES,
+  cancelJob,
+  cidToBytes,
+  createChainClient,
+  createDataset,
+  createHeliaStore,
+  createP2PNode,
+  createRootHasher,
+  createDirCheckpointStore,
+  deploy,
+  describeJobEvent,
+  directoryHandler,
+  downloadModel,
+  encryptKeystore,
+  estimateCost,
+  fetchDataset,
+  fetchJobSpec,
+  getJob,
+  importKeystore,
+  jobMarketAbi,
+  loadDeployment,
+  postJob,
+  readCheckpointChain,
+  recordBytes,
+  silentLogger,
+  stakingVaultAbi,
+  stateRoot,
+  train,
+  unlockKeystore,
+  useBackend,
+  watchJob,
+  writeDeployment,
+  type ChainClient,
+  type JobEvent,
+  type P2PNode,
+  type HeliaStore,
+  type WalletChainClient,
 } from '../../sdk/index.ts';
 import { mnistJob } from './fixtures/mnist-job.ts';
 
@@ -33,7 +69,11 @@ const SUBMITTER_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412
 const SOLVER_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 
 const dirs: string[] = [];
-const temp = async (name: string): Promise<string> => { const d = await mkdtemp(path.join(tmpdir(), `veritrain-${name}-`)); dirs.push(d); return d; };
+const temp = async (name: string): Promise<string> => {
+  const d = await mkdtemp(path.join(tmpdir(), `veritrain-${name}-`));
+  dirs.push(d);
+  return d;
+};
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -66,11 +106,21 @@ describe('submitter SDK: post, a solver completes, download', async () => {
   // Two IPFS nodes: the submitter's and the solver's, connected over loopback.
   const p2p = async (name: string, key: Hex, bootstrap?: string[]): Promise<{ node: P2PNode; store: HeliaStore }> => {
     const directory = await temp(name);
-    const node = createP2PNode({ account: privateKeyToAccount(key), chainId: deployment.chainId, market: deployment.contracts.JobMarket.address, directory, bootstrap, logger: silentLogger });
+    const node = createP2PNode({
+      account: privateKeyToAccount(key),
+      chainId: deployment.chainId,
+      market: deployment.contracts.JobMarket.address,
+      directory,
+      bootstrap,
+      logger: silentLogger,
+    });
     await node.start();
     const store = createHeliaStore({ directory, libp2p: node.libp2p, logger: silentLogger });
     await store.start();
-    cleanups.push(async () => { await store.stop(); await node.stop(); });
+    cleanups.push(async () => {
+      await store.stop();
+      await node.stop();
+    });
     return { node, store };
   };
 
@@ -89,7 +139,14 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     assert.equal(loaded.parameters.minSolverStake, 10n ** 18n);
     await assert.rejects(loadDeployment(5, { dir: deploymentsDir }), (e: unknown) => e instanceof ConfigError && /no deployment for chain 5/.test(e.message));
     const bad = path.join(deploymentsDir, '7.json');
-    await writeFile(bad, JSON.stringify({ ...JSON.parse(JSON.stringify(deployment, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as object, chainId: 7, stakeToken: '0x1234' }));
+    await writeFile(
+      bad,
+      JSON.stringify({
+        ...(JSON.parse(JSON.stringify(deployment, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as object),
+        chainId: 7,
+        stakeToken: '0x1234',
+      }),
+    );
     await assert.rejects(loadDeployment(7, { dir: deploymentsDir }), (e: unknown) => e instanceof ConfigError && /stakeToken/.test(e.message));
   });
 
@@ -98,7 +155,10 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     const { address } = await importKeystore(file, SUBMITTER_KEY, 'correct horse', { scryptN: 2 ** 12 });
     assert.equal(address, getAddress(submitterRpc.account.address));
     await assert.rejects(importKeystore(file, SUBMITTER_KEY, 'x', { scryptN: 2 ** 12 }), KeyError);
-    await assert.rejects(unlockKeystore(file, 'wrong'), (e: unknown) => e instanceof KeyError && e.code === 'KEYSTORE_INVALID' && !e.message.includes(SUBMITTER_KEY.slice(2, 10)));
+    await assert.rejects(
+      unlockKeystore(file, 'wrong'),
+      (e: unknown) => e instanceof KeyError && e.code === 'KEYSTORE_INVALID' && !e.message.includes(SUBMITTER_KEY.slice(2, 10)),
+    );
     const ks = await encryptKeystore(SUBMITTER_KEY, 'pw', { scryptN: 2 ** 12 });
     assert.ok(!JSON.stringify(ks).includes(SUBMITTER_KEY.slice(2)));
     const account = await unlockKeystore(file, 'correct horse');
@@ -110,13 +170,38 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     ({ store: submitterStore, node: submitterNode } = await p2p('submitter', SUBMITTER_KEY));
     ({ store: solverStore, node: solverNode } = await p2p('solver', SOLVER_KEY, submitterNode.multiaddrs()));
     const heard: { jobId: string; specHash: string; from: string }[] = [];
-    solverNode.onJob((m) => { heard.push({ jobId: m.body.jobId, specHash: m.body.specHash, from: m.from }); });
+    solverNode.onJob((m) => {
+      heard.push({ jobId: m.body.jobId, specHash: m.body.specHash, from: m.from });
+    });
     for (let i = 0; i < 200 && submitterNode.peers().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     const minter = await createChainClient({ ...opts, signer: deployer });
-    await wallet(minter).sender.writeContract({ address: token, abi: [...jobMarketAbi, { type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const, functionName: 'mint', args: [submitter.signer.address, PAYMENT] });
+    await wallet(minter).sender.writeContract({
+      address: token,
+      abi: [
+        ...jobMarketAbi,
+        {
+          type: 'function',
+          name: 'mint',
+          stateMutability: 'nonpayable',
+          inputs: [
+            { name: 'to', type: 'address' },
+            { name: 'amount', type: 'uint256' },
+          ],
+          outputs: [],
+        },
+      ] as const,
+      functionName: 'mint',
+      args: [submitter.signer.address, PAYMENT],
+    });
 
     const progress: string[] = [];
-    const dataset = await createDataset(submitterStore, { records, recordBytes: recordBytes(baseSpec), onProgress: (p) => { progress.push(p.phase); } });
+    const dataset = await createDataset(submitterStore, {
+      records,
+      recordBytes: recordBytes(baseSpec),
+      onProgress: (p) => {
+        progress.push(p.phase);
+      },
+    });
     assert.equal(dataset.root, baseSpec.data.root);
     assert.equal(dataset.recordCount, baseSpec.data.recordCount);
     assert.ok(progress.includes('upload-dataset'));
@@ -129,12 +214,27 @@ describe('submitter SDK: post, a solver completes, download', async () => {
 
     // A stake under the market minimum is refused before anything is sent.
     await assert.rejects(postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: 1n }), ConfigError);
-    const posted = await postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: STAKE, claimWindow: 3_600, trainingDuration: DAY, announce: submitterNode, onProgress: (p) => { progress.push(p.phase); } });
+    const posted = await postJob(submitter, {
+      spec,
+      store: submitterStore,
+      payment: PAYMENT,
+      solverStake: STAKE,
+      claimWindow: 3_600,
+      trainingDuration: DAY,
+      announce: submitterNode,
+      onProgress: (p) => {
+        progress.push(p.phase);
+      },
+    });
     jobId = posted.jobId;
     assert.equal(jobId, 1n);
     assert.equal(posted.announcedTo, 1, 'the announcement went to the one connected peer');
     for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(heard, [{ jobId: '1', specHash: posted.specHash, from: submitter.signer.address.toLowerCase() }], 'the solver peer heard the signed announcement');
+    assert.deepEqual(
+      heard,
+      [{ jobId: '1', specHash: posted.specHash, from: submitter.signer.address.toLowerCase() }],
+      'the solver peer heard the signed announcement',
+    );
     assert.ok(posted.approveTxHash !== undefined);
     assert.ok(progress.includes('approve') && progress.includes('post'));
     const job = await getJob(submitter, { jobId });
@@ -145,13 +245,26 @@ describe('submitter SDK: post, a solver completes, download', async () => {
 
   it('a solver (ethers v6 Wallet) completes the job while the submitter watches', async () => {
     const watched: JobEvent[] = [];
-    const watching = (async () => { for await (const e of watchJob(submitter, { jobId, pollingIntervalMs: 50, signal: AbortSignal.timeout(120_000) })) watched.push(e); })();
+    const watching = (async () => {
+      for await (const e of watchJob(submitter, { jobId, pollingIntervalMs: 50, signal: AbortSignal.timeout(120_000) })) watched.push(e);
+    })();
 
     const solver = wallet(await createChainClient({ ...opts, signer: new Wallet(SOLVER_KEY) }));
     assert.equal(solver.signer.kind, 'ethers');
     const minter = wallet(await createChainClient({ ...opts, signer: deployer }));
     assert.equal(minter.signer.kind, 'json-rpc');
-    const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
+    const mintAbi = [
+      {
+        type: 'function',
+        name: 'mint',
+        stateMutability: 'nonpayable',
+        inputs: [
+          { name: 'to', type: 'address' },
+          { name: 'amount', type: 'uint256' },
+        ],
+        outputs: [],
+      },
+    ] as const;
     await minter.sender.writeContract({ address: token, abi: mintAbi, functionName: 'mint', args: [solver.signer.address, STAKE] });
     // Approve and stake sent back to back: the sender orders their nonces.
     const vault = deployment.contracts.StakingVault.address;
@@ -179,16 +292,27 @@ describe('submitter SDK: post, a solver completes, download', async () => {
 
     const job = await getJob(solver, { jobId });
     const spec = await fetchJobSpec(solverStore, job.specHash, { signal: AbortSignal.timeout(30_000) });
-    const data = await fetchDataset(solverStore, spec.data.cid, { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) }, { signal: AbortSignal.timeout(30_000) });
+    const data = await fetchDataset(
+      solverStore,
+      spec.data.cid,
+      { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) },
+      { signal: AbortSignal.timeout(30_000) },
+    );
     const hasher = createRootHasher({ threads: 1 });
     cleanups.push(() => hasher.close());
     const result = await train({
-      spec, records: data, backend: 'wasm', store: createDirCheckpointStore(await temp('solver-ckpt')), hasher, log: silentLogger,
+      spec,
+      records: data,
+      backend: 'wasm',
+      store: createDirCheckpointStore(await temp('solver-ckpt')),
+      hasher,
+      log: silentLogger,
       onCheckpoint: async ({ index, root, file }) => {
         const cid = await solverStore.put(file);
-        const args = index < job.checkpointCount
-          ? { functionName: 'commitCheckpoint' as const, args: [jobId, index, root, cidToBytes(cid)] as const }
-          : { functionName: 'submitFinal' as const, args: [jobId, root, cidToBytes(cid)] as const };
+        const args =
+          index < job.checkpointCount
+            ? { functionName: 'commitCheckpoint' as const, args: [jobId, index, root, cidToBytes(cid)] as const }
+            : { functionName: 'submitFinal' as const, args: [jobId, root, cidToBytes(cid)] as const };
         await solver.sender.writeContract({ address: market, abi: jobMarketAbi, ...args });
       },
     });
@@ -197,7 +321,10 @@ describe('submitter SDK: post, a solver completes, download', async () => {
 
     const submitted = await getJob(submitter, { jobId });
     assert.equal(submitted.status, 'Submitted');
-    assert.deepEqual(submitted.checkpoints.map((c) => c.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      submitted.checkpoints.map((c) => c.index),
+      [0, 1, 2, 3, 4],
+    );
     assert.equal(submitted.finalizable, false);
     await testClient.increaseTime({ seconds: DAY + 1 });
     await testClient.mine({ blocks: 1 });
@@ -205,7 +332,10 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     await minter.sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'finalize', args: [jobId] });
 
     await watching;
-    assert.deepEqual(watched.map((e) => e.name), ['JobPosted', 'JobClaimed', ...Array<string>(5).fill('CheckpointCommitted'), 'JobSubmitted', 'JobFinalized']);
+    assert.deepEqual(
+      watched.map((e) => e.name),
+      ['JobPosted', 'JobClaimed', ...Array<string>(5).fill('CheckpointCommitted'), 'JobSubmitted', 'JobFinalized'],
+    );
     assert.match(describeJobEvent(watched.at(-1) as JobEvent), /finalized/);
   });
 
@@ -214,7 +344,15 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     // A fresh node that holds nothing fetches the checkpoint from the solver over bitswap.
     const { store: fresh } = await p2p('downloader', SUBMITTER_KEY.replace(/.$/, '1') as Hex, solverNode.multiaddrs());
     const phases: string[] = [];
-    const model = await downloadModel(submitter, { jobId, store: fresh, directory, onProgress: (p) => { phases.push(p.phase); }, signal: AbortSignal.timeout(60_000) });
+    const model = await downloadModel(submitter, {
+      jobId,
+      store: fresh,
+      directory,
+      onProgress: (p) => {
+        phases.push(p.phase);
+      },
+      signal: AbortSignal.timeout(60_000),
+    });
     assert.equal(model.finalized, true);
     assert.equal(model.stateRoot, finalRoot);
     assert.equal(stateRoot(model.state), finalRoot);
@@ -247,7 +385,13 @@ describe('submitter SDK: post, a solver completes, download', async () => {
     await testClient.setAutomine(false);
     try {
       const sent = c.sender.writeContract({
-        address: token, abi: erc20Abi, functionName: 'approve', args: [deployment.contracts.JobMarket.address, 3n], onBroadcast: (h) => { broadcast.push(h); },
+        address: token,
+        abi: erc20Abi,
+        functionName: 'approve',
+        args: [deployment.contracts.JobMarket.address, 3n],
+        onBroadcast: (h) => {
+          broadcast.push(h);
+        },
       });
       while (broadcast.length < 1) await new Promise((r) => setTimeout(r, 20));
       const first = await publicClient.getTransaction({ hash: broadcast[0] as Hex });
@@ -264,7 +408,15 @@ describe('submitter SDK: post, a solver completes, download', async () => {
       assert.ok(first.maxFeePerGas !== undefined && last.maxFeePerGas !== undefined);
       assert.ok(last.maxFeePerGas * 10_000n >= first.maxFeePerGas * 15_625n, `two 25% bumps: ${first.maxFeePerGas} -> ${last.maxFeePerGas}`);
       await assert.rejects(publicClient.getTransaction({ hash: broadcast[0] as Hex }), 'the original left the pool');
-      assert.equal(await publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [c.signer.address, deployment.contracts.JobMarket.address] }), 3n);
+      assert.equal(
+        await publicClient.readContract({
+          address: token,
+          abi: erc20Abi,
+          functionName: 'allowance',
+          args: [c.signer.address, deployment.contracts.JobMarket.address],
+        }),
+        3n,
+      );
     } finally {
       await testClient.setAutomine(true);
     }

@@ -11,8 +11,12 @@ import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts'
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;
 let w: World;
-before(async () => { w = await createVerifierWorld(); });
-after(async () => { await w.close(); });
+before(async () => {
+  w = await createVerifierWorld();
+});
+after(async () => {
+  await w.close();
+});
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -30,9 +34,19 @@ describe('verifier daemon', () => {
     const { jobId } = await w.solverJob({ backend: 'cpu' });
     const v = await w.verifier({ backend: 'wasm', config: { jobs: { only: [jobId.toString()] } } });
     try {
-      await until('both intervals screened', () => { const rows = v.daemon.db.intervals(jobId); return rows.length === 2 && rows.every((r) => r.state !== 'sampled'); }, () => v.daemon.tick());
+      await until(
+        'both intervals screened',
+        () => {
+          const rows = v.daemon.db.intervals(jobId);
+          return rows.length === 2 && rows.every((r) => r.state !== 'sampled');
+        },
+        () => v.daemon.tick(),
+      );
       const rows = v.daemon.db.intervals(jobId);
-      assert.deepEqual(rows.map((r) => r.state), ['passed', 'passed']);
+      assert.deepEqual(
+        rows.map((r) => r.state),
+        ['passed', 'passed'],
+      );
       for (const r of rows) assert.ok((r.distance ?? 1) > 0 && (r.distance ?? 1) < 1e-5, `honest cross-backend drift ${r.distance}`);
       assert.equal(v.daemon.db.disputes(jobId).length, 0);
       const report = v.daemon.report(jobId);
@@ -46,19 +60,30 @@ describe('verifier daemon', () => {
     }
   });
 
-  it('catches a solver whose checkpoint 0 is not the spec\'s (NaN momentum, never trains): INITIAL_STATE point, slashed', async () => {
+  it("catches a solver whose checkpoint 0 is not the spec's (NaN momentum, never trains): INITIAL_STATE point, slashed", async () => {
     const { jobId, chain } = await w.solverJob({ startState: nanMomentumStart(initialState(w.spec)), transition: copyStateTransition });
     const defence = new AbortController();
     const defending = w.defend(jobId, chain, false, defence.signal);
     const v = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
     try {
-      await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+      await until(
+        'the job settled and the verifier is done with it',
+        async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1,
+        () => v.daemon.tick(),
+        90_000,
+      );
       const [dispute] = v.daemon.db.disputes(jobId);
       assert.ok(dispute !== undefined);
       assert.equal(dispute.outcome, 'won');
       assert.equal(dispute.idx, 0, 'interval 0 was challenged');
       const id = BigInt(dispute.dispute_id ?? 0);
-      const [pointed] = await w.world.publicClient.getContractEvents({ address: w.world.game.address, abi: disputeGameAbi, eventName: 'ElementPointed', args: { disputeId: id }, fromBlock: 0n });
+      const [pointed] = await w.world.publicClient.getContractEvents({
+        address: w.world.game.address,
+        abi: disputeGameAbi,
+        eventName: 'ElementPointed',
+        args: { disputeId: id },
+        fromBlock: 0n,
+      });
       assert.ok(pointed !== undefined);
       assert.equal(pointed.args.op, await w.world.game.read.INITIAL_STATE(), 'decided by the init rule');
       assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
@@ -79,7 +104,11 @@ describe('verifier daemon', () => {
       const balance = () => w.world.publicClient.readContract({ address: w.world.token.address, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
       const before = await balance();
       try {
-        await until('a dispute opened', () => v.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null), () => v.daemon.tick());
+        await until(
+          'a dispute opened',
+          () => v.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null),
+          () => v.daemon.tick(),
+        );
         const [honestInterval, faked] = v.daemon.db.intervals(jobId);
         assert.equal(honestInterval?.state, 'passed', 'the honest interval passes the screen');
         assert.equal(faked?.state, 'challenged');
@@ -89,7 +118,12 @@ describe('verifier daemon', () => {
           // The solver never moves: once its clock is out, the verifier ends the game on time.
           await w.world.increaseTime(CLOCK + 1);
         }
-        await until('the job settled and the verifier is done with it', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+        await until(
+          'the job settled and the verifier is done with it',
+          async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1,
+          () => v.daemon.tick(),
+          90_000,
+        );
         const dispute = v.daemon.db.disputes(jobId)[0];
         assert.equal(dispute?.outcome, 'won');
         const game = await w.world.game.read.getDispute([BigInt(dispute.dispute_id ?? 0)]);
@@ -100,7 +134,10 @@ describe('verifier daemon', () => {
         assert.equal(await w.world.game.read.creditOf([me]), 0n);
         const report = v.daemon.report(jobId);
         assert.ok(report !== undefined);
-        assert.deepEqual(report.disputes.map((d) => d.outcome), ['won']);
+        assert.deepEqual(
+          report.disputes.map((d) => d.outcome),
+          ['won'],
+        );
         assert.equal(report.checked, 2);
       } finally {
         defence.abort();
@@ -118,7 +155,11 @@ describe('verifier daemon', () => {
     let failed = 0;
     const v = await w.verifier({
       config: { jobs: { only: [jobId.toString()] } },
-      logger: createJsonLogger({ write: (l) => { lines.push(JSON.parse(l) as { msg: string }); } }),
+      logger: createJsonLogger({
+        write: (l) => {
+          lines.push(JSON.parse(l) as { msg: string });
+        },
+      }),
       // The first `point` fails as a dropped connection would, after the retries of the RPC layer.
       faultySender: (sender) => ({
         ...sender,
@@ -129,10 +170,18 @@ describe('verifier daemon', () => {
       }),
     });
     try {
-      await until('the job settled', async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1, () => v.daemon.tick(), 90_000);
+      await until(
+        'the job settled',
+        async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1,
+        () => v.daemon.tick(),
+        90_000,
+      );
       assert.equal(failed, 2, 'point was sent again after the failure');
       assert.ok(lines.some((l) => l.msg === 'dispute move failed; retrying'));
-      assert.deepEqual(v.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
+      assert.deepEqual(
+        v.daemon.db.disputes(jobId).map((x) => x.outcome),
+        ['won'],
+      );
     } finally {
       defence.abort();
       await v.stop();
@@ -147,7 +196,11 @@ describe('verifier daemon', () => {
     const first = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
     const dataDir = first.dataDir;
     try {
-      await until('a dispute opened', () => first.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null), () => first.daemon.tick());
+      await until(
+        'a dispute opened',
+        () => first.daemon.db.disputes(jobId).some((d) => d.dispute_id !== null),
+        () => first.daemon.tick(),
+      );
       // Stop right after the challenge, mid-game, and start a new daemon on the same data.
       const disputeId = BigInt(first.daemon.db.disputes(jobId)[0]?.dispute_id ?? 0);
       await first.stop();
@@ -155,8 +208,16 @@ describe('verifier daemon', () => {
       assert.ok(stopped.stage < Stage.SolverWon, `the game was still running when the verifier stopped (stage ${stopped.stage})`);
       const second = await w.verifier({ dataDir, config: { jobs: { only: [jobId.toString()] } } });
       try {
-        await until('the job settled', async () => (await readJob(second.chain, jobId)).status === 'Slashed' && second.daemon.db.job(jobId)?.done === 1, () => second.daemon.tick(), 90_000);
-        assert.deepEqual(second.daemon.db.disputes(jobId).map((x) => x.outcome), ['won']);
+        await until(
+          'the job settled',
+          async () => (await readJob(second.chain, jobId)).status === 'Slashed' && second.daemon.db.job(jobId)?.done === 1,
+          () => second.daemon.tick(),
+          90_000,
+        );
+        assert.deepEqual(
+          second.daemon.db.disputes(jobId).map((x) => x.outcome),
+          ['won'],
+        );
       } finally {
         await second.stop();
       }

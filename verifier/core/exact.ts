@@ -113,13 +113,19 @@ export interface FoundFault {
  * when every element of every op of every step is within its bound and every trace reproduces the
  * next state. Yields to the event loop between steps.
  */
-export async function firstFault(graph: Graph, chain: Trajectory, options: { signal?: AbortSignal | undefined; onStep?: (step: number) => void } = {}): Promise<FoundFault | undefined> {
+export async function firstFault(
+  graph: Graph,
+  chain: Trajectory,
+  options: { signal?: AbortSignal | undefined; onStep?: (step: number) => void } = {},
+): Promise<FoundFault | undefined> {
   for (let step = chain.start; step < chain.end; step++) {
     options.signal?.throwIfAborted();
     const fault = findFault(graph, await chain.stepAt(step));
     options.onStep?.(step);
     if (fault !== undefined) return { step, fault };
-    await new Promise<void>((resolve) => { setImmediate(resolve); });
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
   }
   return undefined;
 }

@@ -13,16 +13,30 @@ describe('policy', () => {
     assert.equal(afterFetch({ kind: 'fault', step: 3 }, { challengeWithheld: false }), 'fault');
     assert.equal(afterFetch({ kind: 'withheld', reason: 'refused' }, { challengeWithheld: true }), 'withheld');
     assert.equal(afterFetch({ kind: 'withheld', reason: 'refused' }, { challengeWithheld: false }), 'missed');
-    assert.deepEqual(['passed', 'cleared', 'fault', 'withheld', 'flagged'].map((s) => shouldChallenge(s as never)), [false, false, true, true, false]);
+    assert.deepEqual(
+      ['passed', 'cleared', 'fault', 'withheld', 'flagged'].map((s) => shouldChallenge(s as never)),
+      [false, false, true, true, false],
+    );
   });
 });
 
 describe('job report', () => {
-  const row = (interval: number, state: IntervalRow['state'], distance: number | null, exact = 0): IntervalRow => ({ interval, state, stepsReexecuted: state === 'sampled' ? 0 : 8, stepsExact: exact, distance, ms: 10 });
+  const row = (interval: number, state: IntervalRow['state'], distance: number | null, exact = 0): IntervalRow => ({
+    interval,
+    state,
+    stepsReexecuted: state === 'sampled' ? 0 : 8,
+    stepsExact: exact,
+    distance,
+    ms: 10,
+  });
 
   it('counts checked intervals, compute and detection', () => {
     const r = jobReport({
-      jobId: '3', jobStatus: 'Slashed', steps: 800, checkpointInterval: 8, intervals: 100,
+      jobId: '3',
+      jobStatus: 'Slashed',
+      steps: 800,
+      checkpointInterval: 8,
+      intervals: 100,
       sampled: [1, 5, 9, 20, 40],
       rows: [row(1, 'passed', 3e-7), row(5, 'passed', 1e-6), row(9, 'challenged', 0.4, 8), row(20, 'cleared', 2e-4, 8), row(40, 'sampled', null)],
       disputes: [{ disputeId: '1', interval: 9, outcome: 'won', faultyStep: 75 }],

@@ -103,7 +103,8 @@ export function formatReport(r: JobReport): string {
     `  honest drift seen   ${r.worstPassedDistance.toExponential(2)} (largest screen distance of a passed interval)`,
   ];
   if (r.disputes.length === 0) lines.push('  disputes            none');
-  for (const d of r.disputes) lines.push(`  dispute ${d.disputeId}         interval ${d.interval}${d.faultyStep === null ? '' : `, fault at step ${d.faultyStep}`}: ${d.outcome}`);
+  for (const d of r.disputes)
+    lines.push(`  dispute ${d.disputeId}         interval ${d.interval}${d.faultyStep === null ? '' : `, fault at step ${d.faultyStep}`}: ${d.outcome}`);
   if (r.rewards !== undefined) lines.push(`  rewards withdrawn   ${r.rewards}`);
   return lines.join('\n');
 }

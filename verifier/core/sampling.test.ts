@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bytesToHex } from 'viem';
-import {
-  detectionProbability,
-  detectionWithoutReplacement,
-  newSeed,
-  planSample,
-  sampleIntervals,
-  samplesForDetection,
-  seededIntegers,
-} from './sampling.ts';
+import { detectionProbability, detectionWithoutReplacement, newSeed, planSample, sampleIntervals, samplesForDetection, seededIntegers } from './sampling.ts';
 
 const seedOf = (n: number): `0x${string}` => bytesToHex(new Uint8Array(32).fill(n));
 
@@ -22,18 +14,20 @@ describe('detection probability', () => {
     assert.throws(() => detectionProbability(1.5, 3), RangeError);
   });
 
-  it('needs 44 samples for 99% against a 10% faker (the issue\'s arithmetic)', () => {
+  it("needs 44 samples for 99% against a 10% faker (the issue's arithmetic)", () => {
     assert.equal(samplesForDetection(0.99, 0.1), 44);
     assert.ok(detectionProbability(0.1, 44) >= 0.99);
     assert.ok(detectionProbability(0.1, 43) < 0.99);
   });
 
   it('samplesForDetection is the least q reaching the target', () => {
-    fc.assert(fc.property(fc.double({ min: 0.01, max: 0.999, noNaN: true }), fc.double({ min: 0.001, max: 0.9, noNaN: true }), (p, f) => {
-      const q = samplesForDetection(p, f);
-      assert.ok(detectionProbability(f, q) >= p - 1e-12);
-      if (q > 1) assert.ok(detectionProbability(f, q - 1) < p + 1e-12);
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 0.999, noNaN: true }), fc.double({ min: 0.001, max: 0.9, noNaN: true }), (p, f) => {
+        const q = samplesForDetection(p, f);
+        assert.ok(detectionProbability(f, q) >= p - 1e-12);
+        if (q > 1) assert.ok(detectionProbability(f, q - 1) < p + 1e-12);
+      }),
+    );
   });
 
   it('without replacement is at least the with-replacement figure', () => {
@@ -65,24 +59,34 @@ describe('planSample', () => {
   });
 
   it('never exceeds the budget (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 100_000 }), fc.double({ min: 0.001, max: 1, noNaN: true }), fc.double({ min: 0.5, max: 3, noNaN: true }), (n, budget, ratio) => {
-      const plan = planSample({ intervals: n, budget, fakeFraction: 0.1, costRatio: ratio });
-      assert.ok(plan.q <= n && plan.q >= 0);
-      assert.ok(plan.computeFraction <= budget + 1e-9);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        fc.double({ min: 0.5, max: 3, noNaN: true }),
+        (n, budget, ratio) => {
+          const plan = planSample({ intervals: n, budget, fakeFraction: 0.1, costRatio: ratio });
+          assert.ok(plan.q <= n && plan.q >= 0);
+          assert.ok(plan.computeFraction <= budget + 1e-9);
+        },
+      ),
+    );
   });
 });
 
 describe('sampleIntervals', () => {
   it('draws q distinct intervals in range, ascending, the same for the same seed', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 255 }), fc.double({ min: 0, max: 1, noNaN: true }), (n, s, frac) => {
-      const q = Math.floor(frac * n);
-      const sample = sampleIntervals(seedOf(s), n, q);
-      assert.equal(sample.length, q);
-      assert.equal(new Set(sample).size, q);
-      assert.ok(sample.every((i, j) => i >= 0 && i < n && (j === 0 || i > (sample[j - 1] as number))));
-      assert.deepEqual(sampleIntervals(seedOf(s), n, q), sample);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 255 }), fc.double({ min: 0, max: 1, noNaN: true }), (n, s, frac) => {
+        const q = Math.floor(frac * n);
+        const sample = sampleIntervals(seedOf(s), n, q);
+        assert.equal(sample.length, q);
+        assert.equal(new Set(sample).size, q);
+        assert.ok(sample.every((i, j) => i >= 0 && i < n && (j === 0 || i > (sample[j - 1] as number))));
+        assert.deepEqual(sampleIntervals(seedOf(s), n, q), sample);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('differs across seeds and is close to uniform', () => {

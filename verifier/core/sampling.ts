@@ -114,7 +114,11 @@ export function seededIntegers(seed: Hex, label: string): (bound: number) => num
   let next = 0;
   const word = (): number => {
     if (next >= words.length) {
-      const block = createHash('sha256').update(key).update(label).update(Buffer.from(Uint32Array.of(counter++).buffer)).digest();
+      const block = createHash('sha256')
+        .update(key)
+        .update(label)
+        .update(Buffer.from(Uint32Array.of(counter++).buffer))
+        .digest();
       words = new Uint32Array(block.buffer, block.byteOffset, 8);
       next = 0;
     }

@@ -55,13 +55,42 @@ describe('the screen on real steps', () => {
     const cpu = await useBackend('cpu');
     const honestEnd = await reexecute({ tf: cpu, graph, spec, records: train.records, start, fromStep: 0, steps: k });
     const wasm = await useBackend('wasm');
-    const honest = await screenInterval({ tf: wasm, graph, spec, records: train.records, start, fromStep: 0, steps: k, end: honestEnd, threshold: DEFAULT_SCREEN_THRESHOLD });
+    const honest = await screenInterval({
+      tf: wasm,
+      graph,
+      spec,
+      records: train.records,
+      start,
+      fromStep: 0,
+      steps: k,
+      end: honestEnd,
+      threshold: DEFAULT_SCREEN_THRESHOLD,
+    });
     assert.equal(honest.verdict, 'pass');
     assert.ok(honest.distance > 0, 'the backends differ in the bits');
     assert.ok(honest.distance < DEFAULT_SCREEN_THRESHOLD / 10, `honest drift ${honest.distance}`);
     for (const kind of FRAUD_KINDS.filter((f) => f !== 'withhold')) {
-      const chain = createTrajectory({ tf: wasm, graph, spec, records: train.records, start: 0, end: k, startState: start, transition: fraudTransition(kind, (s) => kind === 'copy-checkpoint' || s === 2) });
-      const r = await screenInterval({ tf: wasm, graph, spec, records: train.records, start, fromStep: 0, steps: k, end: await chain.stateAt(k), threshold: DEFAULT_SCREEN_THRESHOLD });
+      const chain = createTrajectory({
+        tf: wasm,
+        graph,
+        spec,
+        records: train.records,
+        start: 0,
+        end: k,
+        startState: start,
+        transition: fraudTransition(kind, (s) => kind === 'copy-checkpoint' || s === 2),
+      });
+      const r = await screenInterval({
+        tf: wasm,
+        graph,
+        spec,
+        records: train.records,
+        start,
+        fromStep: 0,
+        steps: k,
+        end: await chain.stateAt(k),
+        threshold: DEFAULT_SCREEN_THRESHOLD,
+      });
       assert.equal(r.verdict, 'flag', `${kind}: distance ${r.distance}`);
       assert.ok(r.distance > DEFAULT_SCREEN_THRESHOLD * 10, `${kind}: distance ${r.distance}`);
     }
@@ -71,7 +100,16 @@ describe('the screen on real steps', () => {
 describe('the exact check on served data', () => {
   async function served(kind: 'honest' | 'tamper-element' | 'wrong-lr') {
     const tf = await useBackend('wasm');
-    const chain = createTrajectory({ tf, graph, spec, records: train.records, start: 0, end: k, startState: initialState(spec), ...(kind === 'honest' ? {} : { transition: fraudTransition(kind, (s) => s === 2) }) });
+    const chain = createTrajectory({
+      tf,
+      graph,
+      spec,
+      records: train.records,
+      start: 0,
+      end: k,
+      startState: initialState(spec),
+      ...(kind === 'honest' ? {} : { transition: fraudTransition(kind, (s) => s === 2) }),
+    });
     const states = new Map<number, Tensor[]>();
     const traces = new Map<number, Float32Array[]>();
     for (let s = 0; s <= k; s++) states.set(s, decodeServedState(graph, encodeState(await chain.stateAt(s)), s));

@@ -108,7 +108,9 @@ export interface ScreenResult extends StateDistance {
 }
 
 /** Re-executes interval [fromStep, fromStep + steps) from `start` and compares with `end`. */
-export async function screenInterval(p: ReexecuteParameters & { readonly end: readonly Tensor[]; readonly threshold: number; readonly now?: () => number }): Promise<ScreenResult> {
+export async function screenInterval(
+  p: ReexecuteParameters & { readonly end: readonly Tensor[]; readonly threshold: number; readonly now?: () => number },
+): Promise<ScreenResult> {
   const now = p.now ?? (() => performance.now());
   const t0 = now();
   const ours = await reexecute(p);

@@ -43,7 +43,16 @@ export interface ServedInterval {
 
 export interface SolverData {
   /** Checkpoint `index` of a job, checked against `root`; undefined when nobody provides it in time. */
-  checkpoint(p: { jobId: bigint; solver: Address; index: number; k: number; root: Hex; cid: string; graph: Graph; signal: AbortSignal }): Promise<Tensor[] | undefined>;
+  checkpoint(p: {
+    jobId: bigint;
+    solver: Address;
+    index: number;
+    k: number;
+    root: Hex;
+    cid: string;
+    graph: Graph;
+    signal: AbortSignal;
+  }): Promise<Tensor[] | undefined>;
   /**
    * The served states (steps from..to) and traces (steps from..to-1), from disk when fetched before,
    * else from the solver. Throws ServedDataError when the solver refuses, fails or serves garbage.
@@ -68,14 +77,26 @@ export function createSolverData(o: SolverDataOptions): SolverData {
     return known.id;
   };
 
-  const request = async (solver: Address, jobId: bigint, want: 'states' | 'traces', fromStep: number, toStep: number, signal: AbortSignal): Promise<Map<number, Uint8Array>> => {
+  const request = async (
+    solver: Address,
+    jobId: bigint,
+    want: 'states' | 'traces',
+    fromStep: number,
+    toStep: number,
+    signal: AbortSignal,
+  ): Promise<Map<number, Uint8Array>> => {
     const peer = await peerOf(solver);
     const items = new Map<number, Uint8Array>();
     const s = AbortSignal.any([signal, AbortSignal.timeout(o.fetchTimeoutMs)]);
-    for await (const item of o.p2p.requestStates(peer, { market: o.market.toLowerCase(), jobId: jobId.toString(), fromStep, toStep, want }, { signal: s, server: solver })) {
+    for await (const item of o.p2p.requestStates(
+      peer,
+      { market: o.market.toLowerCase(), jobId: jobId.toString(), fromStep, toStep, want },
+      { signal: s, server: solver },
+    )) {
       items.set(item.step, item.bytes);
     }
-    for (let step = fromStep; step <= toStep; step++) if (!items.has(step)) throw new ServedDataError(`the solver did not serve the ${want === 'states' ? 'state' : 'op trace'} of step ${step}`);
+    for (let step = fromStep; step <= toStep; step++)
+      if (!items.has(step)) throw new ServedDataError(`the solver did not serve the ${want === 'states' ? 'state' : 'op trace'} of step ${step}`);
     return items;
   };
 
@@ -140,7 +161,9 @@ export function createSolverData(o: SolverDataOptions): SolverData {
       const kept = await stored({ jobId, interval, from, to, graph });
       if (kept !== undefined) return kept;
       const states = await withAttempts(`fetching the states of steps ${from}..${to}`, signal, () => request(solver, jobId, 'states', from, to, signal));
-      const traces = await withAttempts(`fetching the op traces of steps ${from}..${to - 1}`, signal, () => request(solver, jobId, 'traces', from, to - 1, signal));
+      const traces = await withAttempts(`fetching the op traces of steps ${from}..${to - 1}`, signal, () =>
+        request(solver, jobId, 'traces', from, to - 1, signal),
+      );
       const decoded = decodeAll(graph, states, traces);
       const dir = dirOf(jobId, interval);
       await mkdir(dir, { recursive: true });

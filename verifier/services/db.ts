@@ -132,12 +132,18 @@ export async function openVerifierDb(file: string): Promise<VerifierDb> {
     const [keys, vals] = columns(fields);
     const all = [...keyCols, ...keys];
     const set = keys.length === 0 ? 'NOTHING' : `UPDATE SET ${keys.map((k) => `${k} = excluded.${k}`).join(', ')}`;
-    store.run(`INSERT INTO ${table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) ON CONFLICT(${keyCols.join(', ')}) DO ${set}`, ...keyVals, ...vals);
+    store.run(
+      `INSERT INTO ${table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) ON CONFLICT(${keyCols.join(', ')}) DO ${set}`,
+      ...keyVals,
+      ...vals,
+    );
   };
   return {
     store,
     jobCursor: () => BigInt(store.getValue<string>('jobCursor') ?? '0'),
-    setJobCursor: (id) => { store.setValue('jobCursor', id.toString()); },
+    setJobCursor: (id) => {
+      store.setValue('jobCursor', id.toString());
+    },
     upsertJob(jobId, fields) {
       upsert('jobs', ['job_id'], [jobId.toString()], { status: 'new', ...fields });
     },
@@ -163,7 +169,10 @@ export async function openVerifierDb(file: string): Promise<VerifierDb> {
       store.run(`UPDATE intervals SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE job_id = ? AND idx = ?`, ...vals, jobId.toString(), index);
     },
     dispute: (jobId, index) => store.get<DisputeDbRow>('SELECT * FROM disputes WHERE job_id = ? AND idx = ?', jobId.toString(), index),
-    disputes: (jobId) => (jobId === undefined ? store.all<DisputeDbRow>('SELECT * FROM disputes') : store.all<DisputeDbRow>('SELECT * FROM disputes WHERE job_id = ?', jobId.toString())),
+    disputes: (jobId) =>
+      jobId === undefined
+        ? store.all<DisputeDbRow>('SELECT * FROM disputes')
+        : store.all<DisputeDbRow>('SELECT * FROM disputes WHERE job_id = ?', jobId.toString()),
     upsertDispute(jobId, index, fields) {
       upsert('disputes', ['job_id', 'idx'], [jobId.toString(), index], fields);
     },
@@ -175,12 +184,24 @@ export async function openVerifierDb(file: string): Promise<VerifierDb> {
       upsert('rewards', ['hash'], [hash], { source, token, amount: amount.toString() });
     },
     rewards: () => store.all<{ hash: string; source: string; token: string; amount: string }>('SELECT * FROM rewards'),
-    intervalRows: (jobId) => store.all<IntervalDbRow>('SELECT * FROM intervals WHERE job_id = ? ORDER BY idx', jobId.toString()).map((r) => ({
-      interval: r.idx, state: r.state, stepsReexecuted: r.steps_reexecuted, stepsExact: r.steps_exact, distance: r.distance, ms: r.ms,
-    })),
-    disputeRows: (jobId) => store.all<DisputeDbRow>("SELECT * FROM disputes WHERE job_id = ? AND dispute_id IS NOT NULL", jobId.toString()).map((d) => ({
-      disputeId: d.dispute_id as string, interval: d.idx, outcome: d.outcome ?? 'open', faultyStep: d.faulty_step,
-    })),
-    close: () => { store.close(); },
+    intervalRows: (jobId) =>
+      store.all<IntervalDbRow>('SELECT * FROM intervals WHERE job_id = ? ORDER BY idx', jobId.toString()).map((r) => ({
+        interval: r.idx,
+        state: r.state,
+        stepsReexecuted: r.steps_reexecuted,
+        stepsExact: r.steps_exact,
+        distance: r.distance,
+        ms: r.ms,
+      })),
+    disputeRows: (jobId) =>
+      store.all<DisputeDbRow>('SELECT * FROM disputes WHERE job_id = ? AND dispute_id IS NOT NULL', jobId.toString()).map((d) => ({
+        disputeId: d.dispute_id as string,
+        interval: d.idx,
+        outcome: d.outcome ?? 'open',
+        faultyStep: d.faulty_step,
+      })),
+    close: () => {
+      store.close();
+    },
   };
 }

@@ -92,24 +92,41 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
    * demanded on-chain and judged from the publication (§5.2). Without served data the interval's
    * checkpoints are all it has; interval 0 also needs the spec's initial state.
    */
-  const strategyFor = async (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, faultyStep: number | null, signal: AbortSignal): Promise<Strategy> => {
+  const strategyFor = async (
+    jobId: bigint,
+    interval: number,
+    disputeId: bigint,
+    graph: Graph,
+    faultyStep: number | null,
+    signal: AbortSignal,
+  ): Promise<Strategy> => {
     const served = faultyStep === null ? undefined : await o.chainOf(jobId, interval, signal);
     const held = served === undefined || interval === 0 ? await o.checkpointsOf(jobId, interval, signal) : undefined;
     const chain = served?.chain ?? held?.chain;
-    if (chain === undefined) throw new Error('the interval\'s checkpoints are not available yet');
+    if (chain === undefined) throw new Error("the interval's checkpoints are not available yet");
     const initial = held?.initial;
-    return challengerStrategy({
-      graph, solverChain: chain, faultyStep: served === undefined ? 0 : (faultyStep ?? 0),
-      published: () => readPublished(pc, game, disputeId, fromBlock),
-      consistent: (from, to) => o.consistent(jobId, from, to, signal),
-      ...(initial === undefined ? {} : { initial }),
-    }, log.child({ disputeId, jobId }));
+    return challengerStrategy(
+      {
+        graph,
+        solverChain: chain,
+        faultyStep: served === undefined ? 0 : (faultyStep ?? 0),
+        published: () => readPublished(pc, game, disputeId, fromBlock),
+        consistent: (from, to) => o.consistent(jobId, from, to, signal),
+        ...(initial === undefined ? {} : { initial }),
+      },
+      log.child({ disputeId, jobId }),
+    );
   };
 
   const play = (jobId: bigint, interval: number, disputeId: bigint, graph: Graph, faultyStep: number | null, signal: AbortSignal): void => {
-    player.play(disputeId, () => strategyFor(jobId, interval, disputeId, graph, faultyStep, signal))
-      .then((d) => { resolved(jobId, interval, disputeId, d.stage as StageCode); })
-      .catch((err: unknown) => { if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err }); });
+    player
+      .play(disputeId, () => strategyFor(jobId, interval, disputeId, graph, faultyStep, signal))
+      .then((d) => {
+        resolved(jobId, interval, disputeId, d.stage as StageCode);
+      })
+      .catch((err: unknown) => {
+        if (!signal.aborted) log.error('playing the dispute failed; it resumes at the next start', { jobId, interval, disputeId, error: err });
+      });
   };
 
   /** The dispute this account opened on (job, interval), from the chain's logs. */
@@ -136,23 +153,42 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
       ]);
       const allowance = () => pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
-      await o.journal.once({
-        action: 'approve-bond', jobId, index: interval,
-        done: async () => (await allowance()) >= bond,
-        send: (sender, onBroadcast, s) => sender.writeContract({ address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal: s, onBroadcast }),
-      }, signal);
-      log.info('challenging', { jobId, interval, faultyStep, bond });
-      await o.journal.once({
-        action: 'challenge', jobId, index: interval,
-        done: async () => (await findOnChain(jobId, interval)) !== undefined,
-        send: async (sender, onBroadcast, s) => {
-          const opened = await openDispute({ publicClient: pc, game, sender }, { jobId, interval, spec, graph, fromBlock }, {
-            signal: s, onBroadcast, onStale: () => { log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval }); },
-          });
-          disputeId = opened.disputeId;
-          return opened;
+      await o.journal.once(
+        {
+          action: 'approve-bond',
+          jobId,
+          index: interval,
+          done: async () => (await allowance()) >= bond,
+          send: (sender, onBroadcast, s) =>
+            sender.writeContract({ address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal: s, onBroadcast }),
         },
-      }, signal);
+        signal,
+      );
+      log.info('challenging', { jobId, interval, faultyStep, bond });
+      await o.journal.once(
+        {
+          action: 'challenge',
+          jobId,
+          index: interval,
+          done: async () => (await findOnChain(jobId, interval)) !== undefined,
+          send: async (sender, onBroadcast, s) => {
+            const opened = await openDispute(
+              { publicClient: pc, game, sender },
+              { jobId, interval, spec, graph, fromBlock },
+              {
+                signal: s,
+                onBroadcast,
+                onStale: () => {
+                  log.info('the solver committed while the challenge was in flight; proving the interval again', { jobId, interval });
+                },
+              },
+            );
+            disputeId = opened.disputeId;
+            return opened;
+          },
+        },
+        signal,
+      );
       disputeId ??= await findOnChain(jobId, interval);
       if (disputeId === undefined) throw new Error(`the challenge of job ${jobId} interval ${interval} is journaled but not on chain`);
     } else {
@@ -188,11 +224,17 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         const credit = () => pc.readContract({ address: market, abi: jobMarketAbi, functionName: 'creditOf', args: [me, token] });
         const amount = await credit();
         if (amount === 0n) continue;
-        const outcome = await o.journal.once({
-          action: 'withdraw', index: Number(await pc.getBlockNumber()), detail: token,
-          done: async () => (await credit()) === 0n,
-          send: (sender, onBroadcast, s) => sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: s, onBroadcast }),
-        }, signal);
+        const outcome = await o.journal.once(
+          {
+            action: 'withdraw',
+            index: Number(await pc.getBlockNumber()),
+            detail: token,
+            done: async () => (await credit()) === 0n,
+            send: (sender, onBroadcast, s) =>
+              sender.writeContract({ address: market, abi: jobMarketAbi, functionName: 'withdraw', args: [token], signal: s, onBroadcast }),
+          },
+          signal,
+        );
         if (outcome.status !== 'mined') continue;
         o.db.recordReward(outcome.hash, 'market', token, amount);
         log.info('market reward withdrawn', { token, amount, hash: outcome.hash });
@@ -201,17 +243,24 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
       const amount = await bonds();
       if (amount === 0n) return;
       const bondToken = await pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'bondToken' });
-      const outcome = await o.journal.once({
-        action: 'withdraw-bond', index: Number(await pc.getBlockNumber()),
-        done: async () => (await bonds()) === 0n,
-        send: (sender, onBroadcast, s) => sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal: s, onBroadcast }),
-      }, signal);
+      const outcome = await o.journal.once(
+        {
+          action: 'withdraw-bond',
+          index: Number(await pc.getBlockNumber()),
+          done: async () => (await bonds()) === 0n,
+          send: (sender, onBroadcast, s) =>
+            sender.writeContract({ address: game, abi: disputeGameAbi, functionName: 'withdraw', args: [], signal: s, onBroadcast }),
+        },
+        signal,
+      );
       if (outcome.status !== 'mined') return;
       o.db.recordReward(outcome.hash, 'game', bondToken, amount);
       log.info('game credit (bonds) withdrawn', { amount, hash: outcome.hash });
     },
 
-    get live() { return player.live; },
+    get live() {
+      return player.live;
+    },
     stop: () => player.stop(),
   };
 }

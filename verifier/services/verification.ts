@@ -91,11 +91,14 @@ export function createVerification(o: VerificationOptions): Verification {
         if (row?.spec_hash === undefined || row.spec_hash === null) throw new VeritrainError('JOB_NOT_FOUND', `job ${jobId} is not followed`);
         const spec = await fetchJobSpec(o.content, row.spec_hash as `0x${string}`, { signal });
         const graph = buildGraph(spec);
-        if (graph.root !== spec.graphRoot) throw new VeritrainError('SPEC_INVALID', `job ${jobId}'s spec has graphRoot ${spec.graphRoot}, its graph ${graph.root}`);
+        if (graph.root !== spec.graphRoot)
+          throw new VeritrainError('SPEC_INVALID', `job ${jobId}'s spec has graphRoot ${spec.graphRoot}, its graph ${graph.root}`);
         const records = await fetchDataset(o.content, spec.data.cid, { datasetRoot: spec.data.root, recordBytes: recordBytes(spec) }, { signal });
         return { spec, graph, records };
       })();
-      p.catch(() => { loaded.delete(key); });
+      p.catch(() => {
+        loaded.delete(key);
+      });
       loaded.set(key, p);
     }
     return p;
@@ -127,12 +130,23 @@ export function createVerification(o: VerificationOptions): Verification {
     for (const row of o.db.activeJobs()) {
       const jobId = BigInt(row.job_id);
       const chainJob = await readJob(o.chain, jobId, { signal });
-      o.db.upsertJob(jobId, { status: chainJob.status, solver: chainJob.solver.toLowerCase(), token: chainJob.token.toLowerCase(), spec_hash: chainJob.specHash });
+      o.db.upsertJob(jobId, {
+        status: chainJob.status,
+        solver: chainJob.solver.toLowerCase(),
+        token: chainJob.token.toLowerCase(),
+        spec_hash: chainJob.specHash,
+      });
       if (chainJob.status === 'Open') continue;
       if (row.seed === null && (chainJob.status === 'Claimed' || chainJob.status === 'Submitted')) {
         const { spec } = await job(jobId, signal);
         const n = chainJob.checkpointCount;
-        const plan = planSample({ intervals: n, budget: o.config.sampling.budget, targetDetection: o.config.sampling.targetDetection ?? undefined, fakeFraction: o.config.sampling.fakeFraction, costRatio: o.config.sampling.costRatio });
+        const plan = planSample({
+          intervals: n,
+          budget: o.config.sampling.budget,
+          targetDetection: o.config.sampling.targetDetection ?? undefined,
+          fakeFraction: o.config.sampling.fakeFraction,
+          costRatio: o.config.sampling.costRatio,
+        });
         const seed = newSeed(o.random);
         const sample = sampleIntervals(seed, n, plan.q);
         o.db.store.transaction(() => {
@@ -140,13 +154,31 @@ export function createVerification(o: VerificationOptions): Verification {
           o.db.addIntervals(jobId, sample);
         });
         // The sample itself is private: only its size is logged.
-        log.info('following job', { jobId, intervals: n, sampled: plan.q, limitedBy: plan.limitedBy, plannedCompute: plan.computeFraction, detection: plan.detection, fakeFraction: o.config.sampling.fakeFraction, targetReached: plan.targetReached });
+        log.info('following job', {
+          jobId,
+          intervals: n,
+          sampled: plan.q,
+          limitedBy: plan.limitedBy,
+          plannedCompute: plan.computeFraction,
+          detection: plan.detection,
+          fakeFraction: o.config.sampling.fakeFraction,
+          targetReached: plan.targetReached,
+        });
       }
       // The job's own cursor ('0': never scanned, so from the deployment's block).
       let cursor = row.block_cursor === '0' ? undefined : BigInt(row.block_cursor);
       await scanLogs({
-        publicClient: o.chain.publicClient, start: BigInt(o.chain.deployment.deployedAt), maxRange: 100_000n, signal,
-        cursor: { get: () => cursor, set: (next) => { cursor = next; o.db.upsertJob(jobId, { block_cursor: next.toString() }); } },
+        publicClient: o.chain.publicClient,
+        start: BigInt(o.chain.deployment.deployedAt),
+        maxRange: 100_000n,
+        signal,
+        cursor: {
+          get: () => cursor,
+          set: (next) => {
+            cursor = next;
+            o.db.upsertJob(jobId, { block_cursor: next.toString() });
+          },
+        },
         read: (fromBlock, toBlock) => getJobEvents(o.chain, { jobId, fromBlock, toBlock, signal }),
         handle: async (events) => {
           for (const e of events) {
@@ -154,7 +186,7 @@ export function createVerification(o: VerificationOptions): Verification {
             o.db.addCheckpoint(jobId, e.args.index, e.args.stateRoot, cidFromBytes(e.args.cid) ?? ''); // '' fetches nothing: withheld
             // Checkpoint 0 is a function of the spec (§3.2): checked on every job, one root away.
             if (e.args.index === 0 && e.args.stateRoot !== stateRoot(initialState((await job(jobId, signal)).spec))) {
-              log.warn('checkpoint 0 is not the spec\'s initial state', { jobId, committed: e.args.stateRoot });
+              log.warn("checkpoint 0 is not the spec's initial state", { jobId, committed: e.args.stateRoot });
               o.db.addIntervals(jobId, [0]);
               o.db.updateInterval(jobId, 0, { state: 'fault', fault_step: 0, fault: JSON.stringify({ kind: 'initial' }) });
             }
@@ -170,13 +202,27 @@ export function createVerification(o: VerificationOptions): Verification {
     if (start === undefined || end === undefined) throw new Error('checkpoints vanished');
     try {
       const served = await o.data.interval({ jobId, solver, interval, from: interval * k, to: (interval + 1) * k, graph: j.graph, signal });
-      const chain = servedChain({ graph: j.graph, spec: j.spec, records: j.records, start: interval * k, end: (interval + 1) * k, ...served, startRoot: start.root, endRoot: end.root });
+      const chain = servedChain({
+        graph: j.graph,
+        spec: j.spec,
+        records: j.records,
+        start: interval * k,
+        end: (interval + 1) * k,
+        ...served,
+        startRoot: start.root,
+        endRoot: end.root,
+      });
       let judged = 0;
-      const found = await firstFault(j.graph, chain, { signal, onStep: () => { judged++; } });
+      const found = await firstFault(j.graph, chain, {
+        signal,
+        onStep: () => {
+          judged++;
+        },
+      });
       o.db.updateInterval(jobId, interval, { steps_exact: judged });
       if (found === undefined) return { kind: 'clean' };
       o.db.updateInterval(jobId, interval, { fault_step: found.step, fault: JSON.stringify(found.fault) });
-      log.warn('invalid transition found in the solver\'s own data', { jobId, interval, step: found.step, fault: found.fault });
+      log.warn("invalid transition found in the solver's own data", { jobId, interval, step: found.step, fault: found.fault });
       return { kind: 'fault', step: found.step };
     } catch (err) {
       signal.throwIfAborted();
@@ -203,7 +249,18 @@ export function createVerification(o: VerificationOptions): Verification {
     ]);
     let verdict: 'pass' | 'flag' | 'unavailable' = 'unavailable';
     if (a !== undefined && b !== undefined) {
-      const r = await screenInterval({ tf: o.tf, graph: j.graph, spec: j.spec, records: j.records, start: a, fromStep: interval * k, steps: k, end: b, threshold: o.config.screen.threshold, signal });
+      const r = await screenInterval({
+        tf: o.tf,
+        graph: j.graph,
+        spec: j.spec,
+        records: j.records,
+        start: a,
+        fromStep: interval * k,
+        steps: k,
+        end: b,
+        threshold: o.config.screen.threshold,
+        signal,
+      });
       verdict = r.verdict;
       o.db.updateInterval(jobId, interval, { distance: Number.isFinite(r.distance) ? r.distance : 1e308, steps_reexecuted: r.steps, ms: r.ms });
       log.info('interval screened', { jobId, interval, distance: r.distance, verdict, ms: Math.round(r.ms) });
@@ -224,7 +281,9 @@ export function createVerification(o: VerificationOptions): Verification {
 
   /** One open dispute per job: a slash settles the job, the rest would only be abandoned. */
   const challengeIfFree = async (jobId: bigint, interval: number, j: LoadedJob, faultyStep: number | null, signal: AbortSignal): Promise<void> => {
-    const busy = o.db.disputes(jobId).some((d) => d.idx !== interval && (d.state === 'open' || d.state === 'challenging' || (d.state === 'resolved' && d.outcome === 'won')));
+    const busy = o.db
+      .disputes(jobId)
+      .some((d) => d.idx !== interval && (d.state === 'open' || d.state === 'challenging' || (d.state === 'resolved' && d.outcome === 'won')));
     if (busy) return;
     await o.disputes.challenge({ jobId, interval, spec: j.spec, graph: j.graph, faultyStep, signal });
   };
@@ -239,8 +298,10 @@ export function createVerification(o: VerificationOptions): Verification {
         for (const iv of o.db.intervals(jobId)) {
           signal.throwIfAborted();
           if (iv.state === 'sampled' && o.db.checkpoint(jobId, iv.idx + 1) !== undefined) await check(jobId, iv.idx, signal);
-          else if (iv.state === 'flagged' && current.solver !== null && current.k !== null) await judge(jobId, iv.idx, current.solver as Address, await job(jobId, signal), current.k, signal);
-          else if ((iv.state === 'fault' || iv.state === 'withheld') && o.db.dispute(jobId, iv.idx)?.dispute_id == null) await challengeIfFree(jobId, iv.idx, await job(jobId, signal), iv.fault_step, signal);
+          else if (iv.state === 'flagged' && current.solver !== null && current.k !== null)
+            await judge(jobId, iv.idx, current.solver as Address, await job(jobId, signal), current.k, signal);
+          else if ((iv.state === 'fault' || iv.state === 'withheld') && o.db.dispute(jobId, iv.idx)?.dispute_id == null)
+            await challengeIfFree(jobId, iv.idx, await job(jobId, signal), iv.fault_step, signal);
         }
       }
       const open = o.db.disputes(jobId).some((d) => d.state === 'open' || d.state === 'challenging');
@@ -271,7 +332,19 @@ export function createVerification(o: VerificationOptions): Verification {
       const start = o.db.checkpoint(jobId, interval);
       const end = o.db.checkpoint(jobId, interval + 1);
       if (served === undefined || start === undefined || end === undefined) return undefined;
-      return { graph: j.graph, chain: servedChain({ graph: j.graph, spec: j.spec, records: j.records, start: interval * k, end: (interval + 1) * k, ...served, startRoot: start.root, endRoot: end.root }) };
+      return {
+        graph: j.graph,
+        chain: servedChain({
+          graph: j.graph,
+          spec: j.spec,
+          records: j.records,
+          start: interval * k,
+          end: (interval + 1) * k,
+          ...served,
+          startRoot: start.root,
+          endRoot: end.root,
+        }),
+      };
     },
     async checkpointsOf(jobId, interval, signal) {
       const row = o.db.job(jobId);
@@ -281,18 +354,37 @@ export function createVerification(o: VerificationOptions): Verification {
       const states = new Map<number, Tensor[]>();
       for (const index of [interval, interval + 1]) {
         const c = o.db.checkpoint(jobId, index);
-        const state = c === undefined ? undefined : await o.data.checkpoint({ jobId, solver: row.solver as Address, index, k, root: c.root, cid: c.cid, graph: j.graph, signal });
+        const state =
+          c === undefined
+            ? undefined
+            : await o.data.checkpoint({ jobId, solver: row.solver as Address, index, k, root: c.root, cid: c.cid, graph: j.graph, signal });
         if (state !== undefined) states.set(index * k, state);
       }
       const missing = () => Promise.reject(new ServedDataError('the solver served no data for this interval'));
       return {
-        chain: { start: interval * k, end: (interval + 1) * k, stateAt: (step) => states.get(step) === undefined ? missing() : Promise.resolve(states.get(step) as Tensor[]), stepAt: missing },
+        chain: {
+          start: interval * k,
+          end: (interval + 1) * k,
+          stateAt: (step) => (states.get(step) === undefined ? missing() : Promise.resolve(states.get(step) as Tensor[])),
+          stepAt: missing,
+        },
         initial: interval === 0 ? initialState(j.spec) : undefined,
       };
     },
     async consistent(jobId, from, to, signal) {
       const j = await job(jobId, signal);
-      const r = await screenInterval({ tf: o.tf, graph: j.graph, spec: j.spec, records: j.records, start: from.state, fromStep: from.step, steps: to.step - from.step, end: to.state, threshold: o.config.screen.threshold, signal });
+      const r = await screenInterval({
+        tf: o.tf,
+        graph: j.graph,
+        spec: j.spec,
+        records: j.records,
+        start: from.state,
+        fromStep: from.step,
+        steps: to.step - from.step,
+        end: to.state,
+        threshold: o.config.screen.threshold,
+        signal,
+      });
       log.info('published state screened', { jobId, fromStep: from.step, toStep: to.step, distance: r.distance, verdict: r.verdict });
       return r.verdict === 'pass';
     },

@@ -13,8 +13,17 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Address, Hex } from 'viem';
 import {
-  createHeliaStore, createJsonLogger, createP2PNode, encodeState, fetchState, getBytes, putState, sha256Hex, stateRoot,
-  STATES_PROTOCOL, type StatesRequest,
+  createHeliaStore,
+  createJsonLogger,
+  createP2PNode,
+  encodeState,
+  fetchState,
+  getBytes,
+  putState,
+  sha256Hex,
+  stateRoot,
+  STATES_PROTOCOL,
+  type StatesRequest,
 } from '../../../sdk/index.ts';
 import { makeState } from './states.ts';
 
@@ -45,9 +54,15 @@ if (config.stateBytes !== undefined) {
   });
 }
 
-const out = (obj: unknown): void => { process.stdout.write(`${JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`); };
-p2p.onJob((message) => { out({ event: 'job', message }); });
-p2p.onCheckpoint((message) => { out({ event: 'checkpoint', message }); });
+const out = (obj: unknown): void => {
+  process.stdout.write(`${JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+};
+p2p.onJob((message) => {
+  out({ event: 'job', message });
+});
+p2p.onCheckpoint((message) => {
+  out({ event: 'checkpoint', message });
+});
 
 type Args = Record<string, unknown>;
 const str = (a: Args, k: string): string => String(a[k]);
@@ -62,22 +77,46 @@ const commands: Record<string, (args: Args) => Promise<unknown>> = {
     return { cid, stateRoot: stateRoot(state) };
   },
   async fetchState(a) {
-    const tensors = await fetchState(store, str(a, 'cid'), str(a, 'root') as Hex, { signal: AbortSignal.timeout(num(a, 'timeoutMs')), offline: a.offline === true, ...(a.maxBytes === undefined ? {} : { maxBytes: num(a, 'maxBytes') }) });
+    const tensors = await fetchState(store, str(a, 'cid'), str(a, 'root') as Hex, {
+      signal: AbortSignal.timeout(num(a, 'timeoutMs')),
+      offline: a.offline === true,
+      ...(a.maxBytes === undefined ? {} : { maxBytes: num(a, 'maxBytes') }),
+    });
     return { tensors: tensors.length, bytes: tensors.reduce((n, t) => n + t.data.byteLength, 0) };
   },
   async getBytes(a) {
     const bytes = await getBytes(store, str(a, 'cid'), { maxBytes: num(a, 'maxBytes'), signal: AbortSignal.timeout(num(a, 'timeoutMs')) });
     return { size: bytes.byteLength, sha256: sha256Hex(bytes) };
   },
-  async pin(a) { await store.pin(str(a, 'cid'), { signal: AbortSignal.timeout(30_000) }); return {}; },
-  async unpin(a) { await store.unpin(str(a, 'cid')); return {}; },
-  async isPinned(a) { return { pinned: await store.isPinned(str(a, 'cid')) }; },
-  async has(a) { return { has: await store.has(str(a, 'cid')) }; },
-  info() { return Promise.resolve({ peerId: p2p.peerId, addrs: p2p.multiaddrs(), peers: p2p.peers(), address: account.address.toLowerCase() }); },
-  score(a) { return Promise.resolve({ score: p2p.score(str(a, 'peerId')) }); },
-  subscribers(a) { return Promise.resolve({ count: pubsubOf(p2p.libp2p).getSubscribers(str(a, 'topic')).length }); },
-  async publishJob(a) { return p2p.publishJob(a.body as Parameters<typeof p2p.publishJob>[0]); },
-  async publishCheckpoint(a) { return p2p.publishCheckpoint(a.body as Parameters<typeof p2p.publishCheckpoint>[0]); },
+  async pin(a) {
+    await store.pin(str(a, 'cid'), { signal: AbortSignal.timeout(30_000) });
+    return {};
+  },
+  async unpin(a) {
+    await store.unpin(str(a, 'cid'));
+    return {};
+  },
+  async isPinned(a) {
+    return { pinned: await store.isPinned(str(a, 'cid')) };
+  },
+  async has(a) {
+    return { has: await store.has(str(a, 'cid')) };
+  },
+  info() {
+    return Promise.resolve({ peerId: p2p.peerId, addrs: p2p.multiaddrs(), peers: p2p.peers(), address: account.address.toLowerCase() });
+  },
+  score(a) {
+    return Promise.resolve({ score: p2p.score(str(a, 'peerId')) });
+  },
+  subscribers(a) {
+    return Promise.resolve({ count: pubsubOf(p2p.libp2p).getSubscribers(str(a, 'topic')).length });
+  },
+  async publishJob(a) {
+    return p2p.publishJob(a.body as Parameters<typeof p2p.publishJob>[0]);
+  },
+  async publishCheckpoint(a) {
+    return p2p.publishCheckpoint(a.body as Parameters<typeof p2p.publishCheckpoint>[0]);
+  },
   /** Misbehaviour: publish arbitrary bytes (hex) or `size` bytes of 'x' on a topic, bypassing the envelope. */
   async publishRaw(a) {
     const data = a.hex === undefined ? new Uint8Array(num(a, 'size')).fill(0x78) : Buffer.from(str(a, 'hex'), 'hex');
@@ -86,7 +125,10 @@ const commands: Record<string, (args: Args) => Promise<unknown>> = {
   },
   async requestStates(a) {
     const items = [];
-    for await (const item of p2p.requestStates(str(a, 'peer'), a.request as StatesRequest, { signal: AbortSignal.timeout(num(a, 'timeoutMs')), ...(a.limits === undefined ? {} : { limits: a.limits as Record<string, number> }) })) {
+    for await (const item of p2p.requestStates(str(a, 'peer'), a.request as StatesRequest, {
+      signal: AbortSignal.timeout(num(a, 'timeoutMs')),
+      ...(a.limits === undefined ? {} : { limits: a.limits as Record<string, number> }),
+    })) {
       items.push({ step: item.step, size: item.bytes.byteLength, sha256: item.sha256, from: item.header.from });
     }
     return { items };
@@ -118,9 +160,14 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
   const { id, cmd, args } = JSON.parse(line) as { id: number; cmd: string; args?: Args };
   const fn = commands[cmd];
-  if (fn === undefined) { out({ id, ok: false, error: { name: 'Error', message: `unknown command ${cmd}` } }); continue; }
+  if (fn === undefined) {
+    out({ id, ok: false, error: { name: 'Error', message: `unknown command ${cmd}` } });
+    continue;
+  }
   fn(args ?? {}).then(
-    (result) => { out({ id, ok: true, result }); },
+    (result) => {
+      out({ id, ok: true, result });
+    },
     (err: unknown) => {
       const e = err as { name?: string; code?: string; message?: string };
       out({ id, ok: false, error: { name: e.name ?? 'Error', code: e.code, message: e.message ?? String(err) } });

@@ -51,13 +51,24 @@ interface PlayOptions {
 /** Plays the dispute to its end with `strategy`; the final stage. */
 export async function play(actor: Actor, disputeId: bigint, strategy: Strategy, o: PlayOptions = {}): Promise<StageCode> {
   const player = createDisputePlayer({ ...actor, logger: o.log, pollMs: o.pollMs ?? 20, onMove: o.onMove });
-  o.signal?.addEventListener('abort', () => { void player.stop(); }, { once: true });
+  o.signal?.addEventListener(
+    'abort',
+    () => {
+      void player.stop();
+    },
+    { once: true },
+  );
   return (await player.play(disputeId, strategy)).stage as StageCode;
 }
 
 /** Defends with the solver's own chain (or, silent, never moves). */
-export function playSolver(actor: Actor, disputeId: bigint, o: PlayOptions & { graph: Graph; spec: JobSpec; trajectory: Trajectory; dataset: DatasetTree; silent?: boolean }): Promise<StageCode> {
-  const strategy = o.silent === true ? silentStrategy('solver') : solverStrategy({ graph: o.graph, spec: o.spec, trajectory: o.trajectory, dataset: () => o.dataset });
+export function playSolver(
+  actor: Actor,
+  disputeId: bigint,
+  o: PlayOptions & { graph: Graph; spec: JobSpec; trajectory: Trajectory; dataset: DatasetTree; silent?: boolean },
+): Promise<StageCode> {
+  const strategy =
+    o.silent === true ? silentStrategy('solver') : solverStrategy({ graph: o.graph, spec: o.spec, trajectory: o.trajectory, dataset: () => o.dataset });
   return play(actor, disputeId, strategy, o);
 }
 
@@ -69,7 +80,12 @@ export function playChallenger(actor: Actor, disputeId: bigint, o: PlayOptions &
 /** Ends a dispute whose mover ran out of time; the timeout's gas. */
 export async function claimTimeout(actor: Actor, disputeId: bigint): Promise<bigint> {
   let gas = 0n;
-  const player = createDisputePlayer({ ...actor, onMove: (m) => { gas = m.gasUsed; } });
+  const player = createDisputePlayer({
+    ...actor,
+    onMove: (m) => {
+      gas = m.gasUsed;
+    },
+  });
   if (!(await player.timeout(disputeId))) throw new Error(`dispute ${disputeId} is over already`);
   return gas;
 }

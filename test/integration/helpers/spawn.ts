@@ -10,8 +10,15 @@ import type { PeerConfig } from './peer.ts';
 
 const PEER_SCRIPT = fileURLToPath(new URL('./peer.ts', import.meta.url));
 
-export interface PeerError { readonly name: string; readonly code?: string; readonly message: string }
-export interface PeerEvent { readonly event: string; readonly [k: string]: unknown }
+export interface PeerError {
+  readonly name: string;
+  readonly code?: string;
+  readonly message: string;
+}
+export interface PeerEvent {
+  readonly event: string;
+  readonly [k: string]: unknown;
+}
 
 export class PeerCallError extends Error {
   override name = 'PeerCallError';
@@ -58,31 +65,54 @@ export async function tempDir(name: string): Promise<string> {
 export async function spawnPeer(config: PeerConfig, timeoutMs = 20_000): Promise<TestPeer> {
   const child = spawn(process.execPath, [PEER_SCRIPT, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
-  child.on('exit', () => { children.delete(child); });
+  child.on('exit', () => {
+    children.delete(child);
+  });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const events: PeerEvent[] = [];
   const waiters = new Set<() => void>();
   const stderr: string[] = [];
   let nextId = 1;
-  createInterface({ input: child.stderr }).on('line', (l) => { stderr.push(l); if (stderr.length > 500) stderr.shift(); });
+  createInterface({ input: child.stderr }).on('line', (l) => {
+    stderr.push(l);
+    if (stderr.length > 500) stderr.shift();
+  });
   let ready: ((e: PeerEvent) => void) | undefined;
   const readyP = new Promise<PeerEvent>((resolve, reject) => {
     ready = resolve;
-    setTimeout(() => { reject(new Error(`peer ${config.name} not ready in ${timeoutMs} ms: ${stderr.slice(-5).join('\n')}`)); }, timeoutMs).unref();
-    child.on('exit', (code) => { reject(new Error(`peer ${config.name} exited with ${code}: ${stderr.slice(-5).join('\n')}`)); });
+    setTimeout(() => {
+      reject(new Error(`peer ${config.name} not ready in ${timeoutMs} ms: ${stderr.slice(-5).join('\n')}`));
+    }, timeoutMs).unref();
+    child.on('exit', (code) => {
+      reject(new Error(`peer ${config.name} exited with ${code}: ${stderr.slice(-5).join('\n')}`));
+    });
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
     let msg: { id?: number; ok?: boolean; result?: unknown; error?: PeerError; event?: string };
-    try { msg = JSON.parse(line) as typeof msg; } catch { return; }
-    if (msg.event === 'ready') { ready?.(msg as PeerEvent); return; }
-    if (msg.event !== undefined) { events.push(msg as PeerEvent); for (const w of waiters) w(); return; }
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.event === 'ready') {
+      ready?.(msg as PeerEvent);
+      return;
+    }
+    if (msg.event !== undefined) {
+      events.push(msg as PeerEvent);
+      for (const w of waiters) w();
+      return;
+    }
     if (msg.id === undefined) return;
     const p = pending.get(msg.id);
     pending.delete(msg.id);
     if (msg.ok === true) p?.resolve(msg.result);
     else p?.reject(new PeerCallError(msg.error ?? { name: 'Error', message: 'no error given' }));
   });
-  child.on('exit', (code) => { for (const p of pending.values()) p.reject(new Error(`peer ${config.name} exited with ${code}`)); pending.clear(); });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`peer ${config.name} exited with ${code}`));
+    pending.clear();
+  });
   const info = await readyP;
   return {
     name: config.name,
@@ -96,8 +126,20 @@ export async function spawnPeer(config: PeerConfig, timeoutMs = 20_000): Promise
     call<T>(cmd: string, args: Record<string, unknown> = {}, callTimeoutMs = 30_000): Promise<T> {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => { pending.delete(id); reject(new Error(`peer ${config.name}: ${cmd} timed out`)); }, callTimeoutMs);
-        pending.set(id, { resolve: (v) => { clearTimeout(timer); resolve(v as T); }, reject: (e: Error) => { clearTimeout(timer); reject(e); } });
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`peer ${config.name}: ${cmd} timed out`));
+        }, callTimeoutMs);
+        pending.set(id, {
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v as T);
+          },
+          reject: (e: Error) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
         child.stdin.write(`${JSON.stringify({ id, cmd, args })}\n`);
       });
     },
@@ -105,11 +147,21 @@ export async function spawnPeer(config: PeerConfig, timeoutMs = 20_000): Promise
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
           const e = events.find(pred);
-          if (e !== undefined) { waiters.delete(onEvent); clearTimeout(timer); resolve(e); return true; }
+          if (e !== undefined) {
+            waiters.delete(onEvent);
+            clearTimeout(timer);
+            resolve(e);
+            return true;
+          }
           return false;
         };
-        const onEvent = (): void => { check(); };
-        const timer = setTimeout(() => { waiters.delete(onEvent); reject(new Error(`peer ${config.name}: no matching event in ${waitMs} ms`)); }, waitMs);
+        const onEvent = (): void => {
+          check();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(onEvent);
+          reject(new Error(`peer ${config.name}: no matching event in ${waitMs} ms`));
+        }, waitMs);
         if (!check()) waiters.add(onEvent);
       });
     },
@@ -122,6 +174,8 @@ export async function spawnPeer(config: PeerConfig, timeoutMs = 20_000): Promise
       await exited;
       clearTimeout(timer);
     },
-    kill() { child.kill('SIGKILL'); },
+    kill() {
+      child.kill('SIGKILL');
+    },
   };
 }

@@ -10,5 +10,8 @@ export function makeState(seed: number, bytes: number): Tensor[] {
     x = (x * 1664525 + 1013904223) >>> 0;
     w[i] = (x >>> 8) / 2 ** 24 - 0.5;
   }
-  return [{ shape: [side, side], data: w }, { shape: [side], data: new Float32Array(side).fill(seed) }];
+  return [
+    { shape: [side, side], data: w },
+    { shape: [side], data: new Float32Array(side).fill(seed) },
+  ];
 }

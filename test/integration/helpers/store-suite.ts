@@ -7,8 +7,21 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it, after } from 'node:test';
 import {
-  ContentError, datasetRoot, fetchDataset, fetchJobSpec, fetchState, getBytes, putDataset, putJobSpec, putState,
-  parseJobSpec, sha256Hex, specCid, specHash, stateRoot, type ContentStore,
+  ContentError,
+  datasetRoot,
+  fetchDataset,
+  fetchJobSpec,
+  fetchState,
+  getBytes,
+  putDataset,
+  putJobSpec,
+  putState,
+  parseJobSpec,
+  sha256Hex,
+  specCid,
+  specHash,
+  stateRoot,
+  type ContentStore,
 } from '../../../sdk/index.ts';
 import { exampleSpec } from '../../../sdk/testing/index.ts';
 import { makeState } from './states.ts';
@@ -24,13 +37,22 @@ async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Ar
   for (let off = 0; off < bytes.length; off += size) yield bytes.subarray(off, off + size);
 }
 
-const isContentError = (code: string) => (err: unknown): boolean => err instanceof ContentError && err.code === code;
+const isContentError =
+  (code: string) =>
+  (err: unknown): boolean =>
+    err instanceof ContentError && err.code === code;
 
 export function contentStoreSuite(name: string, open: () => Promise<ContentStore>): void {
   describe(`ContentStore (${name})`, () => {
     const opened: ContentStore[] = [];
-    const openStore = async (): Promise<ContentStore> => { const s = await open(); opened.push(s); return s; };
-    after(async () => { for (const s of opened) await s.stop(); });
+    const openStore = async (): Promise<ContentStore> => {
+      const s = await open();
+      opened.push(s);
+      return s;
+    };
+    after(async () => {
+      for (const s of opened) await s.stop();
+    });
 
     it('puts bytes and a stream of the same content under one CID and streams it back', async () => {
       const store = await openStore();

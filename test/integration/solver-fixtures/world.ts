@@ -13,8 +13,20 @@ import { createPublicClient, createTestClient, createWalletClient, http, parseEt
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import {
-  createChainClient, createDataset, createHeliaStore, createP2PNode, deploy, postJob, requireWallet, silentLogger, writeDeployment, type Deployment,
-  type HeliaStore, type JobSpec, type P2PNode, type WalletChainClient,
+  createChainClient,
+  createDataset,
+  createHeliaStore,
+  createP2PNode,
+  deploy,
+  postJob,
+  requireWallet,
+  silentLogger,
+  writeDeployment,
+  type Deployment,
+  type HeliaStore,
+  type JobSpec,
+  type P2PNode,
+  type WalletChainClient,
 } from '../../../sdk/index.ts';
 import { mnistJob } from '../fixtures/mnist-job.ts';
 
@@ -56,7 +68,9 @@ async function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
-      s.close(() => { resolve(port); });
+      s.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -65,19 +79,32 @@ async function startAnvil(): Promise<string> {
   const port = await freePort();
   const child = spawn(ANVIL, ['--port', String(port), '--silent', '--disable-code-size-limit'], { stdio: 'ignore' });
   children.add(child);
-  cleanups.push(() => { child.kill('SIGKILL'); return Promise.resolve(); });
+  cleanups.push(() => {
+    child.kill('SIGKILL');
+    return Promise.resolve();
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      });
       if (r.ok) return url;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('anvil did not start');
 }
 
-export interface LogLine { readonly msg: string; readonly level: string; readonly [k: string]: unknown }
+export interface LogLine {
+  readonly msg: string;
+  readonly level: string;
+  readonly [k: string]: unknown;
+}
 
 /** The solver daemon as a child process, with its JSON log lines collected. */
 export interface SolverProcess {
@@ -95,9 +122,16 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
     children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    child.on('exit', (code) => { children.delete(child); resolve({ code, stdout, stderr }); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -111,38 +145,79 @@ export async function spawnSolver(configFile: string, env: Record<string, string
     if (raw.length > 200) raw.shift();
     try {
       logs.push(JSON.parse(line) as LogLine);
-    } catch { return; }
+    } catch {
+      return;
+    }
     for (const w of waiters) w();
   });
-  const exited = new Promise<void>((resolve) => { child.on('exit', () => { children.delete(child); resolve(); for (const w of waiters) w(); }); });
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      children.delete(child);
+      resolve();
+      for (const w of waiters) w();
+    });
+  });
   const started = await new Promise<SolverProcess['started']>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`solver did not start: ${raw.slice(-10).join('\n')}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`solver did not start: ${raw.slice(-10).join('\n')}`));
+    }, 60_000);
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const m = JSON.parse(line) as { event?: string } & SolverProcess['started'];
-        if (m.event === 'started') { clearTimeout(timer); resolve(m); }
-      } catch { /* not ours */ }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`solver exited with ${code}: ${raw.slice(-10).join('\n')}`)); });
-  });
-  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs: number, what = 'a log line'): Promise<LogLine> => new Promise((resolve, reject) => {
-    let seen = 0;
-    const check = (): void => {
-      for (; seen < logs.length; seen++) {
-        const l = logs[seen] as LogLine;
-        if (pred(l)) { cleanupWaiter(); resolve(l); return; }
+        if (m.event === 'started') {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      } catch {
+        /* not ours */
       }
-      if (child.exitCode !== null || child.signalCode !== null) { cleanupWaiter(); reject(new Error(`solver exited while waiting for ${what}: ${raw.slice(-10).join('\n')}`)); }
-    };
-    const timer = setTimeout(() => { cleanupWaiter(); reject(new Error(`timed out waiting for ${what}; last lines:\n${raw.slice(-15).join('\n')}`)); }, timeoutMs);
-    const cleanupWaiter = (): void => { clearTimeout(timer); waiters.delete(check); };
-    waiters.add(check);
-    check();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`solver exited with ${code}: ${raw.slice(-10).join('\n')}`));
+    });
   });
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs: number, what = 'a log line'): Promise<LogLine> =>
+    new Promise((resolve, reject) => {
+      let seen = 0;
+      const check = (): void => {
+        for (; seen < logs.length; seen++) {
+          const l = logs[seen] as LogLine;
+          if (pred(l)) {
+            cleanupWaiter();
+            resolve(l);
+            return;
+          }
+        }
+        if (child.exitCode !== null || child.signalCode !== null) {
+          cleanupWaiter();
+          reject(new Error(`solver exited while waiting for ${what}: ${raw.slice(-10).join('\n')}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanupWaiter();
+        reject(new Error(`timed out waiting for ${what}; last lines:\n${raw.slice(-15).join('\n')}`));
+      }, timeoutMs);
+      const cleanupWaiter = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
   return {
-    child, logs, started, waitForLog,
-    async kill9() { child.kill('SIGKILL'); await exited; },
-    async stop() { child.kill('SIGTERM'); await exited; },
+    child,
+    logs,
+    started,
+    waitForLog,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -153,16 +228,33 @@ export async function createSolverWorld(options: { k: number; intervals: number 
   const testClient = createTestClient({ chain: foundry, mode: 'anvil', transport });
   const wallet = (key: Hex) => createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(key) });
   const deployment: Deployment = await deploy({
-    publicClient, walletClient: wallet(KEYS.deployer),
+    publicClient,
+    walletClient: wallet(KEYS.deployer),
     parameters: { minChallengeWindow: 60, unstakeDelay: 60, challengeBond: BOND, clockBudget: 600 },
   });
   const deploymentsDir = await tempDir('deployments');
   await writeDeployment(deployment, deploymentsDir);
   const token = deployment.token as Address;
-  const mintAbi = [{ type: 'function', name: 'mint', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [] }] as const;
+  const mintAbi = [
+    {
+      type: 'function',
+      name: 'mint',
+      stateMutability: 'nonpayable',
+      inputs: [
+        { name: 'to', type: 'address' },
+        { name: 'amount', type: 'uint256' },
+      ],
+      outputs: [],
+    },
+  ] as const;
   const deployer = wallet(KEYS.deployer);
   for (const key of [KEYS.submitter, KEYS.solver, KEYS.challenger, KEYS.cheater]) {
-    const hash = await deployer.writeContract({ address: token, abi: mintAbi, functionName: 'mint', args: [privateKeyToAccount(key).address, parseEther('1000')] });
+    const hash = await deployer.writeContract({
+      address: token,
+      abi: mintAbi,
+      functionName: 'mint',
+      args: [privateKeyToAccount(key).address, parseEther('1000')],
+    });
     await publicClient.waitForTransactionReceipt({ hash });
   }
   const increaseTime = async (seconds: number): Promise<void> => {
@@ -172,12 +264,24 @@ export async function createSolverWorld(options: { k: number; intervals: number 
 
   // The submitter: its own IPFS + libp2p node, from which the solver fetches spec and dataset.
   const submitterDir = await tempDir('submitter');
-  const submitterNode: P2PNode = createP2PNode({ account: privateKeyToAccount(KEYS.submitter), chainId: deployment.chainId, market: deployment.contracts.JobMarket.address, directory: submitterDir, logger: silentLogger });
+  const submitterNode: P2PNode = createP2PNode({
+    account: privateKeyToAccount(KEYS.submitter),
+    chainId: deployment.chainId,
+    market: deployment.contracts.JobMarket.address,
+    directory: submitterDir,
+    logger: silentLogger,
+  });
   await submitterNode.start();
   const submitterStore: HeliaStore = createHeliaStore({ directory: submitterDir, libp2p: submitterNode.libp2p, logger: silentLogger });
   await submitterStore.start();
-  cleanups.push(async () => { await submitterStore.stop(); await submitterNode.stop(); });
-  const submitter: WalletChainClient = requireWallet(await createChainClient({ publicClient, deploymentsDir, signer: privateKeyToAccount(KEYS.submitter), pollingIntervalMs: 50, logger: silentLogger }), 'submitter');
+  cleanups.push(async () => {
+    await submitterStore.stop();
+    await submitterNode.stop();
+  });
+  const submitter: WalletChainClient = requireWallet(
+    await createChainClient({ publicClient, deploymentsDir, signer: privateKeyToAccount(KEYS.submitter), pollingIntervalMs: 50, logger: silentLogger }),
+    'submitter',
+  );
 
   const { spec: base, train: records } = mnistJob(options.k * options.intervals, options.k, 16);
   base.model.layers = [784, 32, 10];
@@ -187,11 +291,34 @@ export async function createSolverWorld(options: { k: number; intervals: number 
   const spec: JobSpec = completeSpec({ ...input, model: { ...input.model, layers: [784, 32, 10] }, data: { ...input.data, cid: dataset.cid } });
 
   async function post(): Promise<bigint> {
-    const { jobId } = await postJob(submitter, { spec, store: submitterStore, payment: PAYMENT, solverStake: STAKE, claimWindow: 3_600, trainingDuration: 3_600, challengeWindow: CHALLENGE_WINDOW });
+    const { jobId } = await postJob(submitter, {
+      spec,
+      store: submitterStore,
+      payment: PAYMENT,
+      solverStake: STAKE,
+      claimWindow: 3_600,
+      trainingDuration: 3_600,
+      challengeWindow: CHALLENGE_WINDOW,
+    });
     return jobId;
   }
 
-  return { rpcUrl, publicClient, testClient, wallet, deployment, deploymentsDir, token, increaseTime, submitterNode, submitterStore, submitter, spec, records, post };
+  return {
+    rpcUrl,
+    publicClient,
+    testClient,
+    wallet,
+    deployment,
+    deploymentsDir,
+    token,
+    increaseTime,
+    submitterNode,
+    submitterStore,
+    submitter,
+    spec,
+    records,
+    post,
+  };
 }
 
 export async function writeSolverConfig(file: string, config: object): Promise<void> {

@@ -60,20 +60,41 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
   const world = await createWorld({ layers: [784, 32, 10], batchSize: 16, k: options.k ?? 8, intervals: options.intervals ?? 2 });
   const solverAccount = privateKeyToAccount(SOLVER_KEY);
   const verifierAccount = privateKeyToAccount(VERIFIER_KEY);
-  if (getAddress(solverAccount.address) !== getAddress(world.solver.account.address) || getAddress(verifierAccount.address) !== getAddress(world.challenger.account.address)) {
+  if (
+    getAddress(solverAccount.address) !== getAddress(world.solver.account.address) ||
+    getAddress(verifierAccount.address) !== getAddress(world.challenger.account.address)
+  ) {
     throw new Error('the development keys do not match the node accounts');
   }
   const dirs: string[] = [];
-  const temp = async (name: string): Promise<string> => { const d = await mkdtemp(path.join(tmpdir(), `veritrain-verifier-${name}-`)); dirs.push(d); return d; };
+  const temp = async (name: string): Promise<string> => {
+    const d = await mkdtemp(path.join(tmpdir(), `veritrain-verifier-${name}-`));
+    dirs.push(d);
+    return d;
+  };
   const chainId = await world.publicClient.getChainId();
   const deployment: Deployment = {
     chainId,
-    contracts: { JobMarket: { address: world.market.address }, StakingVault: { address: world.vault.address }, DisputeGame: { address: world.game.address }, ElementJudge: { address: await world.game.read.judge() } },
+    contracts: {
+      JobMarket: { address: world.market.address },
+      StakingVault: { address: world.vault.address },
+      DisputeGame: { address: world.game.address },
+      ElementJudge: { address: await world.game.read.judge() },
+    },
     stakeToken: world.token.address,
     paymentTokens: [world.token.address],
     treasury: world.challenger.account.address,
     owner: world.challenger.account.address,
-    parameters: { unstakeDelay: 86_400, challengerBps: 5_000, submitterBps: 3_000, expirySubmitterBps: 5_000, minSolverStake: 10n ** 18n, minChallengeWindow: 3600, challengeBond: 10n ** 18n, clockBudget: CLOCK },
+    parameters: {
+      unstakeDelay: 86_400,
+      challengerBps: 5_000,
+      submitterBps: 3_000,
+      expirySubmitterBps: 5_000,
+      minSolverStake: 10n ** 18n,
+      minChallengeWindow: 3600,
+      challengeBond: 10n ** 18n,
+      clockBudget: CLOCK,
+    },
     deployedAt: 0,
   };
 
@@ -92,7 +113,13 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
   await putJobSpec(content, spec);
   const dataset = new DatasetTree(train.records, MNIST_RECORD_BYTES);
 
-  const solverP2P: P2PNode = createP2PNode({ account: solverAccount, chainId, market: world.market.address, directory: await temp('solver-p2p'), logger: silentLogger });
+  const solverP2P: P2PNode = createP2PNode({
+    account: solverAccount,
+    chainId,
+    market: world.market.address,
+    directory: await temp('solver-p2p'),
+    logger: silentLogger,
+  });
   await solverP2P.start();
   const asSubmitter = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.submitter } });
   const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
@@ -104,17 +131,35 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     const kind: FraudKind | undefined = withhold ? 'tamper-element' : o.fraud;
     const tf = await useBackend(o.backend ?? 'wasm');
     const chain: Trajectory = createTrajectory({
-      tf, graph, spec, records: train.records, start: 0, end: spec.training.steps, startState: o.startState ?? initialState(spec),
-      ...(o.transition !== undefined ? { transition: o.transition } : kind === undefined ? {} : { transition: fraudTransition(kind, o.at ?? ((s) => (kind === 'copy-checkpoint' ? s >= k && s < 2 * k : s === k + 3))) }),
+      tf,
+      graph,
+      spec,
+      records: train.records,
+      start: 0,
+      end: spec.training.steps,
+      startState: o.startState ?? initialState(spec),
+      ...(o.transition !== undefined
+        ? { transition: o.transition }
+        : kind === undefined
+          ? {}
+          : { transition: fraudTransition(kind, o.at ?? ((s) => (kind === 'copy-checkpoint' ? s >= k && s < 2 * k : s === k + 3))) }),
     });
     await chain.stateAt(spec.training.steps); // trains the whole job now, on its own backend
     const store: ContentStore = withhold ? createHeliaStore({ directory: await temp('private') }) : content;
     if (withhold) await store.start();
     const now = (await world.publicClient.getBlock()).timestamp;
-    await asSubmitter.write.postJob([{
-      specHash: specHash(spec), checkpointCount: checkpointCount(spec) - 1, token: world.token.address, payment: 10n ** 18n, solverStake: STAKE,
-      claimDeadline: Number(now + 3600n), trainingDuration: 86_400, challengeWindow: 3600,
-    }]);
+    await asSubmitter.write.postJob([
+      {
+        specHash: specHash(spec),
+        checkpointCount: checkpointCount(spec) - 1,
+        token: world.token.address,
+        payment: 10n ** 18n,
+        solverStake: STAKE,
+        claimDeadline: Number(now + 3600n),
+        trainingDuration: 86_400,
+        challengeWindow: 3600,
+      },
+    ]);
     const jobId = await world.market.read.lastJobId();
     await asSolver.write.claimJob([jobId]);
     const last = checkpointCount(spec) - 1;
@@ -155,10 +200,12 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
           const d = await readDispute(clients, id);
           if (d.jobId !== jobId) continue;
           seen.add(id);
-          plays.push(playSolver(clients, id, { log: silentLogger, pollMs: 20, graph, spec, trajectory: chain, dataset, silent, signal }).catch((err: unknown) => {
-            // Stopping the defence ends a play in flight; any error before that is unexpected.
-            if (!signal.aborted) failures.push(new Error(`the scripted solver failed in dispute ${id}`, { cause: err }));
-          }));
+          plays.push(
+            playSolver(clients, id, { log: silentLogger, pollMs: 20, graph, spec, trajectory: chain, dataset, silent, signal }).catch((err: unknown) => {
+              // Stopping the defence ends a play in flight; any error before that is unexpected.
+              if (!signal.aborted) failures.push(new Error(`the scripted solver failed in dispute ${id}`, { cause: err }));
+            }),
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -168,30 +215,64 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
   }
 
   /** `faultySender` wraps the verifier's transaction sender (fault injection; the chain stays real). */
-  async function verifier(o: { backend?: BackendName; dataDir?: string; logger?: Logger; config?: Record<string, unknown>; faultySender?: (s: WalletChainClient['sender']) => WalletChainClient['sender'] } = {}): Promise<{ daemon: VerifierDaemon; dataDir: string; p2p: P2PNode; chain: WalletChainClient; stop: () => Promise<void> }> {
+  async function verifier(
+    o: {
+      backend?: BackendName;
+      dataDir?: string;
+      logger?: Logger;
+      config?: Record<string, unknown>;
+      faultySender?: (s: WalletChainClient['sender']) => WalletChainClient['sender'];
+    } = {},
+  ): Promise<{ daemon: VerifierDaemon; dataDir: string; p2p: P2PNode; chain: WalletChainClient; stop: () => Promise<void> }> {
     const dataDir = o.dataDir ?? (await temp('verifier'));
-    const chain = await createChainClient({ publicClient: world.publicClient, signer: verifierAccount, deployment, pollingIntervalMs: 20, logger: silentLogger });
+    const chain = await createChainClient({
+      publicClient: world.publicClient,
+      signer: verifierAccount,
+      deployment,
+      pollingIntervalMs: 20,
+      logger: silentLogger,
+    });
     if (chain.sender === undefined || chain.signer === undefined) throw new Error('no signer');
-    const wallet = o.faultySender === undefined ? chain as WalletChainClient : { ...(chain as WalletChainClient), sender: o.faultySender(chain.sender) };
+    const wallet = o.faultySender === undefined ? (chain as WalletChainClient) : { ...(chain as WalletChainClient), sender: o.faultySender(chain.sender) };
     const p2p = createP2PNode({ account: verifierAccount, chainId, market: world.market.address, directory: dataDir, logger: silentLogger });
     await p2p.start();
-    const config: VerifierConfig = verifierConfigSchema.parse(mergeConfig(VERIFIER_DEFAULTS, {
-      dataDir,
-      backend: o.backend ?? 'wasm',
-      p2p: { listen: [], bootstrap: [], solverPeers: { [solverAccount.address.toLowerCase()]: solverP2P.multiaddrs()[0] as string } },
-      sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
-      chain: { pollingIntervalMs: 20 },
-      disputes: { challengeWithheld: true, fetchTimeoutMs: 3_000, fetchAttempts: 2 },
-      jobs: { only: [] },
-      ...o.config,
-    }));
+    const config: VerifierConfig = verifierConfigSchema.parse(
+      mergeConfig(VERIFIER_DEFAULTS, {
+        dataDir,
+        backend: o.backend ?? 'wasm',
+        p2p: { listen: [], bootstrap: [], solverPeers: { [solverAccount.address.toLowerCase()]: solverP2P.multiaddrs()[0] as string } },
+        sampling: { budget: 1, targetDetection: null, fakeFraction: 0.1, costRatio: 1 },
+        chain: { pollingIntervalMs: 20 },
+        disputes: { challengeWithheld: true, fetchTimeoutMs: 3_000, fetchAttempts: 2 },
+        jobs: { only: [] },
+        ...o.config,
+      }),
+    );
     const daemon = await createVerifierDaemon(config, { chain: wallet, content, p2p, logger: o.logger ?? silentLogger }, { loop: false });
     await daemon.start();
-    return { daemon, dataDir, p2p, chain: wallet, async stop() { await daemon.stop(); await p2p.stop(); } };
+    return {
+      daemon,
+      dataDir,
+      p2p,
+      chain: wallet,
+      async stop() {
+        await daemon.stop();
+        await p2p.stop();
+      },
+    };
   }
 
   return {
-    world, spec, graph, k, content, solverP2P, solverJob, defend, verifier, deployment,
+    world,
+    spec,
+    graph,
+    k,
+    content,
+    solverP2P,
+    solverJob,
+    defend,
+    verifier,
+    deployment,
     async close() {
       await solverP2P.stop();
       await content.stop();
@@ -199,4 +280,3 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     },
   };
 }
-
