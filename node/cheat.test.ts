@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { zeroAddress } from 'viem';
+import type { StatesProvider, StatesRequest } from '../sdk/index.ts';
 import { cheatingBehaviour, fraudSteps } from './cheat.ts';
 
 describe('the demo cheating mode', () => {
@@ -25,15 +27,19 @@ describe('the demo cheating mode', () => {
     assert.equal(lr.defense, undefined);
     const withhold = cheatingBehaviour({ kind: 'withhold', interval: 1 });
     assert.equal(withhold.transitionFor, undefined, 'a withholding solver trains honestly');
+    // The silent defence reads neither the solver's data nor the dispute: empty stand-ins will do.
     const strategy = withhold.defense?.({} as never);
     assert.ok(strategy !== undefined);
     assert.equal(strategy.side, 'solver');
     assert.equal(await strategy.next({} as never), undefined, 'and never moves in a dispute');
-    const provider = withhold.states?.(async function* () {
-      /* honest */
-    } as never);
+    const honest: StatesProvider = async function* () {
+      yield await Promise.resolve({ step: 0, bytes: new Uint8Array(1) });
+    };
+    const provider = withhold.states?.(honest);
+    assert.ok(provider !== undefined);
+    const request: StatesRequest = { market: zeroAddress, jobId: '1', fromStep: 0, toStep: 0, want: 'states' };
     await assert.rejects(async () => {
-      for await (const _ of provider?.({} as never, {} as never) ?? []) {
+      for await (const _ of provider(request, { from: zeroAddress, peer: 'peer', signal: AbortSignal.timeout(5_000) })) {
         /* nothing */
       }
     }, /withholding/);

@@ -71,7 +71,7 @@ export function createDisputePlayer(o: DisputePlayerOptions): DisputePlayer {
         jobId: d.jobId,
         index: Number(d.id),
         detail: position(d),
-        done: async () => isOver(d) || position(await readDispute(o, d.id)) !== position(d),
+        done: async () => position(await readDispute(o, d.id)) !== position(d),
         send: async (sender, onBroadcast, s) => {
           const sent = await sender.writeContract({ address: o.game, abi: disputeGameAbi, ...write, signal: s, onBroadcast });
           gasUsed = sent.receipt.gasUsed;

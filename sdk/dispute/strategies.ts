@@ -36,12 +36,12 @@ export interface Strategy {
 /** Defends with the solver's own chain: midpoints, publications, the trace root, the pointed opening. */
 export function solverStrategy(data: SolverData): Strategy {
   const cache: { proofs?: StepProofs } = {};
-  return { side: 'solver', next: (d) => solverMove(d.id, d, data, cache) };
+  return { side: 'solver', next: (d) => solverMove(d, data, cache) };
 }
 
 /** Prosecutes with the solver's chain as served (see ChallengerData). */
 export function challengerStrategy(data: ChallengerData, log: Logger = silentLogger): Strategy {
-  return { side: 'challenger', next: (d) => challengerMove(d.id, d, data, log) };
+  return { side: 'challenger', next: (d) => challengerMove(d, data, log) };
 }
 
 /** Never moves: the side loses when its clock runs out. */
@@ -57,10 +57,11 @@ export interface SolverData {
 
 /**
  * The solver's answer to the dispute's current stage, computed from its own chain: the midpoint
- * root, the op-trace root, or the opening of the pointed element. `proofs` caches the step's
+ * root, the op-trace root, or the opening of the pointed element. `cache` keeps the step's
  * proof trees between the trace and the opening.
  */
-async function solverMove(disputeId: bigint, d: Dispute, data: SolverData, cache: { proofs?: StepProofs } = {}): Promise<GameWrite> {
+async function solverMove(d: Dispute, data: SolverData, cache: { proofs?: StepProofs }): Promise<GameWrite> {
+  const disputeId = d.id;
   if ((d.stage as StageCode) === Stage.AwaitMidpoint) {
     const mid = Number(d.lo + (d.hi - d.lo) / 2n);
     return { functionName: 'postMidpoint', args: [disputeId, stateRoot(await data.trajectory.stateAt(mid))] };
@@ -130,7 +131,8 @@ export interface ChallengerData {
  * half that holds the invalid transition, then point at the faulty element of the solver's own
  * step.
  */
-async function challengerMove(disputeId: bigint, d: Dispute, data: ChallengerData, log: Logger): Promise<GameWrite> {
+async function challengerMove(d: Dispute, data: ChallengerData, log: Logger): Promise<GameWrite> {
+  const disputeId = d.id;
   const demand: GameWrite = { functionName: 'demandData', args: [disputeId] };
   const served = {
     state: async (step: bigint): Promise<Tensor[] | undefined> => data.solverChain.stateAt(Number(step)).catch(() => undefined),
