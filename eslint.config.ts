@@ -5,7 +5,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'artifacts/', 'cache/', 'types/', 'coverage/', '.veritrain/', 'bench-results/', 'scripts/ensure-edr.cjs'] },
+  { ignores: ['node_modules/', 'artifacts/', 'cache/', 'types/', 'coverage/', '.veritrain/', 'bench-results/', 'scripts/ensure-*.cjs'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

@@ -6,6 +6,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
+import {IReductionJudge} from "./interfaces/IReductionJudge.sol";
+import {LibChunk} from "./libraries/LibChunk.sol";
 import {LibDispute} from "./libraries/LibDispute.sol";
 import {LibMerkle} from "./libraries/LibMerkle.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
@@ -37,6 +39,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     IJobMarket public immutable market;
     /// @notice Decides the last move; stateless.
     IElementJudge public immutable judge;
+    /// @dev The judge's long-reduction judge (IElementJudge.reductions), read once.
+    IReductionJudge private immutable _reductionJudge;
     /// @inheritdoc IDisputeGame
     IERC20 public immutable bondToken;
     /// @inheritdoc IDisputeGame
@@ -56,6 +60,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @dev Publication of demanded data: next tensor << 32 | next leaf, and the deposit held for it.
     mapping(uint256 disputeId => uint64 cursor) private _cursorOf;
     mapping(uint256 disputeId => uint128 deposit) private _depositOf;
+    /// @dev The claim game of a long reduction's pointed element (§5 step 4b).
+    mapping(uint256 disputeId => LibChunk.Node) private _reductionOf;
     uint256 private _disputeCount;
 
     constructor(IJobMarket market_, IElementJudge judge_, IERC20 bondToken_, uint128 challengeBond_, Duration clockBudget_) {
@@ -67,6 +73,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         if (Duration.unwrap(clockBudget_) == 0) revert DisputeInvalidParameter("clockBudget");
         market = market_;
         judge = judge_;
+        _reductionJudge = judge_.reductions();
         bondToken = bondToken_;
         challengeBond = challengeBond_;
         clockBudget = clockBudget_;
@@ -330,6 +337,70 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             spec.layers, spec.initSeed, d.loRoot, roots.stateCount, d.pointElement >> 32, uint32(d.pointElement), opening
         );
         _resolveOpening(disputeId, d, holds);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openReduction(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening calldata output,
+        LibChunk.Claim[] calldata claims
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        if (_pointOutsideOutput(d, roots, op, opProof)) return _resolveOpening(disputeId, d, true);
+        (bool valid, LibChunk.Node memory n) = _reductionJudge.openReduction(roots, op, d.pointOp, opProof, d.pointElement, output, claims);
+        // y outside the bound of the solver's own claims: nothing left to refine.
+        if (!valid) return _resolveOpening(disputeId, d, false);
+        _reductionOf[disputeId] = n;
+        d.stage = Stage.AwaitClaimChoice;
+        emit ClaimsPosted(disputeId, n.first, n.height, n.claimsRoot, n.scale, claims);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function chooseClaim(uint256 disputeId, uint32 index) external {
+        Dispute storage d = _move(disputeId, Stage.AwaitClaimChoice);
+        LibChunk.Node storage n = _reductionOf[disputeId];
+        LibChunk.checkChoice(n, index);
+        n.choice = index;
+        d.stage = n.height == 1 ? Stage.AwaitChunk : Stage.AwaitClaims;
+        emit ClaimChosen(disputeId, index);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function postClaims(uint256 disputeId, LibChunk.Claim calldata parent, bytes32[] calldata parentProof, LibChunk.Claim[] calldata claims)
+        external
+    {
+        Dispute storage d = _move(disputeId, Stage.AwaitClaims);
+        LibChunk.Node memory n = _reductionJudge.refineClaims(_reductionOf[disputeId], parent, parentProof, claims);
+        _reductionOf[disputeId] = n;
+        d.stage = Stage.AwaitClaimChoice;
+        emit ClaimsPosted(disputeId, n.first, n.height, n.claimsRoot, n.scale, claims);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openChunk(
+        uint256 disputeId,
+        OpDesc calldata op,
+        LibChunk.Claim calldata claim,
+        bytes32[] calldata claimProof,
+        LibOpCheck.TensorOpening[] calldata inputs
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitChunk);
+        (uint32 opCount, uint32 stateCount) = _countsOf(disputeId);
+        // The descriptor was proved against graphRoot at the top move; openChunk checks its leaf.
+        LibOpCheck.StepRoots memory roots =
+            LibOpCheck.StepRoots({graphRoot: bytes32(0), opCount: opCount, stateCount: stateCount, traceRoot: d.traceRoot});
+        bool holds = _reductionJudge.checkChunk(roots, op, d.pointElement, _reductionOf[disputeId], claim, claimProof, inputs);
+        _resolveOpening(disputeId, d, holds);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function reductionOf(uint256 disputeId) external view returns (LibChunk.Node memory) {
+        return _reductionOf[disputeId];
     }
 
     /// @inheritdoc IDisputeGame

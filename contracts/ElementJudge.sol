@@ -2,13 +2,32 @@
 pragma solidity 0.8.28;
 
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
+import {IRelayoutJudge} from "./interfaces/IRelayoutJudge.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
+import {LibOpRelayout} from "./libraries/LibOpRelayout.sol";
 import {OpDesc} from "./types/OpDesc.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
+import {IReductionJudge} from "./interfaces/IReductionJudge.sol";
 
 /// @title ElementJudge
-/// @notice The deployable face of LibOpCheck: the dispute game calls it for the last move.
+/// @notice The deployable face of LibOpCheck: the dispute game calls it for the last move. The
+///         spec-v2 kinds (20..25) are judged by a RelayoutJudge and long reductions by a
+///         ReductionJudge, deployed before it and fixed here (one contract with all three would
+///         exceed the code size limit, and creating both here its initcode limit); their reverts
+///         bubble up unchanged.
 contract ElementJudge is IElementJudge {
+    IReductionJudge private immutable _reductions;
+
+    /// @notice Judge of the spec-v2 kinds.
+    IRelayoutJudge public immutable relayoutJudge;
+
+    constructor(IReductionJudge reductions, IRelayoutJudge relayouts) {
+        if (address(reductions).code.length == 0) revert ElementJudgeNotAContract(address(reductions));
+        if (address(relayouts).code.length == 0) revert ElementJudgeNotAContract(address(relayouts));
+        _reductions = reductions;
+        relayoutJudge = relayouts;
+    }
+
     /// @inheritdoc IElementJudge
     function checkOpElement(
         LibOpCheck.StepRoots calldata roots,
@@ -19,6 +38,7 @@ contract ElementJudge is IElementJudge {
         LibOpCheck.TensorOpening[] calldata inputs,
         LibOpCheck.TensorOpening calldata output
     ) external view returns (bool) {
+        if (LibOpRelayout.isRelayoutKind(op.kind)) return relayoutJudge.checkOpElement(roots, op, opIndex, opProof, element, inputs, output);
         return LibOpCheck.checkOpElement(roots, op, opIndex, opProof, element, inputs, output);
     }
 
@@ -70,5 +90,10 @@ contract ElementJudge is IElementJudge {
         returns (uint256)
     {
         return LibOpCheck.checkDataPart(root, count, part.tensor, part.firstLeaf, part.shape, part.leaves, part.leafProof, part.rootProof, leafBytes);
+    }
+
+    /// @inheritdoc IElementJudge
+    function reductions() external view returns (IReductionJudge) {
+        return _reductions;
     }
 }

@@ -23,6 +23,7 @@ const TARGETS: readonly Target[] = [
   { source: 'contracts/dev/TestToken.sol', contract: 'TestToken', file: 'testToken.ts', name: 'testTokenAbi' },
   { source: 'contracts/DisputeGame.sol', contract: 'DisputeGame', file: 'disputeGame.ts', name: 'disputeGameAbi' },
   { source: 'contracts/ElementJudge.sol', contract: 'ElementJudge', file: 'elementJudge.ts', name: 'elementJudgeAbi' },
+  { source: 'contracts/RelayoutJudge.sol', contract: 'RelayoutJudge', file: 'relayoutJudge.ts', name: 'relayoutJudgeAbi' },
 ];
 
 const check = process.argv.includes('--check');

@@ -24,6 +24,7 @@ const DEPLOYED = [
   'contracts/StakingVault.sol:StakingVault',
   'contracts/DisputeGame.sol:DisputeGame',
   'contracts/ElementJudge.sol:ElementJudge',
+  'contracts/RelayoutJudge.sol:RelayoutJudge',
   'contracts/dev/TestToken.sol:TestToken',
 ] as const;
 

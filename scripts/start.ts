@@ -18,7 +18,8 @@ const USAGE = `usage: npm start -- [options]
 Runs the whole Veritrain marketplace on this machine and tells its story: a submitter posts two
 real MNIST jobs, solver A trains one honestly, solver B cheats on the other, a verifier catches B,
 wins the dispute down to one element of one op, B is slashed, A is paid, and the submitter
-measures its model's held-out accuracy. Last line: {"story":"done",…}.
+measures its model's held-out accuracy. Last line: {"story":"done",…}. The explorer
+(veritrain-explorer) shows it all live in a browser: its URL is printed when it starts.
 
 options:
   --fraud <kind>          how solver B cheats: ${FRAUD_KINDS.join(', ')} (default wrong-lr)
@@ -28,6 +29,7 @@ options:
   --window <s>            challenge window of the jobs, seconds (default 45)
   --timeout <s>           give up after this long (default 270)
   --run-dir <dir>         where this run's files go (default .veritrain/run-<time>/)
+  --stay                  after the summary, keep the chain and the explorer up until Ctrl-C
 scale-out (the same processes, pointed elsewhere):
   --rpc <url>             an external EVM JSON-RPC instead of a local Anvil; deploys with
                           DEPLOYER_PRIVATE_KEY unless --deployment is given
@@ -59,6 +61,7 @@ try {
       window: { type: 'string', default: '45' },
       timeout: { type: 'string', default: '270' },
       'run-dir': { type: 'string' },
+      stay: { type: 'boolean', default: false },
       rpc: { type: 'string' },
       deployment: { type: 'string' },
       kubo: { type: 'string' },
@@ -140,6 +143,20 @@ try {
     print: (line) => {
       console.log(line);
     },
+    beforeStop: args.stay
+      ? async () => {
+          console.log('--stay: the chain and the explorer keep running; Ctrl-C to stop');
+          await new Promise<void>((resolve) => {
+            controller.signal.addEventListener(
+              'abort',
+              () => {
+                resolve();
+              },
+              { once: true },
+            );
+          });
+        }
+      : undefined,
     signal: controller.signal,
   });
   console.log(JSON.stringify(summary));

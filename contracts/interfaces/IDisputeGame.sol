@@ -8,6 +8,7 @@ import {JobId} from "../types/JobId.sol";
 import {JobSpec} from "../types/JobSpec.sol";
 import {OpDesc} from "../types/OpDesc.sol";
 import {Duration, Timestamp} from "../types/Time.sol";
+import {LibChunk} from "../libraries/LibChunk.sol";
 import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 
 /// @title IDisputeGame
@@ -26,6 +27,9 @@ interface IDisputeGame {
         AwaitOpening, // solver: open it with proofs
         AwaitStateData, // solver: publish the midpoint state in calldata, leaf by leaf (demanded)
         AwaitTraceData, // solver: publish the op trace in calldata, leaf by leaf (demanded)
+        AwaitClaimChoice, // challenger: pick the claim of a long reduction that is wrong
+        AwaitClaims, // solver: refine the picked claim into its children's claims
+        AwaitChunk, // solver: open the picked chunk's terms
         SolverWon,
         ChallengerWon,
         Abandoned
@@ -121,6 +125,12 @@ interface IDisputeGame {
     event HalfChosen(uint256 indexed disputeId, bool left, uint64 lo, uint64 hi);
     event TracePosted(uint256 indexed disputeId, uint64 step, bytes32 traceRoot);
     event ElementPointed(uint256 indexed disputeId, uint32 op, uint64 element);
+    /// @notice The solver committed the claims of node (first, height)'s children (§5 step 4b); the
+    ///         element's scale is fixed by the top claims. The claims are in the event: the challenger
+    ///         reads them from the log.
+    event ClaimsPosted(uint256 indexed disputeId, uint32 first, uint8 height, bytes32 claimsRoot, int32 scale, LibChunk.Claim[] claims);
+    /// @notice The challenger picked child `index` of the current claim-tree node.
+    event ClaimChosen(uint256 indexed disputeId, uint32 index);
     event ElementOpened(uint256 indexed disputeId, uint32 op, uint64 element, bool valid);
     event DisputeResolved(uint256 indexed disputeId, JobId indexed jobId, Stage outcome);
     event Credited(address indexed account, uint256 amount);
@@ -178,6 +188,43 @@ interface IDisputeGame {
     /// @notice The party whose move it is and the seconds its clock has left now: 0 once it ran out
     ///         (`timeout` succeeds from then on), and 0 when resolved. A queued dispute's clock stands still.
     function mover(uint256 disputeId) external view returns (address who, Duration left);
+
+    /// @notice Open a pointed element of a long reduction (MATMUL, ROW_SUM with K > CHUNK_TERMS) by
+    ///         claims (§5 step 4b): the descriptor and output as for openElement, and one claim per
+    ///         child of the claim tree's root. y outside the bound of their combination loses at
+    ///         once; otherwise the challenger picks a claim (AwaitClaimChoice). A point past the
+    ///         op's output is the challenger's fault. Reverts on a bad proof or malformed claims.
+    function openReduction(
+        uint256 disputeId,
+        JobSpec calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening calldata output,
+        LibChunk.Claim[] calldata claims
+    ) external;
+
+    /// @notice Pick child `index` of the current node's claims (the one the challenger disputes).
+    ///         Reverts when the node has no such child.
+    function chooseClaim(uint256 disputeId, uint32 index) external;
+
+    /// @notice Refine the picked claim `parent` (proved in the committed list) into one claim per
+    ///         child; reverts unless they combine to it exactly.
+    function postClaims(uint256 disputeId, LibChunk.Claim calldata parent, bytes32[] calldata parentProof, LibChunk.Claim[] calldata claims)
+        external;
+
+    /// @notice Open the picked chunk: its claim (proved in the list) and its terms (proved in the
+    ///         trace). The solver wins iff the claim is exactly the chunk's.
+    function openChunk(
+        uint256 disputeId,
+        OpDesc calldata op,
+        LibChunk.Claim calldata claim,
+        bytes32[] calldata claimProof,
+        LibOpCheck.TensorOpening[] calldata inputs
+    ) external;
+
+    /// @notice The claim-tree position of a dispute in a long reduction's claim game.
+    function reductionOf(uint256 disputeId) external view returns (LibChunk.Node memory);
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with
     ///         the bond; `spec` must hash to the job's specHash (it fixes k) and `graph` to its

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 import {OpDesc} from "../types/OpDesc.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
+import {IReductionJudge} from "./IReductionJudge.sol";
 
 /// @title IElementJudge
 /// @notice Stateless adjudication of one op output element (docs/PROTOCOL.md §4): proves the op
@@ -11,7 +12,12 @@ import {IDisputeGame} from "./IDisputeGame.sol";
 ///         decides the tolerance rule. Its own deployable so the dispute game stays under the
 ///         contract size limit; it holds no state and no funds.
 interface IElementJudge {
-    /// @notice See LibOpCheck.checkOpElement. Reverts with an OpCheck* error on a bad proof.
+    /// @notice A sub-judge given to the constructor has no code.
+    error ElementJudgeNotAContract(address judge);
+
+    /// @notice See LibOpCheck.checkOpElement (kinds 3..19) and, for the spec-v2 kinds 20..25,
+    ///         LibOpCheck.checkRelayoutElement. Reverts with an OpCheck* (or Relayout*) error on a
+    ///         bad proof.
     function checkOpElement(
         LibOpCheck.StepRoots calldata roots,
         OpDesc calldata op,
@@ -65,4 +71,7 @@ interface IElementJudge {
         external
         view
         returns (uint256 leafTotal);
+
+    /// @notice The judge of long reductions' claim games (deployed by this judge's constructor).
+    function reductions() external view returns (IReductionJudge);
 }

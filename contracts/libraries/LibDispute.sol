@@ -13,7 +13,8 @@ library LibDispute {
     function solverToMove(IDisputeGame.Stage stage) internal pure returns (bool) {
         return stage == IDisputeGame.Stage.AwaitMidpoint || stage == IDisputeGame.Stage.AwaitTrace
             || stage == IDisputeGame.Stage.AwaitOpening || stage == IDisputeGame.Stage.AwaitStateData
-            || stage == IDisputeGame.Stage.AwaitTraceData;
+            || stage == IDisputeGame.Stage.AwaitTraceData || stage == IDisputeGame.Stage.AwaitClaims
+            || stage == IDisputeGame.Stage.AwaitChunk;
     }
 
     /// @notice True while the dispute waits for a move.

@@ -3,7 +3,7 @@
  * stake, the chain's time and the operator's policy, so it is unit-tested without a chain.
  */
 import { getAddress, type Address } from 'viem';
-import type { BackendName, JobRecord, JobSpec } from '../../sdk/index.ts';
+import { modelCost, modelPlan, type BackendName, type JobRecord, type JobSpec } from '../../sdk/index.ts';
 
 export interface ClaimPolicy {
   readonly autoClaim: boolean;
@@ -21,18 +21,12 @@ export const BACKEND_FLOPS: Readonly<Record<BackendName, number>> = { cpu: 2e9, 
 export type ClaimDecision = { readonly claim: true } | { readonly claim: false; readonly reason: string; readonly final: boolean };
 
 export function parameterCount(spec: Pick<JobSpec, 'model'>): number {
-  const l = spec.model.layers;
-  let n = 0;
-  for (let i = 1; i < l.length; i++) n += (l[i - 1] as number) * (l[i] as number) + (l[i] as number);
-  return n;
+  return modelCost(modelPlan(spec.model)).parameters;
 }
 
-/** FLOPs of one step: matmuls, 2·B·in·out forward and twice that backward. */
+/** FLOPs of one step: the multiply-adds, 2 FLOPs each forward and twice that backward. */
 export function flopsPerStep(spec: Pick<JobSpec, 'model' | 'training'>): number {
-  const l = spec.model.layers;
-  let macs = 0;
-  for (let i = 1; i < l.length; i++) macs += (l[i - 1] as number) * (l[i] as number);
-  return 6 * spec.training.batchSize * macs;
+  return 6 * spec.training.batchSize * modelCost(modelPlan(spec.model)).macsPerRecord;
 }
 
 export function decideClaim(input: {
@@ -47,6 +41,8 @@ export function decideClaim(input: {
 }): ClaimDecision {
   const { job, spec, policy } = input;
   if (job.status !== 'Open') return { claim: false, reason: `job is ${job.status}`, final: true };
+  // A job the dispute game cannot judge could not be defended against a false challenge.
+  if (input.spec.version !== 1) return { claim: false, reason: `spec version ${input.spec.version} is not judged on-chain yet`, final: true };
   // A bait job: the chain's checkpoint count is not the spec's, so the job can never be submitted
   // as specified and ends in expiry, which pays the submitter part of the stake.
   const intervals = spec.training.steps / spec.training.checkpointInterval;

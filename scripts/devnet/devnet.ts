@@ -32,6 +32,7 @@ export const PROGRAMS = {
   solver: path.join(REPO_ROOT, 'node', 'cli.ts'),
   verifier: path.join(REPO_ROOT, 'verifier', 'cli.ts'),
   submitter: path.join(REPO_ROOT, 'scripts', 'devnet', 'submitter.ts'),
+  explorer: path.join(REPO_ROOT, 'explorer', 'cli.ts'),
 } as const;
 
 export type RoleKind = keyof typeof PROGRAMS;
@@ -90,6 +91,16 @@ export interface SubmitterRoleOptions {
   readonly pollMs?: number | undefined;
 }
 
+export interface ExplorerRoleOptions {
+  /** `--validation` (e.g. mnist:1000, the submitter's held-out digits). */
+  readonly validation?: string | undefined;
+  /** Files of published verifier reports. */
+  readonly reports?: readonly string[] | undefined;
+  /** Address (lowercase) -> name. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly pollMs?: number | undefined;
+}
+
 export interface Devnet {
   readonly runDir: string;
   readonly chain: DevnetChain;
@@ -103,6 +114,8 @@ export interface Devnet {
   startSolver(plan: PeerPlan, options: SolverRoleOptions): Promise<RoleProcess>;
   startVerifier(plan: PeerPlan, options: VerifierRoleOptions): Promise<RoleProcess>;
   startSubmitter(plan: PeerPlan, options: SubmitterRoleOptions): Promise<RoleProcess>;
+  /** The explorer (`veritrain-explorer serve`) on a free port, fetching content from every peer; resolves with its URL. */
+  startExplorer(options?: ExplorerRoleOptions): Promise<{ process: RoleProcess; url: string }>;
   /** Stops every process (SIGTERM, then SIGKILL after `graceMs`), the hub and the chain. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -263,6 +276,26 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       const p = spawn(plan.role, 'submitter', [file], { VERITRAIN_PRIVATE_KEY: o.key });
       await p.waitFor((l) => l.event === 'started', 60_000, 'the submitter to start');
       return p;
+    },
+
+    async startExplorer(o = {}) {
+      const env: Record<string, string> = {
+        VERITRAIN_RPC_URL: chain.rpcUrl,
+        VERITRAIN_DEPLOYMENTS: chain.deploymentsDir,
+        VERITRAIN_BOOTSTRAP: [hubAddr, ...plans.map((p) => p.multiaddr), ...remote].join(','),
+        VERITRAIN_EXPLORER_PORT: '0',
+        VERITRAIN_POLL_MS: String(o.pollMs ?? 500),
+      };
+      if (options.kuboUrl !== undefined) env.VERITRAIN_KUBO_URL = options.kuboUrl;
+      if (o.validation !== undefined) env.VERITRAIN_EXPLORER_VALIDATION = o.validation;
+      if (o.reports !== undefined) env.VERITRAIN_EXPLORER_REPORTS = o.reports.join(',');
+      if (o.labels !== undefined)
+        env.VERITRAIN_EXPLORER_LABELS = Object.entries(o.labels)
+          .map(([a, n]) => `${a}=${n}`)
+          .join(',');
+      const p = spawn('explorer', 'explorer', ['serve'], env);
+      const line = await p.waitFor((l) => l.msg === 'explorer listening', 60_000, 'the explorer to listen');
+      return { process: p, url: String(line.url) };
     },
 
     async stop(graceMs = 5_000) {

@@ -12,6 +12,7 @@
  * 20,000 parameters. Job 1 (784-32-10, 25,450 parameters) is A's; job 2 (784-24-10, 19,090
  * parameters, a quarter of the price) is B's.
  */
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatUnits, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -45,6 +46,11 @@ export interface StoryOptions {
   readonly challengeWindow?: number | undefined;
   /** Give up after this long (ms). */
   readonly timeoutMs?: number | undefined;
+  /** Start the explorer (default true); its URL is told as a story line and passed to `onExplorer`. */
+  readonly explorer?: boolean | undefined;
+  readonly onExplorer?: ((url: string) => void) | undefined;
+  /** Awaited after the summary, before every process is stopped (a test looks at the finished run; `npm start -- --stay`). */
+  readonly beforeStop?: ((summary: StorySummary) => Promise<void>) | undefined;
   /** Receives every line of the story (without a trailing newline). */
   readonly print: (line: string) => void;
   readonly signal?: AbortSignal | undefined;
@@ -154,7 +160,11 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     if (l.event === 'model' && l.name === 'honest') accuracy = Number(l.accuracy);
     if (l.event === 'done') submitterDone = true;
     if (l.event === 'error') childFailures.push(`${role}: ${String(l.message)}`);
-    if (l.msg === 'job report') reports.set(text(l.jobId), l);
+    if (l.msg === 'job report') {
+      reports.set(text(l.jobId), l);
+      // The verifier's report, published where the explorer reads it (a file here; a URL in production).
+      if (role === 'verifier') appendFileSync(reportsFile, `${JSON.stringify({ ...l, disputes: undefined })}\n`);
+    }
     if (told !== undefined) say(role, told);
     wake();
   };
@@ -187,6 +197,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     },
   ];
 
+  const reportsFile = path.join(o.runDir, 'verifier-reports.jsonl');
   say('devnet', `run directory ${o.runDir}`);
   const devnet = await startDevnet({
     runDir: o.runDir,
@@ -254,6 +265,18 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
       'devnet',
       `the verifier's budget is 1.0: on this small demo it re-executes every interval of every job, so it surely samples the faked one${exact ? "; withhold trains honestly and only refuses to serve, so the verifier judges exactly (screen.mode exact) and asks for every interval's data" : ''}`,
     );
+    // The explorer starts with the roles (it needs only their addresses), so it shows the run from the first job on.
+    if (o.explorer !== false) {
+      devnet.startExplorer({ validation: 'mnist:1000', reports: [reportsFile], labels: Object.fromEntries(labels) }).then(
+        ({ url }) => {
+          say('explorer', `the explorer shows it all live at ${url}`);
+          o.onExplorer?.(url);
+        },
+        (err: unknown) => {
+          say('explorer', `ERROR the explorer did not start: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    }
     const started: RoleProcess[] = await Promise.all([
       devnet.startVerifier(pVerifier, {
         key: keys.verifier,
@@ -369,6 +392,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     o.print('             (a production verifier spends a budget of ~5%: q = ceil(ln(1-P)/ln(1-f)) intervals per job; see `npm run bench:verify`)');
     o.print(`wall time  ${summary.wall_s} s`);
     o.print('=========================================================================================');
+    await o.beforeStop?.(summary);
     return summary;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);

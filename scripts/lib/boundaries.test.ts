@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { checkFile } from './boundaries.ts';
 
 describe('import boundaries', () => {
-  it('lets node/ and verifier/ import sdk/', () => {
+  it('lets node/, verifier/ and explorer/ import sdk/, and explorer/ nothing else', () => {
     assert.deepEqual(checkFile('node/daemon.ts', "import { stateRoot } from '../sdk/index.ts';"), []);
+    assert.deepEqual(checkFile('explorer/indexer.ts', "import { readJob } from '../sdk/chain/market.ts';"), []);
+    assert.equal(checkFile('explorer/x.ts', "import { report } from '../verifier/core/report.ts';").length, 1);
     assert.deepEqual(checkFile('verifier/a/b.ts', "export { x } from '../../sdk/commit/merkle.ts';"), []);
   });
 
@@ -32,7 +34,7 @@ describe('import boundaries', () => {
   it('lets tests drive the devnet (scripts/devnet/) but import nothing else of scripts/', () => {
     assert.deepEqual(checkFile('test/e2e/x.test.ts', "import { startDevnet } from '../../scripts/devnet/devnet.ts';"), []);
     const [found] = checkFile('test/e2e/x.test.ts', "import { deploy } from '../../scripts/deploy-lib.ts';");
-    assert.match(found?.message ?? '', /test\/ may import sdk\/, node\/, verifier\/, scripts\/devnet\/, not scripts\//);
+    assert.match(found?.message ?? '', /test\/ may import sdk\/, node\/, verifier\/, explorer\/, scripts\/devnet\/, not scripts\//);
     assert.equal(checkFile('test/e2e/x.test.ts', "import { x } from '../../scripts/devnetwork/x.ts';").length, 1);
   });
 });

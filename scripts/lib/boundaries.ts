@@ -13,7 +13,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 
-export const COMPONENTS = ['sdk', 'node', 'verifier', 'scripts', 'test', 'contracts'] as const;
+export const COMPONENTS = ['sdk', 'node', 'verifier', 'explorer', 'scripts', 'test', 'contracts'] as const;
 type Component = (typeof COMPONENTS)[number];
 
 /** The package's own name: `veritrain` and `veritrain/<subpath>` resolve (package.json `exports`) into sdk/. */
@@ -27,8 +27,9 @@ const ALLOWED: Record<Component, readonly string[]> = {
   sdk: [],
   node: ['sdk'],
   verifier: ['sdk'],
-  scripts: ['sdk', 'node', 'verifier'],
-  test: ['sdk', 'node', 'verifier', 'scripts/devnet'],
+  explorer: ['sdk'],
+  scripts: ['sdk', 'node', 'verifier', 'explorer'],
+  test: ['sdk', 'node', 'verifier', 'explorer', 'scripts/devnet'],
   contracts: [],
 };
 

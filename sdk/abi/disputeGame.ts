@@ -35,6 +35,22 @@ export const disputeGameAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChunkChoiceInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "expected",
         "type": "uint256"
       },
@@ -365,6 +381,105 @@ export const disputeGameAbi = [
     ],
     "name": "SafeERC20FailedOperation",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "index",
+        "type": "uint32"
+      }
+    ],
+    "name": "ClaimChosen",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "first",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "height",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "claimsRoot",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "int32",
+        "name": "scale",
+        "type": "int32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "int256",
+            "name": "sum",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "absSum",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "inexact",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "top",
+            "type": "int32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxA",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxB",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "special",
+            "type": "bool"
+          }
+        ],
+        "indexed": false,
+        "internalType": "struct LibChunk.Claim[]",
+        "name": "claims",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "ClaimsPosted",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -1027,6 +1142,24 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint32",
+        "name": "index",
+        "type": "uint32"
+      }
+    ],
+    "name": "chooseClaim",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
         "internalType": "bool",
         "name": "left",
         "type": "bool"
@@ -1292,6 +1425,132 @@ export const disputeGameAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint8",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint8",
+                "name": "space",
+                "type": "uint8"
+              },
+              {
+                "internalType": "uint32",
+                "name": "index",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint32[]",
+                "name": "shape",
+                "type": "uint32[]"
+              }
+            ],
+            "internalType": "struct OpInput[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "params",
+            "type": "uint32[]"
+          }
+        ],
+        "internalType": "struct OpDesc",
+        "name": "op",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "int256",
+            "name": "sum",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "absSum",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "inexact",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "top",
+            "type": "int32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxA",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxB",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "special",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct LibChunk.Claim",
+        "name": "claim",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "claimProof",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening[]",
+        "name": "inputs",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "openChunk",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2047,6 +2306,256 @@ export const disputeGameAbi = [
       {
         "components": [
           {
+            "internalType": "uint8",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint8",
+                "name": "space",
+                "type": "uint8"
+              },
+              {
+                "internalType": "uint32",
+                "name": "index",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint32[]",
+                "name": "shape",
+                "type": "uint32[]"
+              }
+            ],
+            "internalType": "struct OpInput[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "params",
+            "type": "uint32[]"
+          }
+        ],
+        "internalType": "struct OpDesc",
+        "name": "op",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "opProof",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening",
+        "name": "output",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "int256",
+            "name": "sum",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "absSum",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "inexact",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "top",
+            "type": "int32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxA",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxB",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "special",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct LibChunk.Claim[]",
+        "name": "claims",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "openReduction",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint16",
+            "name": "version",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "layers",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "uint8",
+            "name": "activation",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "loss",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "initSeed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "optimizer",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "learningRate",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "momentum",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "steps",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint32",
+            "name": "checkpointInterval",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "batchSize",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "datasetRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "datasetCid",
+            "type": "string"
+          },
+          {
+            "internalType": "uint64",
+            "name": "recordCount",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint8",
+            "name": "featureEncoding",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "labelEncoding",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "dataSeed",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "dtype",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "graphRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct JobSpec",
+        "name": "spec",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "opCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "stateCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "opsRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IDisputeGame.GraphCommitment",
+        "name": "graph",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
             "internalType": "uint32[]",
             "name": "shape",
             "type": "uint32[]"
@@ -2106,6 +2615,108 @@ export const disputeGameAbi = [
       }
     ],
     "name": "point",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "int256",
+            "name": "sum",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "absSum",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "inexact",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "top",
+            "type": "int32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxA",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxB",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "special",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct LibChunk.Claim",
+        "name": "parent",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "parentProof",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "int256",
+            "name": "sum",
+            "type": "int256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "absSum",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint32",
+            "name": "inexact",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "top",
+            "type": "int32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxA",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxB",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bool",
+            "name": "special",
+            "type": "bool"
+          }
+        ],
+        "internalType": "struct LibChunk.Claim[]",
+        "name": "claims",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "postClaims",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2194,6 +2805,62 @@ export const disputeGameAbi = [
     "name": "publishData",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "reductionOf",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "opLeaf",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "claimsRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "terms",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "first",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint8",
+            "name": "height",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "choice",
+            "type": "uint32"
+          },
+          {
+            "internalType": "int32",
+            "name": "scale",
+            "type": "int32"
+          }
+        ],
+        "internalType": "struct LibChunk.Node",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

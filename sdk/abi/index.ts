@@ -4,3 +4,4 @@ export { stakingVaultAbi } from './stakingVault.ts';
 export { testTokenAbi } from './testToken.ts';
 export { disputeGameAbi } from './disputeGame.ts';
 export { elementJudgeAbi } from './elementJudge.ts';
+export { relayoutJudgeAbi } from './relayoutJudge.ts';

@@ -5,7 +5,7 @@
  */
 import type { Abi, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { BaseError, decodeErrorResult, isHex } from 'viem';
-import { disputeGameAbi, elementJudgeAbi, jobMarketAbi, stakingVaultAbi, testTokenAbi } from '../abi/index.ts';
+import { disputeGameAbi, elementJudgeAbi, jobMarketAbi, relayoutJudgeAbi, stakingVaultAbi, testTokenAbi } from '../abi/index.ts';
 import { ChainError } from '../errors.ts';
 
 /** Stored job status names, by their numeric value (IJobMarket.JobStatus). */
@@ -17,8 +17,8 @@ export function jobStatusName(status: number | bigint): string {
   return JOB_STATUSES[Number(status)] ?? `Status(${status})`;
 }
 
-/** Every custom error a market, vault, token, dispute game or judge call can surface. */
-export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi, ...disputeGameAbi, ...elementJudgeAbi].filter(
+/** Every custom error a market, vault, token, dispute game or judge call can surface (the v2 judge's bubble up through the element judge). */
+export const veritrainErrorsAbi = [...jobMarketAbi, ...stakingVaultAbi, ...testTokenAbi, ...disputeGameAbi, ...elementJudgeAbi, ...relayoutJudgeAbi].filter(
   (item) => item.type === 'error',
 );
 

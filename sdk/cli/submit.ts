@@ -4,6 +4,7 @@
  * binary shares (sdk/daemon/cli.ts: help layout, errors, exit codes) and the same variables as the
  * daemons (VERITRAIN_RPC_URL, VERITRAIN_DEPLOYMENT_FILE, VERITRAIN_KEYSTORE, VERITRAIN_KUBO_URL, …).
  *
+ *   veritrain-submit dataset --csv data.csv --label y | --npy x.npy --labels y.npy | --images dir [--out records.bin] [--upload]
  *   veritrain-submit post <spec.json> --dataset <file|mnist> --payment 100 --stake 10
  *   veritrain-submit status <jobId> | watch <jobId> | cancel <jobId> | download <jobId> --out ./model
  *   veritrain-submit estimate <spec.json> --payment 100 --stake 10
@@ -11,19 +12,23 @@
  *
  * Results go to stdout (human text, or JSON with --json); progress lines go to stderr.
  */
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Address, LocalAccount } from 'viem';
-import { erc20Abi, formatUnits, isAddress, parseUnits } from 'viem';
+import type { Address, Hex, LocalAccount } from 'viem';
+import { bytesToHex, erc20Abi, formatUnits, isAddress, isHex, parseUnits } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-// Narrow imports; the IPFS node, libp2p and the MNIST data load only in the commands that use them.
+// Narrow imports; the IPFS node, libp2p, the MNIST data and the dataset builders load only in the commands that use them.
 import { createChainClient, type ChainClient, type WalletChainClient } from '../chain/client.ts';
 import { accountFromEnv, unlockKeystore } from '../chain/keystore.ts';
 import { EXIT, isMain, main, stringOption, UsageError, type Command, type CommandContext, type EnvHelp, type OptionSpec } from '../daemon/cli.ts';
 import { DAEMON_ENV, KUBO_URL_ENV, readEnv } from '../daemon/config.ts';
 import { createKeyFile, importKeyFile, KEY_ENV, KEY_ENV_HELP, keystoreAddress, loadAccount, readPassword } from '../daemon/keys.ts';
 import { completeSpec } from '../graph/complete.ts';
-import { recordBytes, type JobSpecInput } from '../spec/job-spec.ts';
+import { isFeatureEncoding, isLabelEncoding, type RecordSet } from '../data/record-set.ts';
+import { DatasetError } from '../errors.ts';
+import { cidOfSpecHash, recordBytes, type JobSpecInput } from '../spec/job-spec.ts';
+import { modelPlan } from '../spec/model.ts';
 import type { P2PNode } from '../p2p/node.ts';
 import type { ContentStore } from '../storage/types.ts';
 import { createDataset } from '../submitter/dataset.ts';
@@ -142,6 +147,18 @@ async function client(ctx: CommandContext, signer: LocalAccount | undefined, sig
   });
 }
 
+const DEFAULT_STORE_DIR = path.join('.veritrain', 'submitter-ipfs');
+
+/** The content store without libp2p: the Kubo node at `kubo` (--ipfs), else the embedded node at --store-dir, offline. */
+async function openLocalStore(ctx: CommandContext, kubo: string | undefined): Promise<{ store: ContentStore; close: () => Promise<void> }> {
+  const store =
+    kubo !== undefined
+      ? (await import('../storage/kubo.ts')).createKuboStore({ url: kubo })
+      : (await import('../storage/helia.ts')).createHeliaStore({ directory: stringOption(ctx, 'store-dir') ?? DEFAULT_STORE_DIR });
+  await store.start();
+  return { store, close: () => store.stop() };
+}
+
 /** The content store, and the libp2p node when the store is online (--bootstrap), which also gossips the job. */
 async function openStore(
   ctx: CommandContext,
@@ -149,20 +166,10 @@ async function openStore(
   c: ChainClient,
 ): Promise<{ store: ContentStore; p2p?: P2PNode; close: () => Promise<void> }> {
   const kubo = stringOption(ctx, 'ipfs') ?? envOf(ctx, ENV.kuboUrl);
-  if (kubo !== undefined) {
-    const { createKuboStore } = await import('../storage/kubo.ts');
-    const store = createKuboStore({ url: kubo });
-    await store.start();
-    return { store, close: () => store.stop() };
-  }
-  const directory = stringOption(ctx, 'store-dir') ?? path.join('.veritrain', 'submitter-ipfs');
   const bootstrap = (ctx.values.bootstrap as string[] | undefined) ?? [];
+  if (kubo !== undefined || bootstrap.length === 0) return openLocalStore(ctx, kubo);
+  const directory = stringOption(ctx, 'store-dir') ?? DEFAULT_STORE_DIR;
   const { createHeliaStore } = await import('../storage/helia.ts');
-  if (bootstrap.length === 0) {
-    const store = createHeliaStore({ directory });
-    await store.start();
-    return { store, close: () => store.stop() };
-  }
   const { createP2PNode } = await import('../p2p/node.ts');
   const node = createP2PNode({
     account: signer ?? privateKeyToAccount(generatePrivateKey()),
@@ -223,6 +230,126 @@ async function withTimeout(ctx: CommandContext, fallback: number | undefined, bo
   return EXIT.OK;
 }
 
+const ZERO_ROOT: Hex = `0x${'00'.repeat(32)}`;
+
+async function readDatasetFile(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (err) {
+    throw new UsageError(`cannot read the dataset ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `--name`, one of `allowed`, or undefined. */
+function choice<T extends string>(ctx: CommandContext, name: string, is: (v: string) => v is T, allowed: string): T | undefined {
+  const v = stringOption(ctx, name);
+  if (v === undefined) return undefined;
+  if (!is(v)) throw new UsageError(`--${name} must be ${allowed}, got '${v}'`);
+  return v;
+}
+
+/** The records of the one source given: --csv, --npy with --labels, or --images. */
+async function buildRecords(ctx: CommandContext): Promise<{ set: RecordSet; source: string }> {
+  const sources = (['csv', 'npy', 'images'] as const).filter((k) => stringOption(ctx, k) !== undefined);
+  const kind = sources[0];
+  if (kind === undefined || sources.length > 1) throw new UsageError('give one source: --csv <file>, --npy <X.npy> --labels <Y.npy>, or --images <dir>');
+  const featureEncoding = choice(ctx, 'encoding', isFeatureEncoding, 'u8-unit or f32');
+  const labelEncoding = choice(ctx, 'label-encoding', isLabelEncoding, 'class-u8 or f32');
+  const only = (names: readonly string[]): void => {
+    for (const n of names)
+      if (ctx.values[n] !== undefined)
+        throw new UsageError(`--${n} goes with --${n === 'labels' ? 'npy' : n === 'drop-alpha' ? 'images' : 'csv'}, not --${kind}`);
+  };
+  const source = stringOption(ctx, kind) as string;
+  if (kind === 'csv') {
+    only(['labels', 'drop-alpha']);
+    const labels = (ctx.values.label as string[] | undefined) ?? [];
+    if (labels.length === 0) throw new UsageError('--csv needs --label <column> (a header name or a 0-based index)');
+    const header = stringOption(ctx, 'header') ?? 'auto';
+    if (!['auto', 'yes', 'no'].includes(header)) throw new UsageError(`--header must be auto, yes or no, got '${header}'`);
+    const delimiter = stringOption(ctx, 'delimiter');
+    const { csvRecords } = await import('../data/csv.ts');
+    const text = await readDatasetFile(source);
+    const set = csvRecords(new TextDecoder().decode(text), {
+      label: labels.map((l) => (/^\d+$/.test(l) ? Number(l) : l)),
+      header: header === 'auto' ? undefined : header === 'yes',
+      delimiter: delimiter === 'tab' ? '\t' : delimiter,
+      featureEncoding,
+      labelEncoding,
+      labelNames: ctx.values['label-names'] === true,
+      source,
+    });
+    return { set, source };
+  }
+  only(['label', 'header', 'delimiter', 'label-names', ...(kind === 'npy' ? ['drop-alpha'] : ['labels'])]);
+  if (kind === 'npy') {
+    const labels = stringOption(ctx, 'labels');
+    if (labels === undefined) throw new UsageError('--npy needs --labels <Y.npy>');
+    const { npyRecords } = await import('../data/npy.ts');
+    const set = npyRecords(await readDatasetFile(source), await readDatasetFile(labels), {
+      featureEncoding,
+      labelEncoding,
+      featuresSource: source,
+      labelsSource: labels,
+    });
+    return { set, source: `${source} + ${labels}` };
+  }
+  if (labelEncoding !== undefined && labelEncoding !== 'class-u8') throw new UsageError('image folders have class-u8 labels (the folder names)');
+  const folder = await stat(source).catch((err: unknown) => {
+    throw new UsageError(`cannot read the image folder ${source}: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (!folder.isDirectory()) throw new UsageError(`--images wants a folder; ${source} is a file`);
+  const { imageFolderRecords } = await import('../data/images.ts');
+  const quiet = ctx.values.quiet === true;
+  const set = await imageFolderRecords(source, {
+    featureEncoding,
+    dropAlpha: ctx.values['drop-alpha'] === true,
+    signal: ctx.signal,
+    // About ten lines for a folder of any size.
+    onProgress: ({ done = 0, total = 0 }) => {
+      if (!quiet && (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)) ctx.err(`[decode-images] ${done}/${total}`);
+    },
+  });
+  return { set, source };
+}
+
+async function cmdDataset(ctx: CommandContext, signal: AbortSignal): Promise<void> {
+  const seedOption = stringOption(ctx, 'seed');
+  if (seedOption !== undefined && !(isHex(seedOption) && seedOption.length === 66)) throw new UsageError('--seed must be 32 bytes as 0x-prefixed hex');
+  const seed = (seedOption?.toLowerCase() as Hex | undefined) ?? bytesToHex(randomBytes(32));
+  const out = stringOption(ctx, 'out') ?? 'records.bin';
+  const { set, source } = await buildRecords(ctx);
+  await writeFile(out, set.records);
+  if (ctx.values.quiet !== true) ctx.err(`[dataset] ${set.recordCount} records of ${set.recordBytes} bytes from ${source} written to ${out}`);
+  let cid: string | undefined;
+  if (ctx.values.upload === true) {
+    const { store, close } = await openLocalStore(ctx, stringOption(ctx, 'ipfs') ?? envOf(ctx, ENV.kuboUrl));
+    try {
+      cid = (await createDataset(store, { records: set.records, recordBytes: set.recordBytes, signal, onProgress: progressPrinter(ctx) })).cid;
+    } finally {
+      await close();
+    }
+  }
+  ctx.out(
+    json({
+      file: out,
+      bytes: set.records.length,
+      recordBytes: set.recordBytes,
+      model: { input: set.input },
+      outputs: set.outputs,
+      ...(set.classes === undefined ? {} : { classes: set.classes }),
+      data: {
+        root: set.root,
+        ...(cid === undefined ? {} : { cid }),
+        recordCount: set.recordCount,
+        featureEncoding: set.featureEncoding,
+        labelEncoding: set.labelEncoding,
+        seed,
+      },
+    }),
+  );
+}
+
 async function cmdPost(ctx: CommandContext, signal: AbortSignal): Promise<void> {
   const signer = await account(ctx, true);
   const c = await client(ctx, signer, signal);
@@ -237,10 +364,18 @@ async function cmdPost(ctx: CommandContext, signal: AbortSignal): Promise<void> 
     let spec: JobSpecInput = input;
     const datasetFile = stringOption(ctx, 'dataset');
     if (datasetFile !== undefined) {
-      const probe = completeSpec({ ...input, data: { ...input.data } });
+      // data.root, cid and recordCount come from the file: the spec may leave them out (as `dataset` prints it).
+      const probe = completeSpec({ ...input, data: { ...input.data, root: ZERO_ROOT, cid: cidOfSpecHash(ZERO_ROOT), recordCount: 1 } });
       const mnist = datasetFile === 'mnist' ? await import('../data/mnist.ts') : undefined;
-      const records = mnist !== undefined ? mnist.splitMnist(mnist.loadMnist(), 1000).train.records : new Uint8Array(await readFile(datasetFile));
+      const records = mnist !== undefined ? mnist.splitMnist(mnist.loadMnist(), 1000).train.records : await readDatasetFile(datasetFile);
       const size = mnist !== undefined ? mnist.MNIST_RECORD_BYTES : recordBytes(probe);
+      if (records.length === 0 || records.length % size !== 0) {
+        const input = modelPlan(probe.model).input;
+        throw new DatasetError(
+          `${datasetFile} holds ${records.length} bytes, not a whole number of the ${size}-byte records this spec reads (input [${input.join(', ')}] as ${probe.data.featureEncoding}, then a ${probe.data.labelEncoding} label): check model and data against what \`${PROGRAM} dataset\` printed`,
+          { bytes: records.length, recordBytes: size },
+        );
+      }
       const dataset = await createDataset(store, { records, recordBytes: size, signal, onProgress });
       spec = { ...input, data: { ...input.data, root: dataset.root, cid: dataset.cid, recordCount: dataset.recordCount } };
     }
@@ -400,6 +535,53 @@ async function cmdEstimate(ctx: CommandContext, signal: AbortSignal): Promise<vo
   );
 }
 
+const dataset: Command = {
+  name: 'dataset',
+  summary: 'build dataset records from a CSV file, NPY arrays or a folder of images per class',
+  description: [
+    'One source: --csv <file> --label <column> | --npy <X.npy> --labels <Y.npy> | --images <dir>.',
+    'Writes the records (docs/PROTOCOL.md §2.4: features, then the label) to --out and prints, as JSON, what a spec needs:',
+    'model.input (the per-record shape: [n], or [H, W, C] for images), outputs (the units of the last dense layer: the',
+    'class count or the targets per record), classes (the class names, by label index), and the data block (root,',
+    'recordCount, encodings, seed; cid with --upload). `post <spec.json> --dataset <records file>` uploads the file and',
+    'fills data.root, cid and recordCount itself. Version-1 specs take flat records: model.layers[0] = input[0].',
+    'CSV: one record per row, every column but the label a feature, decimal numbers. NPY: features (N, ...) of uint8,',
+    'float32 or float64, labels (N,) of integers (classes) or floats (f32 targets), little-endian, C order.',
+    'Images: <dir>/<class>/*.png|jpg|jpeg, classes numbered in sorted name order, all the same height, width and',
+    'channels (grayscale 1, colour 3).',
+  ].join('\n'),
+  options: {
+    csv: { type: 'string', value: '<file>', description: 'a CSV file, one record per row' },
+    label: {
+      type: 'string',
+      multiple: true,
+      value: '<column>',
+      description: 'CSV: the label column, a header name or a 0-based index (repeat for several f32 targets)',
+    },
+    header: { type: 'string', value: '<auto|yes|no>', description: 'CSV: the first row names the columns (default auto: yes when it holds a non-number)' },
+    delimiter: { type: 'string', value: '<char>', description: "CSV: field separator (default ','; 'tab' for tab-separated)" },
+    'label-names': { type: 'boolean', description: 'CSV: labels are class names (cat, dog), numbered in sorted order' },
+    npy: { type: 'string', value: '<X.npy>', description: 'an NPY features array (N, n), (N, H, W) or (N, H, W, C)' },
+    labels: { type: 'string', value: '<Y.npy>', description: 'with --npy: the NPY labels (N,)' },
+    images: { type: 'string', value: '<dir>', description: 'a folder of images per class: <dir>/<class>/*.png|jpg|jpeg' },
+    'drop-alpha': { type: 'boolean', description: 'images: drop the alpha channel of RGBA images (otherwise they are refused)' },
+    encoding: {
+      type: 'string',
+      value: '<u8-unit|f32>',
+      description: 'feature encoding (default: u8-unit for images and uint8 arrays, f32 otherwise; bytes under f32 are v / 255)',
+    },
+    'label-encoding': { type: 'string', value: '<class-u8|f32>', description: 'label encoding (default class-u8; NPY float labels: f32)' },
+    out: { type: 'string', value: '<file>', description: 'the records file to write (default records.bin)' },
+    seed: { type: 'string', value: '<0x…>', description: 'data.seed, the 32-byte batch-selection seed (default: random)' },
+    upload: { type: 'boolean', description: 'also add the records to the content store (pinned) and print data.cid' },
+    ipfs: storeOptions.ipfs as OptionSpec,
+    'store-dir': storeOptions['store-dir'] as OptionSpec,
+    ...jsonOption,
+    ...quietOption,
+  },
+  run: (ctx) => withTimeout(ctx, undefined, (signal) => cmdDataset(ctx, signal)),
+};
+
 const post: Command = {
   name: 'post',
   summary: 'upload the spec (and dataset) and post the job with its payment in escrow',
@@ -411,7 +593,7 @@ const post: Command = {
       type: 'string',
       value: '<file|mnist>',
       description:
-        "upload this dataset (records back to back) and fill data.root, data.cid, data.recordCount; 'mnist': the bundled MNIST digits (last 1000 held out)",
+        "upload this dataset (records back to back, e.g. from `dataset`) and fill data.root, data.cid, data.recordCount; 'mnist': the bundled MNIST digits (last 1000 held out)",
     },
     ...amountOptions,
     token: { type: 'string', value: '<address>', description: "payment token (default: the deployment's first)" },
@@ -560,6 +742,7 @@ const deprecatedAlias = (name: string, target: Command): Command => ({
 });
 
 export const COMMANDS: readonly Command[] = [
+  dataset,
   post,
   status,
   watch,

@@ -3,6 +3,7 @@
  * the spec and graph tuples the judge checks, typed writes, and opening a dispute. Moves are
  * computed by the strategies (strategies.ts) and sent by the one dispute player (player.ts).
  */
+import { SpecError } from '../errors.ts';
 import {
   decodeAbiParameters,
   parseEventLogs,
@@ -50,7 +51,27 @@ export async function readDispute(reader: GameReader, disputeId: bigint) {
     : [0, 0];
   /** Where publication of demanded data stands: the next tensor and leaf (0, 0 outside the data stages). */
   const cursor = { tensor, leaf };
-  return { ...d, id: disputeId, active: active === disputeId, cursor };
+  const claiming = d.stage === Stage.AwaitClaimChoice || d.stage === Stage.AwaitClaims || d.stage === Stage.AwaitChunk;
+  /** Where a long reduction's claim game stands (§5 step 4b); undefined outside its stages. */
+  const reduction = claiming
+    ? await reader.publicClient.readContract({ address: reader.game, abi: disputeGameAbi, functionName: 'reductionOf', args: [disputeId] })
+    : undefined;
+  return { ...d, id: disputeId, active: active === disputeId, cursor, reduction };
+}
+
+/** The claims of the current claim-tree node, as the solver's last ClaimsPosted event has them. */
+export async function readPostedClaims(reader: GameReader, disputeId: bigint) {
+  const logs = await reader.publicClient.getContractEvents({
+    address: reader.game,
+    abi: disputeGameAbi,
+    eventName: 'ClaimsPosted',
+    args: { disputeId },
+    fromBlock: 0n,
+    strict: true,
+  });
+  const last = logs[logs.length - 1];
+  if (last === undefined) throw new RangeError(`dispute ${disputeId} has no posted claims`);
+  return last.args.claims;
 }
 
 /** Whether the dispute is over (or never existed). */
@@ -58,6 +79,7 @@ export const isOver = (d: Pick<Dispute, 'stage'>): boolean => d.stage === Stage.
 
 /** The spec as the contracts' JobSpec tuple. */
 export function specTuple(spec: JobSpec) {
+  if (spec.version !== 1) throw new SpecError([{ path: 'version', message: 'the dispute game judges version-1 specs only (docs/PROTOCOL.md §3.4)' }]);
   const [tuple] = decodeAbiParameters(JOB_SPEC_ABI, encodeJobSpec(spec));
   return tuple;
 }

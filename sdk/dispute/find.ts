@@ -3,7 +3,7 @@
  * state after), the first element that breaks the tolerance rule, or the first next-state element
  * the trace does not reproduce bit for bit. Screens in float64, confirms with the exact rule.
  */
-import { opInputs } from '../engine/executor.ts';
+import { opForStep, opInputs } from '../engine/executor.ts';
 import type { Tensor } from '../commit/tensor.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import { fp32Bits } from '../spec/job-spec.ts';
@@ -28,7 +28,8 @@ export function findInitialFault(initial: readonly Tensor[], state: readonly Ten
 
 export function findFault(graph: Graph, step: StepData): Fault | undefined {
   const before = step.before.map((t) => t.data);
-  for (const [i, op] of graph.ops.entries()) {
+  for (const [i, graphOp] of graph.ops.entries()) {
+    const op = opForStep(graphOp, step.batch);
     const out = step.trace[i];
     if (out === undefined) return { kind: 'element', op: i, element: 0 };
     const inputs = opInputs(op, before, step.trace, step.batch);
@@ -36,7 +37,7 @@ export function findFault(graph: Graph, step: StepData): Fault | undefined {
       // Loads are judged against the challenger's own batch decoding, exact in float64.
       if (op.kind === OpKind.LOAD_X || op.kind === OpKind.LOAD_Y) return { kind: 'element', op: i, element };
       const reads = elementReads(op, inputs, element);
-      if (!checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element] as number))) return { kind: 'element', op: i, element };
+      if (!checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element] as number), reads.position)) return { kind: 'element', op: i, element };
     }
   }
   const S = graph.state.length;

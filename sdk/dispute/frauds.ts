@@ -17,13 +17,13 @@ export type FraudKind = (typeof FRAUD_KINDS)[number];
  * the interval's end state equals its start when all its steps are selected.
  */
 export function fraudTransition(kind: FraudKind, at: (step: number) => boolean): Transition {
-  return (tf, graph, state, batch, step, options) => {
+  return async (tf, graph, state, batch, step, options) => {
     if (!at(step) || kind === 'withhold') return honestTransition(tf, graph, state, batch, step, options);
     switch (kind) {
       case 'skip-steps':
       case 'copy-checkpoint': {
         // Claims the step but leaves the state as it was: the trace is honest, the state is not.
-        const honest = honestTransition(tf, graph, state, batch, step, options);
+        const honest = await honestTransition(tf, graph, state, batch, step, options);
         for (const t of honest.state) t.dispose();
         return { ...honest, state: state.map((t) => t.clone()) };
       }
@@ -32,7 +32,7 @@ export function fraudTransition(kind: FraudKind, at: (step: number) => boolean):
           ...graph,
           ops: graph.ops.map((op) => (op.kind === OpKind.SGD_WEIGHT ? { ...op, params: [fp32Bits(fp32FromBits(op.params[0] ?? 0) * 10)] } : op)),
         };
-        const cheat = honestTransition(tf, scaled, state, batch, step, options);
+        const cheat = await honestTransition(tf, scaled, state, batch, step, options);
         return options.trace ? { ...cheat, trace: cheat.trace ?? [] } : cheat;
       }
       case 'wrong-batch': {
@@ -41,15 +41,15 @@ export function fraudTransition(kind: FraudKind, at: (step: number) => boolean):
         return honestTransition(tf, graph, state, shifted, step, options);
       }
       case 'noise': {
-        const honest = honestTransition(tf, graph, state, batch, step, options);
+        const honest = await honestTransition(tf, graph, state, batch, step, options);
         const noisy = honest.state.map((t) => tf.tidy(() => tf.add(t, tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', step), 1e-3))));
         for (const t of honest.state) t.dispose();
         return { ...honest, state: noisy };
       }
       case 'tamper-element': {
-        const honest = honestTransition(tf, graph, state, batch, step, options);
+        const honest = await honestTransition(tf, graph, state, batch, step, options);
         const w = honest.state[honest.state.length / 2] as (typeof honest.state)[number];
-        const data = w.dataSync().slice();
+        const data = ((await w.data()) as Float32Array).slice();
         data[0] = (data[0] ?? 0) + 0.5;
         const tampered = honest.state.map((t, i) => (i === honest.state.length / 2 ? tf.tensor(data, t.shape) : t.clone()));
         for (const t of honest.state) t.dispose();
@@ -71,13 +71,15 @@ export function nanMomentumStart(initial: readonly Tensor[]): Tensor[] {
  * A solver that never trains: the state is copied forward and the update ops' outputs (the last S
  * of the trace) are rewritten to match it, so every transition is consistent with its own trace.
  */
-export const copyStateTransition: Transition = (tf, graph, state, batch, step, options) => {
-  const honest = honestTransition(tf, graph, state, batch, step, options);
+export const copyStateTransition: Transition = async (tf, graph, state, batch, step, options) => {
+  const honest = await honestTransition(tf, graph, state, batch, step, options);
   for (const t of honest.state) t.dispose();
   const trace = honest.trace?.slice();
-  if (trace !== undefined)
-    state.forEach((t, i) => {
-      trace[trace.length - state.length + i] = t.dataSync() as Float32Array;
+  if (trace !== undefined) {
+    const values = await Promise.all(state.map(async (t) => (await t.data()) as Float32Array));
+    values.forEach((v, i) => {
+      trace[trace.length - state.length + i] = v;
     });
+  }
   return { state: state.map((t) => t.clone()), ...(trace === undefined ? {} : { trace }) };
 };

@@ -6,3 +6,4 @@ export * from './availability.ts';
 export * from './client.ts';
 export * from './strategies.ts';
 export * from './player.ts';
+export * from './chunks.ts';

@@ -58,6 +58,9 @@ export const opArg = (op: OpDesc): OpDescArg => ({
   params: [...op.params],
 });
 
+/** The opening of an input range of count 0 (nothing read, §4.1): the chain proves nothing for it. */
+const noOpening = (): TensorOpeningArg => ({ leaves: '0x', leafProof: [], rootProof: [] });
+
 function concatRoots(roots: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(roots.length * 32);
   roots.forEach((r, i) => {
@@ -120,9 +123,25 @@ export class StepProofs {
     const S = this.graph.state.length;
     const inputs = op.inputs.map((input, i) => {
       const range = ranges[i] as { first: number; count: number };
+      // A padding element (PATCHES) or one no pool window covers reads nothing: the chain ignores that opening.
+      if (range.count === 0) return noOpening();
       return this.#open(input.space === Space.STATE ? input.index : S + input.index, range.first, range.count);
     });
     return { op: opArg(op), opProof: this.opProof(opIndex), inputs, output: this.output(opIndex, element) };
+  }
+
+  /**
+   * Terms [offset, offset + count) of the rows a reduction element reads (one opening per input,
+   * §5 step 4b: the chunk the challenger picked).
+   */
+  rowSlices(opIndex: number, element: number, offset: number, count: number): TensorOpeningArg[] {
+    const op = this.graph.ops[opIndex] as OpDesc;
+    const ranges = readRanges(op, element);
+    const S = this.graph.state.length;
+    return op.inputs.map((input, i) => {
+      const range = ranges[i] as { first: number; count: number };
+      return this.#open(input.space === Space.STATE ? input.index : S + input.index, range.first + offset, count);
+    });
   }
 
   output(opIndex: number, element: number): TensorOpeningArg {

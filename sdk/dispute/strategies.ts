@@ -13,9 +13,20 @@ import { OpKind, type Graph } from '../graph/graph.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { JobSpec } from '../spec/job-spec.ts';
 import { dataPart, type Published } from './availability.ts';
-import { graphCommitment, INITIAL_STATE, NEXT_STATE, specTuple, STATE_COPY, type Dispute, type GameWrite } from './client.ts';
+import { ClaimTree, CHUNK_TERMS, firstWrong, opensByClaims, reductionInputs, rootHeight, type ReductionClaim } from './chunks.ts';
+import {
+  graphCommitment,
+  INITIAL_STATE,
+  NEXT_STATE,
+  readPostedClaims,
+  specTuple,
+  STATE_COPY,
+  type Dispute,
+  type GameReader,
+  type GameWrite,
+} from './client.ts';
 import { findCopyFault, findFault, findInitialFault, type Fault } from './find.ts';
-import { linkElement, linkPoint, linkTensor, StepProofs, traceRootOf } from './openings.ts';
+import { linkElement, linkPoint, linkTensor, opArg, StepProofs, traceRootOf } from './openings.ts';
 import { SOLVER_STAGES, Stage, type StageCode } from './stages.ts';
 import type { StepData, Trajectory } from './trajectory.ts';
 
@@ -24,7 +35,7 @@ export type Side = 'solver' | 'challenger';
 /** The stages in which each side moves. */
 export const STAGES_OF: Readonly<Record<Side, ReadonlySet<number>>> = {
   solver: new Set<number>(SOLVER_STAGES),
-  challenger: new Set<number>([Stage.AwaitChoice, Stage.AwaitPoint]),
+  challenger: new Set<number>([Stage.AwaitChoice, Stage.AwaitPoint, Stage.AwaitClaimChoice]),
 };
 
 export interface Strategy {
@@ -35,13 +46,13 @@ export interface Strategy {
 
 /** Defends with the solver's own chain: midpoints, publications, the trace root, the pointed opening. */
 export function solverStrategy(data: SolverData): Strategy {
-  const cache: { proofs?: StepProofs } = {};
+  const cache: SolverCache = {};
   return { side: 'solver', next: (d) => solverMove(d, data, cache) };
 }
 
 /** Prosecutes with the solver's chain as served (see ChallengerData). */
 export function challengerStrategy(data: ChallengerData, log: Logger = silentLogger): Strategy {
-  return { side: 'challenger', next: (d) => challengerMove(d, data, log) };
+  return { side: 'challenger', next: (d) => (d.stage === Stage.AwaitClaimChoice ? claimChoice(d, data) : challengerMove(d, data, log)) };
 }
 
 /** Never moves: the side loses when its clock runs out. */
@@ -60,7 +71,23 @@ export interface SolverData {
  * root, the op-trace root, or the opening of the pointed element. `cache` keeps the step's
  * proof trees between the trace and the opening.
  */
-async function solverMove(d: Dispute, data: SolverData, cache: { proofs?: StepProofs }): Promise<GameWrite> {
+interface SolverCache {
+  proofs?: StepProofs;
+  claims?: { key: string; tree: ClaimTree };
+}
+
+/** The claim tree of the pointed element of the step (§5 step 4b), built once per element. */
+function claimTreeOf(p: StepProofs, cache: SolverCache, op: number, element: number): ClaimTree {
+  const key = `${p.step.step}.${op}.${element}`;
+  if (cache.claims?.key !== key) {
+    const desc = p.graph.ops[op] as NonNullable<(typeof p.graph.ops)[number]>;
+    const { rows, y } = reductionInputs(desc, op, p.graph.state.length, p.tensors, element);
+    cache.claims = { key, tree: new ClaimTree(desc.kind, rows, y) };
+  }
+  return cache.claims.tree;
+}
+
+async function solverMove(d: Dispute, data: SolverData, cache: SolverCache): Promise<GameWrite> {
   const disputeId = d.id;
   if ((d.stage as StageCode) === Stage.AwaitMidpoint) {
     const mid = Number(d.lo + (d.hi - d.lo) / 2n);
@@ -88,7 +115,25 @@ async function solverMove(d: Dispute, data: SolverData, cache: { proofs?: StepPr
     const link = p.stateLink(op === NEXT_STATE ? 'next' : 'copy', linkTensor(d.pointElement), linkElement(d.pointElement));
     return { functionName: 'openStateLink', args: [disputeId, spec, graph, link] };
   }
-  const kind = data.graph.ops[op]?.kind;
+  const desc = data.graph.ops[op];
+  if (desc !== undefined && opensByClaims(desc)) {
+    // A long reduction: answered by claims over its chunks, down to one chunk's terms.
+    const tree = claimTreeOf(p, cache, op, element);
+    const n = d.reduction;
+    if ((d.stage as StageCode) === Stage.AwaitOpening) {
+      const claims = tree.children(0, rootHeight(tree.k));
+      return { functionName: 'openReduction', args: [disputeId, spec, graph, opArg(desc), p.opProof(op), p.output(op, element), claims] };
+    }
+    if (n === undefined) throw new RangeError(`dispute ${disputeId} has no claim game`);
+    const child = n.first + n.choice * 16 ** (n.height - 1);
+    const proof = tree.proof(n.first, n.height, n.choice);
+    if ((d.stage as StageCode) === Stage.AwaitClaims) {
+      return { functionName: 'postClaims', args: [disputeId, tree.claim(child, n.height - 1), proof, tree.children(child, n.height - 1)] };
+    }
+    const count = Math.min(CHUNK_TERMS, tree.k - child * CHUNK_TERMS);
+    return { functionName: 'openChunk', args: [disputeId, opArg(desc), tree.claim(child, 0), proof, p.rowSlices(op, element, child * CHUNK_TERMS, count)] };
+  }
+  const kind = desc?.kind;
   if (kind === OpKind.LOAD_X || kind === OpKind.LOAD_Y) {
     const width = data.graph.ops[op]?.shape[1] ?? 1;
     const index = batchRecordIndex(data.spec.data.seed, d.lo, Math.floor(element / width), BigInt(data.spec.data.recordCount));
@@ -124,6 +169,31 @@ export interface ChallengerData {
    * screen): picks the half when the served data cannot (the left half is kept when it is not).
    */
   readonly consistent?: (from: { step: number; state: Tensor[] }, to: { step: number; state: Tensor[] }) => Promise<boolean>;
+  /** Where the solver's posted claims are read from (the game's ClaimsPosted events), for a long reduction's claim game. */
+  readonly claims?: GameReader;
+  /** Override the pick among posted claims (a false challenger in tests); defaults to the first wrong one. */
+  readonly pickClaim?: (posted: readonly ReductionClaim[], truth: readonly ReductionClaim[]) => number;
+}
+
+/**
+ * The challenger's pick in a long reduction's claim game: the first posted claim that differs from
+ * the claim of the solver's own committed terms at the posted scale. One always does when the
+ * element is invalid: the claims combine to their parent, and the true claims combine to the true
+ * one, which fails the bound.
+ */
+async function claimChoice(d: Dispute, data: ChallengerData): Promise<GameWrite> {
+  const n = d.reduction;
+  if (n === undefined || data.claims === undefined) throw new RangeError(`dispute ${d.id}: no claim game to read`);
+  const step = await data.solverChain.stepAt(Number(d.lo));
+  const S = data.graph.state.length;
+  const op = data.graph.ops[d.pointOp];
+  if (op === undefined) throw new RangeError(`dispute ${d.id}: op ${d.pointOp} is not in the graph`);
+  const tensors = [...step.before, ...step.trace.map((t) => ({ data: t }))];
+  const { rows, y } = reductionInputs(op, d.pointOp, S, tensors, Number(d.pointElement));
+  const truth = new ClaimTree(op.kind, rows, y, n.scale).children(n.first, n.height);
+  const posted = await readPostedClaims(data.claims, d.id);
+  const pick = data.pickClaim?.(posted, truth) ?? firstWrong(posted, truth);
+  return { functionName: 'chooseClaim', args: [d.id, Math.max(0, pick)] };
 }
 
 /**

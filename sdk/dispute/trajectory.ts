@@ -7,7 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from '../commit/tensor.ts';
 import type { Batch } from '../engine/batch.ts';
 import { loadBatch } from '../engine/batch.ts';
-import { executeStep, fromTf, toTf, type StepResult } from '../engine/executor.ts';
+import { executeStep, executeStepTraced, fromTf, toTf, type StepResult } from '../engine/executor.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { JobSpec } from '../spec/job-spec.ts';
 
@@ -20,10 +20,24 @@ export interface StepData {
   readonly batch: Batch;
 }
 
-/** How a chain gets from the state at `step` to the next; `executeStep` for an honest party. */
-export type Transition = (tf: typeof tfjs, graph: Graph, state: readonly tfjs.Tensor[], batch: Batch, step: number, options: { trace: boolean }) => StepResult;
+/** How a chain gets from the state at `step` to the next; the canonical graph for an honest party. */
+export type Transition = (
+  tf: typeof tfjs,
+  graph: Graph,
+  state: readonly tfjs.Tensor[],
+  batch: Batch,
+  step: number,
+  options: { trace: boolean },
+) => StepResult | Promise<StepResult>;
 
-export const honestTransition: Transition = (tf, graph, state, batch, _step, options) => executeStep(tf, graph, state, batch, options);
+export const honestTransition = (
+  tf: typeof tfjs,
+  graph: Graph,
+  state: readonly tfjs.Tensor[],
+  batch: Batch,
+  _step: number,
+  options: { trace: boolean },
+): Promise<StepResult> => (options.trace ? executeStepTraced(tf, graph, state, batch) : Promise.resolve(executeStep(tf, graph, state, batch)));
 
 export interface Trajectory {
   readonly start: number;
@@ -56,7 +70,7 @@ export function createTrajectory(options: TrajectoryOptions): Trajectory {
     while (!states.has(known)) known--;
     let current = toTf(tf, states.get(known) as Tensor[]);
     for (let s = known; s < step; s++) {
-      const { state: next } = transition(tf, graph, current, loadBatch(spec, records, s), s, { trace: false });
+      const { state: next } = await transition(tf, graph, current, loadBatch(spec, records, s), s, { trace: false });
       for (const t of current) t.dispose();
       current = next;
       states.set(s + 1, await fromTf(current));
@@ -74,7 +88,7 @@ export function createTrajectory(options: TrajectoryOptions): Trajectory {
       const before = await stateAt(step);
       const batch = loadBatch(spec, records, step);
       const input = toTf(tf, before);
-      const { state, trace } = transition(tf, graph, input, batch, step, { trace: true });
+      const { state, trace } = await transition(tf, graph, input, batch, step, { trace: true });
       const after = await fromTf(state);
       for (const t of [...input, ...state]) t.dispose();
       return { step, before, trace: trace ?? [], after, batch };

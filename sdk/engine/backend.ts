@@ -4,6 +4,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { VeritrainError } from '../errors.ts';
+import { installWebGpu, probeRounding } from './webgpu.ts';
 
 export const BACKENDS = ['cpu', 'wasm', 'tensorflow', 'webgpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -23,6 +24,8 @@ export async function useBackend(name: BackendName): Promise<typeof TF> {
   // tfjs prints a console banner for Node users without tfjs-node; the engine chooses on purpose.
   tf.env().set('PROD', true);
   if (tf.getBackend() === name) return tf;
+  // WebGPU: Dawn as navigator.gpu, pinned flags and the bounded kernels (./webgpu.ts).
+  if (name === 'webgpu') await installWebGpu(tf);
   let lastError: unknown;
   for (const pkg of OPTIONAL[name]) {
     try {
@@ -42,5 +45,6 @@ export async function useBackend(name: BackendName): Promise<typeof TF> {
     throw new VeritrainError('PLATFORM_UNSUPPORTED', `backend "${name}" failed to initialise on this machine`);
   }
   await tf.ready();
+  if (name === 'webgpu') await probeRounding(tf);
   return tf;
 }

@@ -5,8 +5,10 @@
 import { batchIndices } from '../commit/dataset.ts';
 import { DatasetError } from '../errors.ts';
 import { recordBytes, type JobSpec } from '../spec/job-spec.ts';
+import { inputWidth, modelPlan, outputWidth } from '../spec/model.ts';
+import { scheduleRow, type ScheduleRow } from '../spec/schedule.ts';
 
-export type BatchSpec = Pick<JobSpec, 'model' | 'data' | 'training'>;
+export type BatchSpec = Pick<JobSpec, 'model' | 'data' | 'training'> & { readonly optimizer?: JobSpec['optimizer'] };
 
 export interface Batch {
   readonly indices: readonly bigint[];
@@ -14,6 +16,8 @@ export interface Batch {
   readonly x: Float32Array;
   /** [batchSize, outputs], row-major. */
   readonly y: Float32Array;
+  /** The step's row of the schedule table (AdamW jobs, §3.5). */
+  readonly schedule?: ScheduleRow;
 }
 
 export function loadBatch(spec: BatchSpec, records: Uint8Array, step: number): Batch {
@@ -22,8 +26,9 @@ export function loadBatch(spec: BatchSpec, records: Uint8Array, step: number): B
   if (records.length !== size * count) {
     throw new DatasetError(`dataset holds ${records.length} bytes; the spec says ${count} records of ${size} bytes`);
   }
-  const features = spec.model.layers[0] as number;
-  const outputs = spec.model.layers.at(-1) as number;
+  const plan = modelPlan(spec.model);
+  const features = inputWidth(plan);
+  const outputs = outputWidth(plan);
   const B = spec.training.batchSize;
   const indices = batchIndices(spec.data.seed, BigInt(step), B, BigInt(count));
   const x = new Float32Array(B * features);
@@ -45,5 +50,6 @@ export function loadBatch(spec: BatchSpec, records: Uint8Array, step: number): B
       for (let o = 0; o < outputs; o++) y[b * outputs + o] = view.getFloat32(labelAt + 4 * o, true);
     }
   });
-  return { indices, x, y };
+  const o = spec.optimizer;
+  return o?.kind === 'adamw' ? { indices, x, y, schedule: scheduleRow(o, spec.training.steps, step) } : { indices, x, y };
 }

@@ -1,33 +1,47 @@
-/** Accuracy of a trained MLP state on labelled records (forward pass only). */
+/** Accuracy of a trained state on labelled records: the canonical graph's forward pass. */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from '../commit/tensor.ts';
+import { buildGraph } from '../graph/graph.ts';
 import type { JobSpec } from '../spec/job-spec.ts';
 import { recordBytes } from '../spec/job-spec.ts';
+import { inputWidth, modelPlan } from '../spec/model.ts';
+import { executeForward, toTf } from './executor.ts';
+
+/** Records per forward pass: bounds the memory of a conv net's patches. */
+const CHUNK = 500;
 
 /** Fraction of `records` whose class the model predicts (class-u8 labels). `state` is in state order. */
-export function accuracy(tf: typeof tfjs, spec: Pick<JobSpec, 'model' | 'data'>, state: readonly Tensor[], records: Uint8Array): number {
+export async function accuracy(
+  tf: typeof tfjs,
+  spec: Pick<JobSpec, 'model' | 'data' | 'optimizer' | 'training'>,
+  state: readonly Tensor[],
+  records: Uint8Array,
+): Promise<number> {
   const size = recordBytes(spec);
   const n = records.length / size;
-  const features = spec.model.layers[0] as number;
-  const L = spec.model.layers.length - 1;
-  const params = state.slice(state.length / 2);
-  const x = new Float32Array(n * features);
-  const labels = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    for (let f = 0; f < features; f++) x[r * features + f] = (records[r * size + f] as number) / 255;
-    labels[r] = records[r * size + features] as number;
-  }
-  return tf.tidy(() => {
-    let h: tfjs.Tensor = tf.tensor(x, [n, features]);
-    for (let l = 0; l < L; l++) {
-      const w = params[2 * l] as Tensor;
-      const b = params[2 * l + 1] as Tensor;
-      h = tf.add(tf.matMul(h, tf.tensor(w.data, [...w.shape]), false, true), tf.tensor(b.data, [...b.shape]));
-      if (l < L - 1) h = spec.model.activation === 'relu' ? tf.relu(h) : spec.model.activation === 'tanh' ? tf.tanh(h) : tf.sigmoid(h);
+  const features = inputWidth(modelPlan(spec.model));
+  const labelAt = features * (spec.data.featureEncoding === 'u8-unit' ? 1 : 4);
+  const params = toTf(tf, state);
+  let correct = 0;
+  try {
+    for (let start = 0; start < n; start += CHUNK) {
+      const count = Math.min(CHUNK, n - start);
+      const graph = buildGraph({ ...spec, training: { ...spec.training, batchSize: count } });
+      const x = new Float32Array(count * features);
+      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      for (let r = 0; r < count; r++) {
+        const base = (start + r) * size;
+        for (let f = 0; f < features; f++)
+          x[r * features + f] = spec.data.featureEncoding === 'u8-unit' ? (records[base + f] as number) / 255 : view.getFloat32(base + 4 * f, true);
+      }
+      const predicted = tf.tidy(() => tf.argMax(executeForward(tf, graph, params, x), 1));
+      // Read asynchronously: WebGPU has no synchronous read in Node.
+      const labels = await predicted.data();
+      predicted.dispose();
+      for (let r = 0; r < count; r++) if (labels[r] === records[(start + r) * size + labelAt]) correct++;
     }
-    const predicted = tf.argMax(h, 1).dataSync();
-    let correct = 0;
-    for (let r = 0; r < n; r++) if (predicted[r] === labels[r]) correct++;
-    return correct / n;
-  });
+  } finally {
+    for (const t of params) t.dispose();
+  }
+  return correct / n;
 }

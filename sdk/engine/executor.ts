@@ -5,8 +5,9 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from '../commit/tensor.ts';
-import { OpKind, Space, type Graph, type OpDesc, type OpInput } from '../graph/graph.ts';
-import { fp32FromBits } from '../spec/job-spec.ts';
+import { OpKind, Space, STEP_PARAM_KINDS, type Graph, type OpDesc, type OpInput } from '../graph/graph.ts';
+import { gatherMap } from '../graph/relayout.ts';
+import { fp32Bits, fp32FromBits } from '../spec/job-spec.ts';
 import type { Batch } from './batch.ts';
 
 type TF = typeof tfjs;
@@ -19,7 +20,7 @@ export interface StepResult {
 }
 
 /** An op output in the fast path: a tensor, or a transpose not materialised (an exact relayout). */
-type Value = tfjs.Tensor | { readonly transposeOf: tfjs.Tensor };
+export type Value = tfjs.Tensor | { readonly transposeOf: tfjs.Tensor };
 
 const isLazy = (v: Value): v is { readonly transposeOf: tfjs.Tensor } => 'transposeOf' in v;
 const materialise = (tf: TF, v: Value): tfjs.Tensor => (isLazy(v) ? tf.transpose(v.transposeOf) : v);
@@ -30,11 +31,12 @@ const materialise = (tf: TF, v: Value): tfjs.Tensor => (isLazy(v) ? tf.transpose
  * the transposes for the record but feeds the kernels exactly as the fast path does, so both
  * give the same bits.
  */
-function runOp(tf: TF, op: OpDesc, inputs: Value[], batch: Batch): Value {
+export function runOp(tf: TF, op: OpDesc, inputs: Value[], batch: Batch): Value {
   const [va, vb] = inputs as [Value, Value];
   const a = (): tfjs.Tensor => materialise(tf, va);
   const b = (): tfjs.Tensor => materialise(tf, vb);
   const c = (): tfjs.Scalar => tf.scalar(fp32FromBits(op.params[0] ?? 0));
+  const p = (i: number): tfjs.Scalar => tf.scalar(fp32FromBits(op.params[i] ?? 0));
   switch (op.kind) {
     case OpKind.LOAD_X:
       return tf.tensor(batch.x, [...op.shape]);
@@ -78,25 +80,111 @@ function runOp(tf: TF, op: OpDesc, inputs: Value[], batch: Batch): Value {
       return tf.add(tf.mul(a(), c()), b());
     case OpKind.SGD_WEIGHT:
       return tf.sub(a(), tf.mul(b(), c()));
+    case OpKind.RESHAPE:
+      return tf.reshape(a(), [...op.shape]);
+    case OpKind.PATCHES:
+    case OpKind.PERMUTE:
+      return gather(tf, op, a());
+    case OpKind.ROW_MEAN:
+      return tf.mean(a(), 1);
+    case OpKind.MAXPOOL_GRAD: {
+      // Route each window's gradient to its first maximum (row-major in the window): a one-hot
+      // mask from "equal to the max and no earlier element equal to it" (an exact 0/1 matmul).
+      const windows = a();
+      const q = windows.shape[1] as number;
+      const isMax = tf.cast(tf.equal(windows, tf.max(windows, 1, true)), 'float32');
+      const earlier = tf.tensor2d(
+        Array.from({ length: q * q }, (_, i) => (Math.floor(i / q) < i % q ? 1 : 0)),
+        [q, q],
+      );
+      const first = tf.mul(isMax, tf.cast(tf.equal(tf.matMul(isMax, earlier), 0), 'float32'));
+      return gather(tf, op, tf.mul(first, tf.expandDims(b(), 1)));
+    }
+    case OpKind.AVGPOOL_GRAD:
+      return gather(tf, op, tf.div(a(), tf.scalar((op.params[0] as number) * (op.params[1] as number))));
+    case OpKind.ADAM_M:
+      return tf.add(tf.mul(a(), p(0)), tf.mul(b(), p(1)));
+    case OpKind.ADAM_V:
+      return tf.add(tf.mul(a(), p(0)), tf.mul(tf.square(b()), p(1)));
+    case OpKind.ADAM_DIR: // params [ε, bc1, bc2]
+      return tf.div(tf.div(a(), p(1)), tf.add(tf.sqrt(tf.div(b(), p(2))), p(0)));
+    case OpKind.ADAMW_STEP: // params [λ, lr]
+      return tf.sub(a(), tf.mul(tf.add(b(), tf.mul(a(), p(0))), p(1)));
   }
 }
 
 /**
- * One training step. `state` holds the step's input state (state order); it is not disposed.
- * With `trace`, every op output is read back to the CPU.
+ * The op as step j runs it: kinds that read the schedule table (STEP_PARAM_KINDS) get the step's
+ * row appended to their params (ADAM_DIR: bc1, bc2; ADAMW_STEP: lr), as fp32 bits.
  */
-export function executeStep(tf: TF, graph: Graph, state: readonly tfjs.Tensor[], batch: Batch, options: { trace?: boolean } = {}): StepResult {
+export function opForStep(op: OpDesc, batch: Batch): OpDesc {
+  if (!STEP_PARAM_KINDS.has(op.kind)) return op;
+  const row = batch.schedule;
+  if (row === undefined) throw new RangeError(`op ${op.name} reads the schedule table, but the batch has no schedule row`);
+  return { ...op, params: [...op.params, ...(op.kind === OpKind.ADAM_DIR ? [fp32Bits(row.bc1), fp32Bits(row.bc2)] : [fp32Bits(row.lr)])] };
+}
+
+/** An exact relayout: gather the source elements by the op's map, with +0 where it has none. */
+function gather(tf: TF, op: OpDesc, source: tfjs.Tensor): tfjs.Tensor {
+  const map = gatherMap(op);
+  const flat = tf.concat([tf.reshape(source, [-1]), tf.zeros([1])]);
+  const sentinel = source.size;
+  const indices = tf.tensor1d(
+    map.map((i) => (i < 0 ? sentinel : i)),
+    'int32',
+  );
+  return tf.reshape(tf.gather(flat, indices), [...op.shape]);
+}
+
+/** One training step (the fast path). `state` holds the step's input state (state order); it is not disposed. */
+export function executeStep(tf: TF, graph: Graph, state: readonly tfjs.Tensor[], batch: Batch): StepResult {
   const S = graph.state.length;
   const first = graph.ops.length - S;
-  let trace: Float32Array[] | undefined;
   const next = tf.tidy(() => {
     const outputs: Value[] = [];
     const resolve = (input: OpInput): Value => (input.space === Space.STATE ? state[input.index] : outputs[input.index]) as Value;
-    for (const op of graph.ops) outputs.push(runOp(tf, op, op.inputs.map(resolve), batch));
-    if (options.trace === true) trace = outputs.map((v) => materialise(tf, v).dataSync() as Float32Array);
+    for (const op of graph.ops) outputs.push(runOp(tf, opForStep(op, batch), op.inputs.map(resolve), batch));
     return outputs.slice(first).map((v) => materialise(tf, v));
   });
-  return trace === undefined ? { state: next } : { state: next, trace };
+  return { state: next };
+}
+
+/**
+ * One step with its op trace (every op output read back to the CPU), read with `await data()`:
+ * WebGPU has no synchronous read in Node.
+ * Runs the same kernels in the same order as `executeStep`, so the state bits are identical.
+ */
+export async function executeStepTraced(tf: TF, graph: Graph, state: readonly tfjs.Tensor[], batch: Batch): Promise<Required<StepResult>> {
+  const S = graph.state.length;
+  const first = graph.ops.length - S;
+  const { outputs, next } = tf.tidy(() => {
+    const values: Value[] = [];
+    const resolve = (input: OpInput): Value => (input.space === Space.STATE ? state[input.index] : values[input.index]) as Value;
+    for (const op of graph.ops) values.push(runOp(tf, opForStep(op, batch), op.inputs.map(resolve), batch));
+    const all = values.map((v) => materialise(tf, v));
+    // Keep every output past the tidy; the state tensors are separate clones the caller owns.
+    return { outputs: all, next: all.slice(first).map((t) => t.clone()) };
+  });
+  try {
+    const trace = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
+    return { state: next, trace };
+  } finally {
+    for (const t of outputs) t.dispose();
+  }
+}
+
+/**
+ * The forward pass only: the graph's ops up to its logits, for inputs `x` ([batch, features]
+ * decoded as LOAD_X does). `graph` must be built with that batch size. Returns the logits.
+ */
+export function executeForward(tf: TF, graph: Graph, state: readonly tfjs.Tensor[], x: Float32Array): tfjs.Tensor {
+  return tf.tidy(() => {
+    const outputs: Value[] = [];
+    const batch: Batch = { indices: [], x, y: new Float32Array(graph.ops[1]?.shape.reduce((a, b) => a * b, 1) ?? 0) };
+    const resolve = (input: OpInput): Value => (input.space === Space.STATE ? state[input.index] : outputs[input.index]) as Value;
+    for (const op of graph.ops.slice(0, graph.logits + 1)) outputs.push(runOp(tf, op, op.inputs.map(resolve), batch));
+    return materialise(tf, outputs[graph.logits] as Value);
+  });
 }
 
 /** tfjs tensors for a protocol state (copies the data into the backend). */

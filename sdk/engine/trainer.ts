@@ -10,6 +10,7 @@ import type { RootHasher } from '../commit/root-hasher.ts';
 import { stateRoot } from '../commit/state.ts';
 import type { Tensor } from '../commit/tensor.ts';
 import { VeritrainError } from '../errors.ts';
+import { assertSpecRoots } from '../graph/complete.ts';
 import { buildGraph, type Graph } from '../graph/graph.ts';
 import { initialState } from '../graph/init.ts';
 import type { Logger } from '../log.ts';
@@ -17,7 +18,7 @@ import type { JobSpec } from '../spec/job-spec.ts';
 import { useBackend, type BackendName } from './backend.ts';
 import { loadBatch } from './batch.ts';
 import type { CheckpointStore } from './checkpoints.ts';
-import { executeStep, fromTf, toTf } from './executor.ts';
+import { executeStep, executeStepTraced, fromTf, toTf } from './executor.ts';
 
 export interface TrainProgress {
   readonly step: number;
@@ -66,10 +67,8 @@ function sameBits(a: readonly Float32Array[], b: readonly Float32Array[]): boole
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { spec, records, store, hasher, log } = options;
+  assertSpecRoots(spec);
   const graph: Graph = buildGraph(spec);
-  if (graph.root !== spec.graphRoot) {
-    throw new VeritrainError('SPEC_INVALID', `spec.graphRoot ${spec.graphRoot} is not the root of the graph the spec defines (${graph.root})`);
-  }
   const tf = await useBackend(options.backend);
   const k = spec.training.checkpointInterval;
   const intervals = spec.training.steps / k;
@@ -105,7 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     for (let interval = startIndex; interval < intervals; interval++) {
       const selfCheck = (options.selfCheckEvery ?? 10) > 0 && interval % (options.selfCheckEvery ?? 10) === 0;
-      const intervalStart = selfCheck ? state.map((t) => t.dataSync().slice() as Float32Array) : undefined;
+      const intervalStart = selfCheck ? await readAll(state) : undefined;
       let afterFirst: Float32Array[] | undefined;
       for (let j = 0; j < k; j++) {
         options.signal?.throwIfAborted();
@@ -113,13 +112,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const { state: next } = executeStep(tf, graph, state, loadBatch(spec, records, step));
         for (const t of state) t.dispose();
         state = next;
-        if (j === 0 && intervalStart !== undefined) afterFirst = state.map((t) => t.dataSync().slice() as Float32Array);
+        if (j === 0 && intervalStart !== undefined) afterFirst = await readAll(state);
         stepsDone++;
         // Yield so the previous checkpoint's hashing and writing progress while this interval trains.
         await new Promise(setImmediate);
         options.onProgress?.({ step: step + 1, steps: spec.training.steps, stepsPerSecond: stepsDone / ((performance.now() - started) / 1000) });
       }
-      if (intervalStart !== undefined && afterFirst !== undefined) selfCheckStep(tf, graph, spec, records, interval * k, intervalStart, afterFirst);
+      if (intervalStart !== undefined && afterFirst !== undefined) await selfCheckStep(tf, graph, spec, records, interval * k, intervalStart, afterFirst);
       // Hash and store off the training path: the next interval trains meanwhile.
       const snapshot = await snapshotShared(state);
       last = snapshot;
@@ -148,13 +147,26 @@ async function snapshotShared(state: readonly tfjs.Tensor[]): Promise<Tensor[]> 
   });
 }
 
+/** Copies of a tfjs state's values, read asynchronously (every backend supports it). */
+async function readAll(state: readonly tfjs.Tensor[]): Promise<Float32Array[]> {
+  return Promise.all(state.map(async (t) => ((await t.data()) as Float32Array).slice()));
+}
+
 /** Regenerate `step` with the traced, op-by-op path and require identical bits (§3). */
-function selfCheckStep(tf: typeof tfjs, graph: Graph, spec: JobSpec, records: Uint8Array, step: number, before: Float32Array[], after: Float32Array[]): void {
+async function selfCheckStep(
+  tf: typeof tfjs,
+  graph: Graph,
+  spec: JobSpec,
+  records: Uint8Array,
+  step: number,
+  before: Float32Array[],
+  after: Float32Array[],
+): Promise<void> {
   const input = before.map((d, i) => tf.tensor(d, [...(graph.state[i]?.shape ?? [])]));
-  const { state, trace } = executeStep(tf, graph, input, loadBatch(spec, records, step), { trace: true });
-  const regenerated = state.map((t) => t.dataSync() as Float32Array);
+  const { state } = await executeStepTraced(tf, graph, input, loadBatch(spec, records, step));
+  const regenerated = await readAll(state);
   for (const t of [...input, ...state]) t.dispose();
-  if (trace === undefined || !sameBits(regenerated, after)) {
+  if (!sameBits(regenerated, after)) {
     throw new DeterminismError(
       'PLATFORM_UNSUPPORTED',
       `step ${step} did not regenerate bit-exactly on this backend; checkpoints from it could not be defended`,

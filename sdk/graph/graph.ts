@@ -6,7 +6,7 @@ import { bytesToHex, encodeAbiParameters, hexToBytes, type Hex } from 'viem';
 import { merkleRoot } from '../commit/merkle.ts';
 import { sha256 } from '../commit/sha256.ts';
 import type { Shape } from '../commit/tensor.ts';
-import { fp32Bits, type JobSpec } from '../spec/job-spec.ts';
+import type { JobSpec } from '../spec/job-spec.ts';
 
 /** Op kind codes (§4.1). */
 export const OpKind = {
@@ -29,7 +29,30 @@ export const OpKind = {
   TRANSPOSE: 17,
   SGD_VELOCITY: 18,
   SGD_WEIGHT: 19,
+  RESHAPE: 20,
+  PATCHES: 21,
+  PERMUTE: 22,
+  ROW_MEAN: 23,
+  MAXPOOL_GRAD: 24,
+  AVGPOOL_GRAD: 25,
+  ADAM_M: 26,
+  ADAM_V: 27,
+  ADAM_DIR: 28,
+  ADAMW_STEP: 29,
 } as const;
+
+/**
+ * Kinds that also read the step's row of the schedule table (§3.5), appended to their params:
+ * ADAM_DIR [ε] + [bc1, bc2], ADAMW_STEP [λ] + [lr]. `opForStep` makes the op of one step.
+ */
+export const STEP_PARAM_KINDS: ReadonlySet<number> = new Set([28, 29]);
+
+/**
+ * Kinds whose params are integers (geometry), not fp32 bit patterns: PATCHES
+ * [KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, mode], PERMUTE [rank, axes..., flipMask],
+ * MAXPOOL_GRAD and AVGPOOL_GRAD [KH, KW, OH, OW] (§4.1).
+ */
+export const INTEGER_PARAM_KINDS: ReadonlySet<number> = new Set([21, 22, 24, 25]);
 export type OpKindCode = (typeof OpKind)[keyof typeof OpKind];
 
 export const OP_KIND_NAMES: Readonly<Record<OpKindCode, string>> = Object.fromEntries(Object.entries(OpKind).map(([name, code]) => [code, name])) as Record<
@@ -60,6 +83,8 @@ export interface OpDesc {
 export interface StateTensorInfo {
   readonly name: string;
   readonly shape: Shape;
+  /** How checkpoint 0 fills it (§3.2): Glorot-uniform with this seed tag and fan sum; zeros when absent. */
+  readonly init?: { readonly tag: number; readonly fanSum: number };
 }
 
 export interface Graph {
@@ -70,6 +95,10 @@ export interface Graph {
   readonly root: Hex;
   /** MerkleRoot over the op leaves, which graphRoot commits to with the counts. */
   readonly opsRoot: Hex;
+  /** The op that outputs the model's logits (or outputs): the forward pass ends there. Not committed. */
+  readonly logits: number;
+  /** Index of the first parameter in the state (the optimizer's slots come first). Not committed. */
+  readonly paramStart: number;
 }
 
 export const OP_DESC_ABI = [
@@ -125,76 +154,4 @@ export function graphRootOf(ops: readonly OpDesc[], stateCount: number): Hex {
 /** The parts of a spec the graph depends on. */
 export type GraphSpec = Pick<JobSpec, 'model' | 'optimizer' | 'training'>;
 
-/** Derive the canonical graph of one step (§3.3). */
-export function buildGraph(spec: GraphSpec): Graph {
-  const layers = spec.model.layers;
-  const L = layers.length - 1;
-  const B = spec.training.batchSize;
-  const dim = (l: number): number => layers[l] as number;
-
-  // State order: momentum slots, then parameters, each as Wt_1, b_1, ..., Wt_L, b_L.
-  const params: StateTensorInfo[] = [];
-  for (let l = 1; l <= L; l++) {
-    params.push({ name: `Wt${l}`, shape: [dim(l), dim(l - 1)] });
-    params.push({ name: `b${l}`, shape: [dim(l)] });
-  }
-  const state: StateTensorInfo[] = [...params.map((p) => ({ name: `v_${p.name}`, shape: p.shape })), ...params];
-  const P = params.length;
-  const stateRef = (i: number): OpInput => ({ space: Space.STATE, index: i, shape: (state[i] as StateTensorInfo).shape });
-  const paramRef = (p: number): OpInput => stateRef(P + p);
-
-  const ops: OpDesc[] = [];
-  const add = (name: string, kind: OpKindCode, shape: Shape, inputs: OpInput[], opParams: number[] = []): OpInput => {
-    ops.push({ name, kind, shape, inputs, params: opParams });
-    return { space: Space.OP, index: ops.length - 1, shape };
-  };
-
-  const x0 = add('load.x', OpKind.LOAD_X, [B, dim(0)], []);
-  const y = add('load.y', OpKind.LOAD_Y, [B, dim(L)], []);
-
-  const act = { relu: OpKind.RELU, tanh: OpKind.TANH, sigmoid: OpKind.SIGMOID }[spec.model.activation];
-  const xs: OpInput[] = [x0]; // X_0 .. X_{L-1}
-  const pre: OpInput[] = []; // A_1 .. A_L (index l-1)
-  for (let l = 1; l <= L; l++) {
-    const z = add(`layer${l}.matmul`, OpKind.MATMUL, [B, dim(l)], [xs[l - 1] as OpInput, paramRef(2 * (l - 1))]);
-    const a = add(`layer${l}.bias`, OpKind.BIAS_ADD, [B, dim(l)], [z, paramRef(2 * (l - 1) + 1)]);
-    pre.push(a);
-    if (l < L) xs.push(add(`layer${l}.${spec.model.activation}`, act, [B, dim(l)], [a]));
-  }
-
-  const logits = pre[L - 1] as OpInput;
-  let grad: OpInput;
-  if (spec.model.loss === 'softmax-xent') {
-    const m = add('loss.max', OpKind.ROW_MAX, [B], [logits]);
-    const d = add('loss.shift', OpKind.SUB_ROW, [B, dim(L)], [logits, m]);
-    const e = add('loss.exp', OpKind.EXP, [B, dim(L)], [d]);
-    const s = add('loss.sum', OpKind.ROW_SUM, [B], [e]);
-    const p = add('loss.softmax', OpKind.DIV_ROW, [B, dim(L)], [e, s]);
-    grad = add('loss.grad', OpKind.SCALED_DIFF, [B, dim(L)], [p, y], [fp32Bits(1 / B)]);
-  } else {
-    grad = add('loss.grad', OpKind.SCALED_DIFF, [B, dim(L)], [logits, y], [fp32Bits(2 / (B * dim(L)))]);
-  }
-
-  const actGrad = { relu: OpKind.RELU_GRAD, tanh: OpKind.TANH_GRAD, sigmoid: OpKind.SIGMOID_GRAD }[spec.model.activation];
-  const grads: OpInput[] = new Array<OpInput>(P);
-  for (let l = L; l >= 1; l--) {
-    const gt = add(`layer${l}.grad.t`, OpKind.TRANSPOSE, [dim(l), B], [grad]);
-    grads[2 * (l - 1) + 1] = add(`layer${l}.grad.b`, OpKind.ROW_SUM, [dim(l)], [gt]);
-    const xt = add(`layer${l}.input.t`, OpKind.TRANSPOSE, [dim(l - 1), B], [xs[l - 1] as OpInput]);
-    grads[2 * (l - 1)] = add(`layer${l}.grad.w`, OpKind.MATMUL, [dim(l), dim(l - 1)], [gt, xt]);
-    if (l > 1) {
-      const w = add(`layer${l}.w`, OpKind.TRANSPOSE, [dim(l - 1), dim(l)], [paramRef(2 * (l - 1))]);
-      const dx = add(`layer${l - 1}.grad.out`, OpKind.MATMUL, [B, dim(l - 1)], [grad, w]);
-      // relu's derivative reads the pre-activation; tanh's and sigmoid's read the activation.
-      const second = spec.model.activation === 'relu' ? (pre[l - 2] as OpInput) : (xs[l - 1] as OpInput);
-      grad = add(`layer${l - 1}.grad.act`, actGrad, [B, dim(l - 1)], [dx, second]);
-    }
-  }
-
-  const mu = fp32Bits(spec.optimizer.momentum);
-  const eta = fp32Bits(spec.optimizer.learningRate);
-  const velocities = params.map((p, i) => add(`update.v_${p.name}`, OpKind.SGD_VELOCITY, p.shape, [stateRef(i), grads[i] as OpInput], [mu]));
-  params.forEach((p, i) => add(`update.${p.name}`, OpKind.SGD_WEIGHT, p.shape, [paramRef(i), velocities[i] as OpInput], [eta]));
-
-  return { ops, state, root: graphRootOf(ops, state.length), opsRoot: opsRootOf(ops) };
-}
+export { buildGraph } from './build.ts';

@@ -37,20 +37,16 @@ export function initWeight(seed: Uint8Array, layer: number, element: number, lim
   return Math.fround(s * limit);
 }
 
-/** The state at step 0, in state order. */
+/** The state at step 0, in state order: each tensor as its graph entry says (§3.2). */
 export function initialState(spec: GraphSpec): Tensor[] {
   const graph = buildGraph(spec);
   const seed = hexToBytes(spec.model.initSeed);
-  const P = graph.state.length / 2;
-  return graph.state.map((info, i) => {
+  return graph.state.map((info) => {
     const n = info.shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
-    const isWeight = i >= P && info.shape.length === 2;
-    if (isWeight) {
-      const layer = (i - P) / 2 + 1;
-      const [out, inn] = info.shape as [number, number];
-      const limit = glorotLimit(out + inn);
-      for (let e = 0; e < n; e++) data[e] = initWeight(seed, layer, e, limit);
+    if (info.init !== undefined) {
+      const limit = glorotLimit(info.init.fanSum);
+      for (let e = 0; e < n; e++) data[e] = initWeight(seed, info.init.tag, e, limit);
     }
     return { shape: info.shape, data };
   });

@@ -9,12 +9,15 @@ import {
   cidOfSpecHash,
   decodeJobSpec,
   encodeJobSpec,
+  layersOfWords,
+  layerWords,
   MAX_FAN_IN,
   parseJobSpec,
   recordBytes,
   specCid,
   specHash,
   type JobSpecInput,
+  type JobSpecV2Input,
 } from './job-spec.ts';
 
 describe('job spec', () => {
@@ -73,7 +76,7 @@ describe('job spec', () => {
   it('rejects a fan-in no dispute could open: a layer or a batch over MAX_FAN_IN, as input and as fetched bytes', () => {
     const wide = exampleSpec();
     wide.model.layers = [784, MAX_FAN_IN + 1, 10];
-    wide.training.batchSize = 65_536;
+    wide.training.batchSize = MAX_FAN_IN + 1;
     try {
       parseJobSpec(wide);
       assert.fail('expected a SpecError');
@@ -85,11 +88,11 @@ describe('job spec', () => {
     edge.training.batchSize = MAX_FAN_IN;
     const bytes = encodeJobSpec(parseJobSpec(edge));
     assert.equal(decodeJobSpec(bytes).training.batchSize, MAX_FAN_IN);
-    // A submitter that bypasses the SDK posts the same bytes with batchSize 65536: they must not decode.
+    // A submitter that bypasses the SDK posts the same bytes with batchSize MAX_FAN_IN + 1: they must not decode.
     const word = MAX_FAN_IN.toString(16).padStart(64, '0');
     const at = 2 + 64 * 11; // after the tuple offset, batchSize is the 11th head word (§2.6)
     assert.equal(bytes.slice(at, at + 64), word);
-    assert.throws(() => decodeJobSpec(`${bytes.slice(0, at)}${(65_536).toString(16).padStart(64, '0')}${bytes.slice(at + 64)}` as Hex), SpecError);
+    assert.throws(() => decodeJobSpec(`${bytes.slice(0, at)}${(MAX_FAN_IN + 1).toString(16).padStart(64, '0')}${bytes.slice(at + 64)}` as Hex), SpecError);
   });
 
   it('names every bad field in one error', () => {
@@ -127,5 +130,79 @@ describe('job spec', () => {
     assert.throws(() => decodeJobSpec('0x1234'), EncodingError);
     const bytes = encodeJobSpec(parseJobSpec(exampleSpec()));
     assert.throws(() => decodeJobSpec(`${bytes}00` as Hex), /canonical/);
+  });
+});
+
+describe('job spec version 2 (layer graphs)', () => {
+  const lenet = (): JobSpecV2Input => {
+    const { graphRoot, ...base } = exampleSpec();
+    return {
+      ...base,
+      graphRoot,
+      version: 2,
+      model: {
+        input: [28, 28, 1],
+        layers: [
+          { type: 'conv2d', filters: 6, kernel: 5, padding: 'same' },
+          { type: 'relu' },
+          { type: 'maxpool2d', size: 2 },
+          { type: 'conv2d', filters: 16, kernel: [5, 5] },
+          { type: 'relu' },
+          { type: 'avgpool2d', size: 2 },
+          { type: 'flatten' },
+          { type: 'dense', units: 84 },
+          { type: 'tanh' },
+          { type: 'dense', units: 10 },
+        ],
+        loss: 'softmax-xent',
+        initSeed: base.model.initSeed,
+      },
+      training: { ...base.training, batchSize: 4 },
+    };
+  };
+
+  it('encodes canonically with its layer words, decodes back to the same spec and record size', () => {
+    const spec = parseJobSpec(lenet());
+    const bytes = encodeJobSpec(spec);
+    const back = decodeJobSpec(bytes);
+    assert.deepEqual(back.model, spec.model);
+    assert.deepEqual(back.data, spec.data);
+    assert.equal(encodeJobSpec(back), bytes);
+    assert.notEqual(specHash(spec), specHash(parseJobSpec(exampleSpec())));
+    assert.equal(recordBytes(spec), 28 * 28 + 1);
+    assert.ok(spec.version === 2);
+    assert.deepEqual(layersOfWords(layerWords(spec.model.layers)), spec.model.layers);
+  });
+
+  it('names the layer that makes a model invalid', () => {
+    const noFlatten = lenet();
+    noFlatten.model.layers.splice(6, 1);
+    assert.throws(() => parseJobSpec(noFlatten), /model\.layers\.6: a dense layer needs flat input, got \[5, 5, 16\]: add a flatten layer before it/);
+    const tooBig = lenet();
+    tooBig.model.layers[3] = { type: 'conv2d', filters: 16, kernel: 15 };
+    assert.throws(() => parseJobSpec(tooBig), /model\.layers\.3: window 15x15 is larger than the input 14x14/);
+    const notDense = lenet();
+    notDense.model.layers.push({ type: 'relu' });
+    assert.throws(() => parseJobSpec(notDense), /the last layer must be dense/);
+    const badInput = lenet();
+    badInput.model.input = [28, 28];
+    assert.throws(() => parseJobSpec(badInput), /model\.input: must be \[n\] or \[H, W, C\]/);
+  });
+
+  it('caps every reduction at MAX_FAN_IN, the longest the claim game judges', () => {
+    const ok = lenet();
+    ok.training.batchSize = 64; // the first conv's weight gradient sums 64 x 28 x 28 = 50,176 terms
+    assert.equal(parseJobSpec(ok).training.batchSize, 64);
+    const wide = lenet();
+    wide.training.batchSize = 2048; // 2048 x 784 = 1,605,632 > 2^20
+    assert.throws(
+      () => parseJobSpec(wide),
+      new RegExp(`model\\.layers\\.0: the weight gradient \\(batch x output pixels\\) sums 1605632 terms; at most ${MAX_FAN_IN}`),
+    );
+  });
+
+  it('rejects unknown layer words and truncated layers on decode', () => {
+    assert.throws(() => layersOfWords([9]), /unknown layer code 9/);
+    assert.throws(() => layersOfWords([2, 6, 5]), /layer 0 \(conv2d\) is truncated/);
   });
 });

@@ -1,3 +1,4 @@
+import { modelPlan } from '../spec/model.ts';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
@@ -101,19 +102,50 @@ export function stateToLayersModel(tf: typeof tfjs, spec: Pick<JobSpec, 'model' 
     });
   }
   const params = state.slice(state.length / 2);
-  const layers = spec.model.layers;
-  const L = layers.length - 1;
+  const plan = modelPlan(spec.model);
   const model = tf.sequential();
-  for (let l = 1; l <= L; l++) {
-    const activation = l < L ? spec.model.activation : spec.model.loss === 'softmax-xent' ? 'softmax' : 'linear';
-    model.add(tf.layers.dense({ units: layers[l] as number, activation, ...(l === 1 ? { inputShape: [layers[0] as number] } : {}), name: `dense_${l}` }));
-  }
-  const weights: tfjs.Tensor[] = params.map((t, i) => {
-    if (i % 2 === 1) return tf.tensor1d(t.data);
+  const first = { inputShape: [...plan.input] };
+  let tag = 0;
+  plan.layers.forEach((layer, i) => {
+    const input = i === 0 ? first : {};
+    switch (layer.type) {
+      case 'dense':
+        model.add(tf.layers.dense({ units: layer.units, ...input, name: `dense_${++tag}` }));
+        break;
+      case 'conv2d':
+        model.add(
+          tf.layers.conv2d({
+            filters: layer.filters,
+            kernelSize: [...layer.kernel],
+            strides: layer.stride,
+            padding: layer.padding,
+            ...input,
+            name: `conv2d_${++tag}`,
+          }),
+        );
+        break;
+      case 'maxpool2d':
+      case 'avgpool2d': {
+        const pool = { poolSize: layer.size, strides: layer.size, padding: 'valid' as const, ...input };
+        model.add(layer.type === 'maxpool2d' ? tf.layers.maxPooling2d(pool) : tf.layers.averagePooling2d(pool));
+        break;
+      }
+      case 'flatten':
+        model.add(tf.layers.flatten(input));
+        break;
+      default:
+        model.add(tf.layers.activation({ activation: layer.type, ...input }));
+    }
+  });
+  if (spec.model.loss === 'softmax-xent') model.add(tf.layers.activation({ activation: 'softmax' }));
+  // Dense Wt [out, in] is the kernel transposed; conv Wt [F, KH·KW·C] is the kernel [KH, KW, C, F] with F first.
+  const weights: tfjs.Tensor[] = params.map((t) => {
+    if (t.shape.length === 1) return tf.tensor1d(t.data);
+    const kernel = model.getWeights()[params.indexOf(t)] as tfjs.Tensor;
     const wt = tf.tensor2d(t.data, [t.shape[0] as number, t.shape[1] as number]);
-    const kernel = tf.transpose(wt);
+    const out = kernel.shape.length === 4 ? tf.transpose(tf.reshape(wt, [t.shape[0] as number, ...kernel.shape.slice(0, 3)]), [1, 2, 3, 0]) : tf.transpose(wt);
     wt.dispose();
-    return kernel;
+    return out;
   });
   model.setWeights(weights);
   for (const w of weights) w.dispose();

@@ -1,10 +1,11 @@
+import { modelCost, modelPlan } from '../spec/model.ts';
 import type { Address, Hex } from 'viem';
 import { erc20Abi, parseEventLogs } from 'viem';
 import { jobMarketAbi } from '../abi/index.ts';
 import { marketAddress, requireWallet, type ChainClient } from '../chain/client.ts';
 import { withRetry } from '../chain/retry.ts';
 import { ConfigError, SpecError } from '../errors.ts';
-import { buildGraph } from '../graph/graph.ts';
+import { assertSpecRoots } from '../graph/complete.ts';
 import { putJobSpec } from '../storage/objects.ts';
 import type { P2PNode } from '../p2p/node.ts';
 import type { ContentStore } from '../storage/types.ts';
@@ -56,9 +57,7 @@ export interface PostJobReturnType {
 /** Validates a spec input and checks that its graphRoot is the root of the graph it defines. */
 export function validateSpec(input: JobSpec | JobSpecInput): JobSpec {
   const spec = parseJobSpec(input);
-  const root = buildGraph(spec).root;
-  if (root !== spec.graphRoot)
-    throw new SpecError([{ path: 'graphRoot', message: `is ${spec.graphRoot}, but the graph this spec defines has root ${root} (fill it with completeSpec)` }]);
+  assertSpecRoots(spec);
   return spec;
 }
 
@@ -84,6 +83,11 @@ export async function postJob(client: ChainClient, params: PostJobParameters): P
   const wallet = requireWallet(client, 'postJob');
   const { signal, onProgress } = params;
   const spec = validateSpec(params.spec);
+  if (spec.version !== 1) {
+    throw new SpecError([
+      { path: 'version', message: 'version-2 jobs cannot be posted yet: the dispute game judges version-1 specs only (docs/PROTOCOL.md §3.4)' },
+    ]);
+  }
   const { publicClient, deployment, retry } = wallet;
   const market = marketAddress(wallet);
   const token = params.token ?? deployment.paymentTokens[0];
@@ -235,16 +239,8 @@ export async function estimateCost(client: ChainClient, params: EstimateCostPara
   const intervals = checkpointCount(spec) - 1;
   const submitterGas = MARKET_GAS.approve + MARKET_GAS.postJob;
   const solverGas = MARKET_GAS.claimJob + BigInt(intervals) * MARKET_GAS.commitCheckpoint + MARKET_GAS.submitFinal + MARKET_GAS.finalize + MARKET_GAS.withdraw;
-  const layers = spec.model.layers;
-  let macs = 0;
-  let parameters = 0;
-  for (let l = 1; l < layers.length; l++) {
-    const inp = layers[l - 1] as number;
-    const out = layers[l] as number;
-    macs += inp * out;
-    parameters += inp * out + out;
-  }
-  const flopsPerStep = 6 * spec.training.batchSize * macs;
+  const { parameters, macsPerRecord } = modelCost(modelPlan(spec.model));
+  const flopsPerStep = 6 * spec.training.batchSize * macsPerRecord;
   return {
     payment: params.payment,
     solverStake: params.solverStake,

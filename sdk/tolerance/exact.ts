@@ -6,7 +6,7 @@
  * and the claim is evaluated at the scale 2^(E - 190) of §4.3, with every part below that scale
  * counted as one unit of slack in the solver's favour. All inputs are fp32 bit patterns (uint32).
  */
-import { OpKind } from '../graph/graph.ts';
+import { INTEGER_PARAM_KINDS, OpKind } from '../graph/graph.ts';
 
 /** A dyadic rational n * 2^e. */
 export interface Dy {
@@ -166,6 +166,9 @@ function intermediatesMayOverflow(kind: number, c: number, a: Uint32Array, b: Ui
     case OpKind.ROW_SUM:
     case OpKind.SGD_VELOCITY:
     case OpKind.SGD_WEIGHT:
+    case OpKind.ADAM_M:
+    case OpKind.ADAM_V:
+    case OpKind.ADAMW_STEP:
       return mayOverflow(cl, y); // products, then partial sums of them: the claim's terms
     case OpKind.SCALED_DIFF: {
       // (a - b)·c, or ac - bc when |c| > 1, signed as the intermediates reach the output
@@ -224,7 +227,7 @@ function sumTerms(x: Dy, z: Dy, maxSpan: number): Dy[] {
 }
 
 /** Claims of the rational kinds; DIV_ROW, EXP, TANH, SIGMOID are handled apart. */
-function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, y: Dy): Claim {
+function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, y: Dy, params1?: number): Claim {
   const a0 = decode(a[0] ?? 0);
   const b0 = decode(b[0] ?? 0);
   const cc = decode(c);
@@ -269,7 +272,21 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
       return claim(d.length === 1 ? [mul(d[0] as Dy, cc)] : [mul(a0, cc), neg(mul(b0, cc))], y, gamma(2), scaleSigma(2), { absX: true });
     }
     case OpKind.TRANSPOSE:
-      return claim([a0], y, EXACT, ZERO);
+    case OpKind.RESHAPE:
+    case OpKind.PATCHES:
+    case OpKind.PERMUTE:
+      return claim([a0], y, EXACT, ZERO); // a copy, or +0 where nothing is read (padding)
+    case OpKind.ROW_MEAN: {
+      // |y - Σa/N| <= γ_{N+2}·Σ|a|/N + (N+2)σ, multiplied through by N (a sum, then a division or a product with fl(1/N))
+      const n = a.length;
+      const terms = Array.from(a, decode);
+      return claim(terms, mul({ n: BigInt(n), e: 0 }, y), gamma(n + 2), scaleSigma(n * (n + 2)), { boundTerms: terms, exact: false });
+    }
+    case OpKind.AVGPOOL_GRAD: {
+      // |y - a/Q| <= γ_2·|a|/Q + σ, multiplied through by Q = KH·KW
+      const q = BigInt(c * (params1 ?? 0));
+      return claim([a0], mul({ n: q, e: 0 }, y), gamma(2), scaleSigma(Number(q)), { boundTerms: [a0] });
+    }
     case OpKind.SGD_VELOCITY: {
       const terms = [mul(cc, a0), b0];
       return claim(terms, y, gamma(2), scaleSigma(2), { boundTerms: terms });
@@ -277,6 +294,20 @@ function rationalClaim(kind: number, c: number, a: Uint32Array, b: Uint32Array, 
     case OpKind.SGD_WEIGHT: {
       const terms = [a0, neg(mul(cc, b0))];
       return claim(terms, y, gamma(2), scaleSigma(2), { boundTerms: terms });
+    }
+    case OpKind.ADAM_M: {
+      const terms = [mul(cc, a0), mul(decode(params1 ?? 0), b0)];
+      return claim(terms, y, gamma(2), scaleSigma(2), { boundTerms: terms });
+    }
+    case OpKind.ADAM_V: {
+      const terms = [mul(cc, a0), mul(decode(params1 ?? 0), mul(b0, b0))];
+      return claim(terms, y, gamma(3), scaleSigma(3), { boundTerms: terms });
+    }
+    case OpKind.ADAMW_STEP: {
+      // θ − lr·(u + λθ), params [λ, lr]: at most four roundings on any term's path
+      const lr = decode(params1 ?? 0);
+      const terms = [a0, neg(mul(lr, b0)), neg(mul(lr, mul(cc, a0)))];
+      return claim(terms, y, gamma(4), scaleSigma(4), { boundTerms: terms });
     }
     default:
       throw new RangeError(`op kind ${kind} has no element check`);
@@ -361,13 +392,38 @@ function transcendentalClaim(kind: number, a: Dy, y: Dy): Claim {
 
 /**
  * Is `y` a valid output element of an op of `kind` that read the elements `a` and `b`
- * (fp32 bits) with fp32 parameters `params`? Kinds 3..19 of §4.1; loads use checkLoadX/Y.
+ * (fp32 bits) with parameters `params`? Kinds 3..25 of §4.1; loads use checkLoadX/Y. `position` is, for
+ * MAXPOOL_GRAD, the element's position in its window (`poolSource`).
  */
-export function checkElement(kind: number, params: readonly number[], a: Uint32Array, b: Uint32Array, y: number): boolean {
-  // Rule 1: a NaN or infinite input leaves the output unconstrained.
-  for (const v of [...a, ...b, ...params]) if (fp32Class(v) !== 'finite') return true;
+export function checkElement(kind: number, params: readonly number[], a: Uint32Array, b: Uint32Array, y: number, position = 0): boolean {
+  // Rule 1: a NaN or infinite input leaves the output unconstrained. (Geometry params are integers, not fp32.)
+  for (const v of [...a, ...b, ...(INTEGER_PARAM_KINDS.has(kind) ? [] : params)]) if (fp32Class(v) !== 'finite') return true;
   const yClass = fp32Class(y);
   const c = params[0] ?? 0;
+
+  if (kind === OpKind.MAXPOOL_GRAD) {
+    // The window's gradient goes to its first maximum (row-major in the window); every other element is +0.
+    if (yClass !== 'finite') return false;
+    let first = 0;
+    for (let i = 1; i < a.length; i++) if (compare(decode(a[i] as number), decode(a[first] as number)) > 0) first = i;
+    const x = a.length > 0 && position === first ? decode(b[0] ?? 0) : ZERO;
+    return compare(decode(y), x) === 0;
+  }
+  if (kind === OpKind.ADAM_DIR) return checkAdamDirection(params, decode(a[0] ?? 0), decode(b[0] ?? 0), y);
+  if (kind === OpKind.AVGPOOL_GRAD && yClass === 'inf' && (params[0] ?? 0) * (params[1] ?? 0) > 1) {
+    // Rule 4 is |g/Q| + B >= Ω; the claim below is multiplied through by Q but Ω is not, so for
+    // Q >= 2 it would accept +-Inf for |g| near the fp32 maximum. |g/Q|(1 + γ_2) + σ < Ω for every
+    // finite g when Q >= 2: an infinite y is never valid there.
+    return false;
+  }
+  if (kind === OpKind.ROW_MEAN && yClass !== 'finite') {
+    // Rules 3a and 4 at once: an infinite mean needs an infinite sum, so only an overflowing sum excuses ±Inf or NaN.
+    const terms = Array.from(a, decode);
+    return mayOverflow(
+      claim(terms, ZERO, gamma(a.length + 2), ZERO, { boundTerms: terms, exact: false }),
+      yClass === 'nan' ? 'nan' : isNegative(y) ? '-inf' : 'inf',
+    );
+  }
 
   if (kind === OpKind.DIV_ROW) {
     const num = decode(a[0] ?? 0);
@@ -385,7 +441,7 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
 
   const transcendentalKind = kind === OpKind.EXP || kind === OpKind.TANH || kind === OpKind.SIGMOID;
   const yv = yClass === 'finite' ? decode(y) : ZERO;
-  const cl = transcendentalKind ? transcendentalClaim(kind, decode(a[0] ?? 0), yv) : rationalClaim(kind, c, a, b, yv);
+  const cl = transcendentalKind ? transcendentalClaim(kind, decode(a[0] ?? 0), yv) : rationalClaim(kind, c, a, b, yv, params[1]);
   if (yClass !== 'finite' && !transcendentalKind) {
     const special = yClass === 'nan' ? 'nan' : isNegative(y) ? '-inf' : 'inf';
     if (intermediatesMayOverflow(kind, c, a, b, cl, special)) return true; // Rule 3a
@@ -393,6 +449,46 @@ export function checkElement(kind: number, params: readonly number[], a: Uint32A
   if (yClass === 'nan') return false; // Rule 3
   if (yClass === 'inf') return decideInfinite(cl, isNegative(y)); // Rule 4
   return decideClaim(cl); // Rule 5
+}
+
+/** Square root of a non-negative dyadic with about P bits of precision (truncated). */
+function sqrtDy(v: Dy): Dy {
+  if (v.n === 0n) return ZERO;
+  // v = n·2^e; make the exponent even and give the integer root P bits.
+  let shift = Math.max(0, 2 * P - bitLength(v.n) + 2);
+  if ((v.e - shift) % 2 !== 0) shift++;
+  const n = v.n << BigInt(shift);
+  const e = v.e - shift;
+  let r = 1n << BigInt(Math.ceil(bitLength(n) / 2));
+  for (;;) {
+    const next = (r + n / r) >> 1n;
+    if (next >= r) break;
+    r = next;
+  }
+  while (r * r > n) r -= 1n;
+  return { n: r, e: e / 2 };
+}
+
+/** ADAM_DIR's budget: γ_16 relative (two divisions or reciprocal products, a sqrt of up to 4 ulps, an addition) plus the 2^-96 slack of §4.3. */
+const ADAM_DIR_COEF = { num: 16n * (1n << 96n) + (U_DEN - 16n), den: (U_DEN - 16n) << 96n };
+const ADAM_DIR_FLOOR: Dy = { n: 1n, e: -90 };
+const HALF_OMEGA: Dy = { n: OMEGA.n, e: OMEGA.e - 1 };
+
+/**
+ * ADAM_DIR (§4.1 code 28): y ≈ (m/bc1) / (sqrt(v/bc2) + ε), params [ε, bc1, bc2]. The value is
+ * irrational, so it is enclosed to ~2^-300 and judged like the transcendental kinds (§4.3). A
+ * negative v (a fraud at ADAM_V, provable there) leaves x undefined (rule 2); an intermediate
+ * quotient past Ω/2 excuses a non-finite y (rule 3a).
+ */
+function checkAdamDirection(params: readonly number[], m: Dy, v: Dy, y: number): boolean {
+  const eps = decode(params[0] ?? 0);
+  const bc1 = decode(params[1] ?? 0);
+  const bc2 = decode(params[2] ?? 0);
+  const yClass = fp32Class(y);
+  if (v.n < 0n || bc1.n <= 0n || bc2.n <= 0n) return yClass !== 'finite';
+  if (yClass !== 'finite') return compare(abs(m), mul(HALF_OMEGA, bc1)) >= 0 || compare(v, mul(HALF_OMEGA, bc2)) >= 0;
+  const x = divDy(divDy(m, bc1), add(sqrtDy(divDy(v, bc2)), eps));
+  return decideClaim(claim([x], decode(y), ADAM_DIR_COEF, add(ADAM_DIR_FLOOR, small(1n, -190)), { boundTerms: [x], exact: false }));
 }
 
 /** |a|(1 + 2u) + σ|b| >= Ω|b| for DIV_ROW's rule 4 (γ_2 < 2u(1 + 2^-22): favourable at the scale). */

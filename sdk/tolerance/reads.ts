@@ -3,10 +3,13 @@
  * what a verifier feeds to `checkElement` and what a solver must open in a dispute.
  */
 import { OpKind, type OpDesc } from '../graph/graph.ts';
+import { patchSource, permuteSource, poolSource } from '../graph/relayout.ts';
 
 export interface ElementReads {
   readonly a: Uint32Array;
   readonly b: Uint32Array;
+  /** MAXPOOL_GRAD: the element's position in its window. */
+  readonly position: number;
 }
 
 /** A contiguous element range of one input tensor. */
@@ -14,6 +17,9 @@ export interface ReadRange {
   readonly first: number;
   readonly count: number;
 }
+
+/** No element: the output is a zero no input element feeds (padding, a pool's leftover rows). */
+const NOTHING: ReadRange = { first: 0, count: 0 };
 
 /** The element range of each input that output element `index` of `op` reads (§4.1). Not for loads. */
 export function readRanges(op: OpDesc, index: number): ReadRange[] {
@@ -46,6 +52,29 @@ export function readRanges(op: OpDesc, index: number): ReadRange[] {
         { first: index, count: 1 },
         { first: row, count: 1 },
       ];
+    case OpKind.RESHAPE:
+      return [{ first: index, count: 1 }];
+    case OpKind.PATCHES:
+    case OpKind.PERMUTE: {
+      const src = op.kind === OpKind.PATCHES ? patchSource(op, row, col) : permuteSource(op, index);
+      return [src < 0 ? NOTHING : { first: src, count: 1 }];
+    }
+    case OpKind.ROW_MEAN: {
+      const n = op.inputs[0]?.shape[1] ?? 0;
+      return [{ first: index * n, count: n }];
+    }
+    case OpKind.MAXPOOL_GRAD:
+    case OpKind.AVGPOOL_GRAD: {
+      const { row: r } = poolSource(op, index);
+      const q = (op.params[0] as number) * (op.params[1] as number);
+      if (op.kind === OpKind.AVGPOOL_GRAD) return [r < 0 ? NOTHING : { first: r, count: 1 }];
+      return r < 0
+        ? [NOTHING, NOTHING]
+        : [
+            { first: r * q, count: q },
+            { first: r, count: 1 },
+          ];
+    }
     case OpKind.LOAD_X:
     case OpKind.LOAD_Y:
       throw new RangeError('data loads read a dataset record, not tensors');
@@ -63,5 +92,6 @@ export function elementReads(op: OpDesc, inputs: readonly Float32Array[], index:
   return {
     a: ra === undefined ? new Uint32Array(0) : bitsOf(inputs[0], ra.first, ra.count),
     b: rb === undefined ? new Uint32Array(0) : bitsOf(inputs[1], rb.first, rb.count),
+    position: op.kind === OpKind.MAXPOOL_GRAD ? poolSource(op, index).position : 0,
   };
 }

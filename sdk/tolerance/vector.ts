@@ -6,6 +6,7 @@
  * risking a bond. Elements this check passes are valid with the same certainty.
  */
 import { OpKind, type OpDesc } from '../graph/graph.ts';
+import { gatherMap, poolSource } from '../graph/relayout.ts';
 import { fp32FromBits } from '../spec/job-spec.ts';
 
 const U = 2 ** -24;
@@ -39,6 +40,8 @@ export function checkOutput(op: OpDesc, inputs: readonly Float32Array[], y: Floa
   const a = inputs[0] ?? new Float32Array(0);
   const b = inputs[1] ?? new Float32Array(0);
   const c = fp32FromBits(op.params[0] ?? 0);
+  const c1 = fp32FromBits(op.params[1] ?? 0);
+  const c2 = fp32FromBits(op.params[2] ?? 0);
   const violations: number[] = [];
   let worst = 0;
   const judge = (index: number, x: number, bound: number, inputsFinite: boolean): void => {
@@ -106,13 +109,70 @@ export function checkOutput(op: OpDesc, inputs: readonly Float32Array[], y: Floa
       for (let i = 0; i < rows; i++) for (let j = 0; j < cs; j++) judge(i * cs + j, a[j * rows + i] as number, 0, Number.isFinite(a[j * rows + i]));
       break;
     }
+    case OpKind.RESHAPE:
+      for (let e = 0; e < y.length; e++) judge(e, a[e] as number, 0, Number.isFinite(a[e]));
+      break;
+    case OpKind.PATCHES:
+    case OpKind.PERMUTE: {
+      const map = gatherMap(op);
+      for (let e = 0; e < y.length; e++) {
+        const src = map[e] as number;
+        const x = src < 0 ? 0 : (a[src] as number);
+        judge(e, x, 0, Number.isFinite(x));
+      }
+      break;
+    }
+    case OpKind.ROW_MEAN: {
+      const rows = op.shape[0] as number;
+      const n = a.length / rows;
+      for (let i = 0; i < rows; i++) {
+        let x = 0;
+        let s = 0;
+        for (let t = 0; t < n; t++) {
+          x += a[i * n + t] as number;
+          s += Math.abs(a[i * n + t] as number);
+        }
+        judge(i, x / n, (gamma(n + 2) * s) / n + (n + 2) * SIGMA, Number.isFinite(s));
+      }
+      break;
+    }
+    case OpKind.MAXPOOL_GRAD:
+    case OpKind.AVGPOOL_GRAD: {
+      const q = (op.params[0] as number) * (op.params[1] as number);
+      for (let e = 0; e < y.length; e++) {
+        const { row, position } = poolSource(op, e);
+        if (row < 0) {
+          judge(e, 0, 0, true);
+          continue;
+        }
+        if (op.kind === OpKind.AVGPOOL_GRAD) {
+          const g = a[row] as number;
+          judge(e, g / q, (gamma(2) * Math.abs(g)) / q + SIGMA, Number.isFinite(g));
+          continue;
+        }
+        let first = 0;
+        let finite = Number.isFinite(b[row]);
+        for (let i = 0; i < q; i++) {
+          const v = a[row * q + i] as number;
+          finite &&= Number.isFinite(v);
+          if (v > (a[row * q + first] as number)) first = i;
+        }
+        judge(e, position === first ? (b[row] as number) : 0, 0, finite);
+      }
+      break;
+    }
     default:
       for (let e = 0; e < y.length; e++) {
         const ai = a[e] as number;
         const row = Math.floor(e / cols);
         const bi = (op.kind === OpKind.BIAS_ADD ? b[e % cols] : op.kind === OpKind.SUB_ROW || op.kind === OpKind.DIV_ROW ? b[row] : b[e]) ?? 0;
         const finite = Number.isFinite(ai) && Number.isFinite(bi);
-        const [x, bound] = elementwise(op.kind, ai, bi, c);
+        const [x, bound] = elementwise(op.kind, ai, bi, c, c1, c2);
+        if (op.kind === OpKind.ADAM_DIR && finite && (bi < 0 || !Number.isFinite(y[e]))) {
+          // Rule 2 (a negative second moment) and the overflow excuse are the exact rule's to decide.
+          if (Number.isFinite(y[e]) && bi < 0) violations.push(e);
+          continue;
+        }
         if (op.kind === OpKind.DIV_ROW && bi === 0) {
           if (finite && Number.isFinite(y[e])) violations.push(e);
           continue;
@@ -123,7 +183,7 @@ export function checkOutput(op: OpDesc, inputs: readonly Float32Array[], y: Floa
   return { elements: y.length, violations, worstRatio: worst };
 }
 
-function elementwise(kind: number, a: number, b: number, c: number): [number, number] {
+function elementwise(kind: number, a: number, b: number, c: number, c1: number, c2: number): [number, number] {
   const t = TRANSCENDENTAL[kind];
   if (t !== undefined) {
     const x = t.f(a);
@@ -165,6 +225,16 @@ function elementwise(kind: number, a: number, b: number, c: number): [number, nu
       return [c * a + b, gamma(2) * (Math.abs(c * a) + Math.abs(b)) + 2 * SIGMA];
     case OpKind.SGD_WEIGHT:
       return [a - c * b, gamma(2) * (Math.abs(a) + Math.abs(c * b)) + 2 * SIGMA];
+    case OpKind.ADAM_M:
+      return [c * a + c1 * b, gamma(2) * (Math.abs(c * a) + Math.abs(c1 * b)) + 2 * SIGMA];
+    case OpKind.ADAM_V:
+      return [c * a + c1 * b * b, gamma(3) * (Math.abs(c * a) + c1 * b * b) + 3 * SIGMA];
+    case OpKind.ADAM_DIR: {
+      const x = a / c1 / (Math.sqrt(b / c2) + c);
+      return [x, gamma(16) * Math.abs(x) + 2 ** -90];
+    }
+    case OpKind.ADAMW_STEP:
+      return [a - c1 * (b + c * a), gamma(4) * (Math.abs(a) + Math.abs(c1 * b) + Math.abs(c1 * c * a)) + 4 * SIGMA];
     default:
       throw new RangeError(`op kind ${kind} has no elementwise rule`);
   }

@@ -32,6 +32,8 @@ describe('npm start: the story', () => {
       fraud: 'wrong-lr',
       fraudInterval: 1,
       timeoutMs: 200_000,
+      // The same story with the explorer watching is test/explorer/explorer.test.ts.
+      explorer: false,
       print: (l) => {
         lines.push(l);
       },

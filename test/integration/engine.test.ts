@@ -1,4 +1,4 @@
-// The training engine on real MNIST: accuracy a user would accept on both shipped backends, and
+// The training engine on real MNIST: accuracy a user would accept on every backend here, and
 // a run killed with SIGKILL mid-interval that resumes to exactly the roots of an unbroken run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { accuracy, createDirCheckpointStore, createRootHasher, silentLogger, train, useBackend } from '../../sdk/index.ts';
 import { mnistJob } from './fixtures/mnist-job.ts';
+import { skipFor } from './helpers/backends.ts';
 
 const hasher = createRootHasher({ threads: 1 });
 const dirs: string[] = [];
@@ -22,13 +23,13 @@ after(async () => {
 });
 
 describe('training engine', () => {
-  for (const backend of ['wasm', 'cpu'] as const) {
-    it(`${backend}: trains the MNIST MLP to at least 90% held-out accuracy`, async () => {
+  for (const backend of ['wasm', 'cpu', 'webgpu'] as const) {
+    it(`${backend}: trains the MNIST MLP to at least 90% held-out accuracy`, { skip: skipFor(backend) }, async () => {
       const { spec, train: records, test } = mnistJob(400, 100);
       const result = await train({ spec, records, backend, store: createDirCheckpointStore(tempDir()), hasher, log: silentLogger });
       assert.equal(result.backend, backend);
       assert.equal(result.roots.length, 5);
-      const acc = accuracy(await useBackend(backend), spec, result.finalState, test);
+      const acc = await accuracy(await useBackend(backend), spec, result.finalState, test);
       assert.ok(acc >= 0.9, `held-out accuracy ${acc}`);
     });
   }

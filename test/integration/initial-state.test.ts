@@ -43,7 +43,10 @@ describe('checkpoint 0 is judged by the init rule on-chain', () => {
   let judge: Awaited<ReturnType<typeof viem.deployContract<'ElementJudge'>>>;
   before(async () => {
     harness = await viem.deployContract('InitHarness');
-    judge = await viem.deployContract('ElementJudge');
+    judge = await viem.deployContract('ElementJudge', [
+      (await viem.deployContract('ReductionJudge')).address,
+      (await viem.deployContract('RelayoutJudge')).address,
+    ]);
   });
 
   it('the Glorot limit agrees with the SDK for every fan sum up to 8192 that a sample draws', async () => {

@@ -2,7 +2,6 @@
 // with a dataset file through its embedded IPFS node, reading it back, cancelling it, and
 // refusing bad input with a clear message and exit code.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { createChainClient, loadMnist, readJob, type ChainClient } from '../../s
 import { exampleSpec } from '../../sdk/testing/index.ts';
 import { startDevnetChain, type DevnetChain } from '../../scripts/devnet/chain.ts';
 import { devKey } from '../../scripts/devnet/keys.ts';
+import { runProgram, type ProgramResult } from './helpers/run.ts';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sdk', 'cli', 'submit.ts');
 const RECORDS = 200;
@@ -26,28 +26,14 @@ let specFile: string;
 let datasetFile: string;
 const submitter = privateKeyToAccount(devKey(1));
 
-function submit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function submit(...args: string[]): Promise<ProgramResult> {
   return submitWith({ VERITRAIN_RPC_URL: chain.rpcUrl, VERITRAIN_DEPLOYMENT_FILE: deploymentFile }, ...args);
 }
 
-function submitWith(vars: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, ...vars, VERITRAIN_PRIVATE_KEY: devKey(1) };
-    // Only the commands that open the content store take --store-dir.
-    const store = args[0] === 'post' || args[0] === 'download' ? ['--store-dir', path.join(dir, 'ipfs')] : [];
-    const child = spawn(process.execPath, [CLI, ...args, ...store], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function submitWith(vars: Record<string, string>, ...args: string[]): Promise<ProgramResult> {
+  // Only the commands that open the content store take --store-dir.
+  const store = args[0] === 'post' || args[0] === 'download' ? ['--store-dir', path.join(dir, 'ipfs')] : [];
+  return runProgram(CLI, [...args, ...store], { env: { ...process.env, ...vars, VERITRAIN_PRIVATE_KEY: devKey(1) } });
 }
 
 const balance = (token: Address): Promise<bigint> =>
@@ -114,6 +100,28 @@ describe('veritrain-submit (child process, real chain and IPFS)', () => {
     const again = await submit('cancel', jobId.toString(), '--quiet');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /Cancelled/, 'a second cancel says why it cannot');
+  });
+
+  it('posts a job on records built by `dataset`, the spec leaving data.root, cid and recordCount to the file', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => `${i / 4},${(i * 7) % 5},${-i},${i % 3}`);
+    await writeFile(path.join(dir, 'd.csv'), `a,b,c,y\n${rows.join('\n')}\n`);
+    const built = await submit('dataset', '--csv', path.join(dir, 'd.csv'), '--label', 'y', '--out', path.join(dir, 'csv.bin'), '--quiet');
+    assert.equal(built.code, 0, built.stderr);
+    const printed = JSON.parse(built.stdout) as { model: { input: number[] }; outputs: number; data: { root: string; recordCount: number } };
+    const { graphRoot: _g, ...base } = exampleSpec();
+    const { root: _r, cid: _c, recordCount: _n, ...data } = printed.data as Record<string, unknown>;
+    const csvSpec = path.join(dir, 'csv-spec.json');
+    await writeFile(csvSpec, JSON.stringify({ ...base, model: { ...base.model, layers: [printed.model.input[0], 4, printed.outputs] }, data }));
+    const r = await submit('post', csvSpec, '--dataset', path.join(dir, 'csv.bin'), '--payment', '1', '--stake', '10', '--mint', '--json', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const posted = JSON.parse(r.stdout) as { jobId: string; spec: { data: { root: string; recordCount: number } } };
+    assert.equal(posted.spec.data.root, printed.data.root);
+    assert.equal(posted.spec.data.recordCount, 12);
+    assert.equal((await readJob(client, BigInt(posted.jobId))).status, 'Open');
+    // A file of another layout is refused before anything is uploaded or posted.
+    const wrong = await submit('post', csvSpec, '--dataset', datasetFile, '--payment', '1', '--stake', '10', '--quiet');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /holds \d+ bytes, not a whole number of the 13-byte records this spec reads \(input \[3\] as f32, then a class-u8 label\)/);
   });
 
   it('refuses bad input with a message naming the problem', async () => {

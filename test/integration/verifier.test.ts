@@ -1,12 +1,13 @@
 // The verifier daemon against scripted solvers on a real chain: it screens every sampled interval
 // on its own backend, judges flagged ones exactly from the solver's served data, challenges only
 // provable fraud (or withheld data), plays the dispute to the end, and withdraws its reward. An
-// honest solver on another backend is never challenged.
+// honest solver on another backend (cpu, wasm, webgpu) is never challenged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi } from 'viem';
 import { ChainError, createJsonLogger, disputeGameAbi, initialState, readJob, Stage } from '../../sdk/index.ts';
 import { copyStateTransition, FRAUD_KINDS, nanMomentumStart } from '../../sdk/testing/index.ts';
+import { webgpuSkip } from './helpers/backends.ts';
 import { CLOCK, createVerifierWorld, STAKE } from './verifier-fixtures/world.ts';
 
 type World = Awaited<ReturnType<typeof createVerifierWorld>>;
@@ -30,35 +31,43 @@ async function until(what: string, check: () => Promise<boolean> | boolean, step
 }
 
 describe('verifier daemon', () => {
-  it('never challenges an honest solver that trained on another backend (cpu solver, wasm verifier)', async () => {
-    const { jobId } = await w.solverJob({ backend: 'cpu' });
-    const v = await w.verifier({ backend: 'wasm', config: { jobs: { only: [jobId.toString()] } } });
-    try {
-      await until(
-        'both intervals screened',
-        () => {
-          const rows = v.daemon.db.intervals(jobId);
-          return rows.length === 2 && rows.every((r) => r.state !== 'sampled');
-        },
-        () => v.daemon.tick(),
-      );
-      const rows = v.daemon.db.intervals(jobId);
-      assert.deepEqual(
-        rows.map((r) => r.state),
-        ['passed', 'passed'],
-      );
-      for (const r of rows) assert.ok((r.distance ?? 1) > 0 && (r.distance ?? 1) < 1e-5, `honest cross-backend drift ${r.distance}`);
-      assert.equal(v.daemon.db.disputes(jobId).length, 0);
-      const report = v.daemon.report(jobId);
-      assert.ok(report !== undefined);
-      assert.equal(report.checked, 2);
-      assert.equal(report.computeFraction, 1, 'budget 1: every interval re-executed once');
-      assert.ok(Math.abs(report.detection - (1 - 0.9 ** 2)) < 1e-12);
-      assert.equal(report.disputes.length, 0);
-    } finally {
-      await v.stop();
-    }
-  });
+  // Each pair trains the solver's whole chain first, then the verifier screens on its own backend.
+  for (const [solver, verifier] of [
+    ['cpu', 'wasm'],
+    ['webgpu', 'wasm'],
+    ['wasm', 'webgpu'],
+  ] as const) {
+    const skip = solver === 'webgpu' || verifier === 'webgpu' ? webgpuSkip : false;
+    it(`never challenges an honest solver that trained on another backend (${solver} solver, ${verifier} verifier)`, { skip }, async () => {
+      const { jobId } = await w.solverJob({ backend: solver });
+      const v = await w.verifier({ backend: verifier, config: { jobs: { only: [jobId.toString()] } } });
+      try {
+        await until(
+          'both intervals screened',
+          () => {
+            const rows = v.daemon.db.intervals(jobId);
+            return rows.length === 2 && rows.every((r) => r.state !== 'sampled');
+          },
+          () => v.daemon.tick(),
+        );
+        const rows = v.daemon.db.intervals(jobId);
+        assert.deepEqual(
+          rows.map((r) => r.state),
+          ['passed', 'passed'],
+        );
+        for (const r of rows) assert.ok((r.distance ?? 1) > 0 && (r.distance ?? 1) < 1e-5, `honest cross-backend drift ${r.distance}`);
+        assert.equal(v.daemon.db.disputes(jobId).length, 0);
+        const report = v.daemon.report(jobId);
+        assert.ok(report !== undefined);
+        assert.equal(report.checked, 2);
+        assert.equal(report.computeFraction, 1, 'budget 1: every interval re-executed once');
+        assert.ok(Math.abs(report.detection - (1 - 0.9 ** 2)) < 1e-12);
+        assert.equal(report.disputes.length, 0);
+      } finally {
+        await v.stop();
+      }
+    });
+  }
 
   it("catches a solver whose checkpoint 0 is not the spec's (NaN momentum, never trains): INITIAL_STATE point, slashed", async () => {
     const { jobId, chain } = await w.solverJob({ startState: nanMomentumStart(initialState(w.spec)), transition: copyStateTransition });

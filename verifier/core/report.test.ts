@@ -43,6 +43,7 @@ describe('job report', () => {
       fakeFraction: 0.1,
     });
     assert.equal(r.checked, 4);
+    assert.deepEqual(r.checkedIntervals, [1, 5, 9, 20], 'the sampled-but-unchecked interval 40 is not listed');
     assert.equal(r.flagged, 2);
     assert.equal(r.stepsReexecuted, 32);
     assert.equal(r.computeFraction, 32 / 800);

@@ -47,6 +47,8 @@ export interface JobReport {
   readonly intervals: number;
   readonly sampled: number;
   readonly checked: number;
+  /** The intervals checked (screened, or judged exactly), ascending: what a block explorer marks. */
+  readonly checkedIntervals: readonly number[];
   readonly flagged: number;
   readonly stepsReexecuted: number;
   readonly stepsExact: number;
@@ -77,6 +79,10 @@ export function jobReport(input: JobReportInput): JobReport {
     intervals: input.intervals,
     sampled: input.sampled.length,
     checked,
+    checkedIntervals: input.rows
+      .filter((r) => CHECKED_STATES.has(r.state))
+      .map((r) => r.interval)
+      .sort((a, b) => a - b),
     flagged,
     stepsReexecuted,
     stepsExact,

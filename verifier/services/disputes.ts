@@ -111,6 +111,7 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         solverChain: chain,
         faultyStep: served === undefined ? 0 : (faultyStep ?? 0),
         published: () => readPublished(pc, game, disputeId, fromBlock),
+        claims: { publicClient: pc, game },
         consistent: (from, to) => o.consistent(jobId, from, to, signal),
         ...(initial === undefined ? {} : { initial }),
       },

@@ -3,13 +3,15 @@ pragma solidity ^0.8.28;
 
 import {IDisputeGame} from "../../interfaces/IDisputeGame.sol";
 import {IElementJudge} from "../../interfaces/IElementJudge.sol";
+import {IReductionJudge} from "../../interfaces/IReductionJudge.sol";
+import {LibChunk} from "../../libraries/LibChunk.sol";
 import {LibOpCheck} from "../../libraries/LibOpCheck.sol";
 import {OpDesc} from "../../types/OpDesc.sol";
 
 /// @notice An element judge whose verdicts the test sets, so the game's own rules (callers, stages,
 ///         clocks, queue, money) can be played without real proofs. Each kind of check has its own
 ///         verdict; a data part is valid and ends its tensor unless told otherwise.
-contract ScriptedJudge is IElementJudge {
+contract ScriptedJudge is IElementJudge, IReductionJudge {
     /// @notice How `checkDataPart` answers: `EndsTensor` returns firstLeaf + the part's leaf count
     ///         (the part completes its tensor), `Continues` one leaf more than that, `Invalid` 0.
     enum DataVerdict {
@@ -91,5 +93,51 @@ contract ScriptedJudge is IElementJudge {
         if (dataVerdict == DataVerdict.Invalid) return 0;
         uint256 end = uint256(part.firstLeaf) + part.leaves.length / leafBytes;
         return dataVerdict == DataVerdict.EndsTensor ? end : end + 1;
+    }
+
+    /// @inheritdoc IElementJudge
+    function reductions() external view returns (IReductionJudge) {
+        return this;
+    }
+
+    /// @inheritdoc IReductionJudge
+    /// @dev The op verdict decides; the node is that of a 4096-term reduction (16 chunks, height 1).
+    function openReduction(
+        LibOpCheck.StepRoots calldata,
+        OpDesc calldata op,
+        uint256,
+        bytes32[] calldata,
+        uint256,
+        LibOpCheck.TensorOpening calldata,
+        LibChunk.Claim[] calldata claims
+    ) external view returns (bool valid, LibChunk.Node memory node) {
+        node.opLeaf = sha256(abi.encode(op));
+        node.claimsRoot = LibChunk.claimsRoot(claims);
+        node.terms = 4096;
+        node.height = 1;
+        return (opVerdict, node);
+    }
+
+    /// @inheritdoc IReductionJudge
+    function refineClaims(
+        LibChunk.Node calldata node,
+        LibChunk.Claim calldata parent,
+        bytes32[] calldata parentProof,
+        LibChunk.Claim[] calldata claims
+    ) external view returns (LibChunk.Node memory) {
+        return LibChunk.refine(node, parent, parentProof, claims);
+    }
+
+    /// @inheritdoc IReductionJudge
+    function checkChunk(
+        LibOpCheck.StepRoots calldata,
+        OpDesc calldata,
+        uint256,
+        LibChunk.Node calldata,
+        LibChunk.Claim calldata,
+        bytes32[] calldata,
+        LibOpCheck.TensorOpening[] calldata
+    ) external view returns (bool) {
+        return opVerdict;
     }
 }

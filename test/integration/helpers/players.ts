@@ -74,7 +74,7 @@ export function playSolver(
 
 /** Prosecutes with the solver's chain as served. */
 export function playChallenger(actor: Actor, disputeId: bigint, o: PlayOptions & ChallengerData): Promise<StageCode> {
-  return play(actor, disputeId, challengerStrategy(o, o.log), o);
+  return play(actor, disputeId, challengerStrategy({ claims: actor, ...o }, o.log), o);
 }
 
 /** Ends a dispute whose mover ran out of time; the timeout's gas. */

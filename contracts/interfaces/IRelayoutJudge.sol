@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {LibOpCheck} from "../libraries/LibOpCheck.sol";
+import {OpDesc} from "../types/OpDesc.sol";
+
+/// @title IRelayoutJudge
+/// @notice Stateless adjudication of one output element of a spec-v2 op (docs/PROTOCOL.md §4.1,
+///         codes 20-25: RESHAPE, PATCHES, PERMUTE, ROW_MEAN, MAXPOOL_GRAD, AVGPOOL_GRAD). The
+///         ElementJudge creates it and forwards those kinds to it: both in one contract would
+///         exceed the contract size limit. It holds no state and no funds.
+interface IRelayoutJudge {
+    /// @notice See LibOpCheck.checkRelayoutElement. Reverts with an OpCheck* or Relayout* error on
+    ///         a bad proof or a descriptor whose params do not fit its shapes.
+    function checkOpElement(
+        LibOpCheck.StepRoots calldata roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output
+    ) external view returns (bool valid);
+}
