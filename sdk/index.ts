@@ -12,6 +12,7 @@ export * from './commit/codec.ts';
 export * from './commit/dataset.ts';
 export * from './spec/job-spec.ts';
 export * from './spec/model.ts';
+export * from './spec/schedule.ts';
 export * from './data/mnist.ts';
 export * from './data/records.ts';
 export * from './log.ts';

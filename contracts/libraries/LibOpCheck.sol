@@ -6,6 +6,7 @@ import {LibExactSum} from "./LibExactSum.sol";
 import {LibFp32} from "./LibFp32.sol";
 import {LibInit} from "./LibInit.sol";
 import {LibMerkle} from "./LibMerkle.sol";
+import {LibOpAdam} from "./LibOpAdam.sol";
 import {LibOpPool} from "./LibOpPool.sol";
 import {LibOpRelayout} from "./LibOpRelayout.sol";
 import {LibTensor} from "./LibTensor.sol";
@@ -330,6 +331,31 @@ library LibOpCheck {
         uint32 a = read ? LibTensor.elementBits(inputs[0].leaves, r.first0, r.first0, LibTensor.TRACE_LEAF_BYTES) : 0;
         if (kind == LibOpRelayout.AVGPOOL_GRAD) return LibOpPool.checkAvgPoolGrad(read, a, uint256(op.params[0]) * op.params[1], y);
         return LibOpRelayout.checkCopy(read, a, y);
+    }
+
+    /// @notice checkOpElement for the AdamW kinds 26..29 (ADAM_M, ADAM_V, ADAM_DIR, ADAMW_STEP),
+    ///         with the same proofs: element `element` of each input. ADAM_DIR and ADAMW_STEP also
+    ///         read the step's schedule row, opened against the job's table (LibOpAdam.withRow);
+    ///         the other two ignore it. Lives in the RelayoutJudge, beside the other v2 kinds.
+    function checkAdamElement(
+        StepRoots memory roots,
+        OpDesc calldata op,
+        uint256 opIndex,
+        bytes32[] calldata opProof,
+        uint256 element,
+        TensorOpening[] calldata inputs,
+        TensorOpening calldata output,
+        LibOpAdam.Schedule memory schedule,
+        LibOpAdam.ScheduleRow calldata row
+    ) internal view returns (bool valid) {
+        uint32[] memory params = LibOpAdam.withRow(op.kind, op.params, schedule, row);
+        uint32 y = _proveOutput(roots, op, opIndex, opProof, element, output);
+        if (op.inputs.length != 2 || inputs.length != 2) revert OpCheckInputCountInvalid(inputs.length, 2);
+        _proveInput(roots, op, inputs, 0, element, 1);
+        _proveInput(roots, op, inputs, 1, element, 1);
+        uint32 a = LibTensor.elementBits(inputs[0].leaves, element, element, LibTensor.TRACE_LEAF_BYTES);
+        uint32 b = LibTensor.elementBits(inputs[1].leaves, element, element, LibTensor.TRACE_LEAF_BYTES);
+        return LibOpAdam.checkElement(op.kind, params, a, b, y);
     }
 
     /// @notice Prove and judge element `element` of a data-load op (LOAD_X or LOAD_Y, output

@@ -9,12 +9,14 @@
  *
  * Graphs are the canonical MLP graphs (sdk buildGraph) of layers [K, 128, 10], batch 64, relu,
  * softmax-cross-entropy; tensor data are dense random fp32 (no zero bytes: the calldata worst case).
+ * AdamW (adamw_update): ADAMW_STEP / ADAM_DIR elements through the RelayoutJudge with the step's
+ * schedule row and its proof (a transaction to the view function, for its gasUsed).
  * Long reductions (long_k4096_total, long_k36864_total, long_k1048576_total): the gas of every move
  * of both sides from the point on, in the real game (sdk/testing/long-reduction.ts).
  * Run: `node scripts/bench/opcheck.ts` (or `npm run bench:opcheck`). The last line is one JSON object.
  */
 import { network } from 'hardhat';
-import { bytesToHex, type Hex } from 'viem';
+import { bytesToHex, encodeFunctionData, type Hex } from 'viem';
 import {
   buildGraph,
   checkElement,
@@ -28,6 +30,7 @@ import {
   OP_KIND_NAMES,
   parseJobSpec,
   readRanges,
+  scheduleOpening,
   STATE_LEAF_BYTES,
   TensorTree,
   TRACE_LEAF_BYTES,
@@ -79,6 +82,10 @@ function honestY(op: OpDesc, a: Uint32Array, b: Uint32Array): number {
       return fp32Bits(c * v(a[0]) + v(b[0]));
     case OpKind.SGD_WEIGHT:
       return fp32Bits(v(a[0]) - c * v(b[0]));
+    case OpKind.ADAMW_STEP: // params [λ, lr]
+      return fp32Bits(v(a[0]) - v(op.params[1]) * (v(b[0]) + c * v(a[0])));
+    case OpKind.ADAM_DIR: // params [ε, bc1, bc2]
+      return fp32Bits(v(a[0]) / v(op.params[1]) / (Math.sqrt(v(b[0]) / v(op.params[2])) + c));
     default:
       throw new RangeError(`no honest model for kind ${op.kind}`);
   }
@@ -105,8 +112,11 @@ async function measure(k: number, kind: OpKindCode, element: number, skip = 0): 
   return measureOp(graph, opIndex, element);
 }
 
-/** Gas of checking element `element` of op `opIndex` of `graph`. */
-async function measureOp(graph: Graph, opIndex: number, element: number): Promise<Measured> {
+/**
+ * Real openings of element `element` of op `opIndex` of `graph` (the solver's side), with its reads
+ * and an honest y. `stepOp` is the op as the step runs it (the schedule row's values appended).
+ */
+function openElement(graph: Graph, opIndex: number, element: number, stepOp: OpDesc = graph.ops[opIndex] as OpDesc) {
   const op = graph.ops[opIndex] as OpDesc;
 
   // Real tensors for the op's inputs and output; random roots for every other trace tensor (the
@@ -116,7 +126,7 @@ async function measureOp(graph: Graph, opIndex: number, element: number): Promis
   const traceRoots = [...graph.state, ...graph.ops].map(() => randomRoot());
   const inputTrees = op.inputs.map((inp) => {
     const data = dense(count(inp.shape));
-    if (op.kind === OpKind.DIV_ROW && inp === op.inputs[1])
+    if ((op.kind === OpKind.DIV_ROW || op.kind === OpKind.ADAM_DIR) && inp === op.inputs[1])
       data.forEach((x, i) => {
         data[i] = Math.abs(x) + 1;
       });
@@ -130,7 +140,7 @@ async function measureOp(graph: Graph, opIndex: number, element: number): Promis
     element,
   );
   const out = dense(count(op.shape));
-  out[element] = fp32FromBits(honestY(op, reads.a, reads.b));
+  out[element] = fp32FromBits(honestY(stepOp, reads.a, reads.b));
   const outTree = new TensorTree({ shape: op.shape, data: out }, TRACE_LEAF_BYTES);
   traceRoots[S + opIndex] = Buffer.from(outTree.root.slice(2), 'hex');
 
@@ -155,9 +165,15 @@ async function measureOp(graph: Graph, opIndex: number, element: number): Promis
     params: [...op.params],
   };
   const args = [roots, desc, BigInt(opIndex), [...graphTree.rangeProof(opIndex, 1).siblings], BigInt(element), inputs, output] as const;
+  const expected = checkElement(stepOp.kind, stepOp.params, reads.a, reads.b, fp32Bits(out[element]), reads.position);
+  return { args, expected };
+}
 
+/** Gas of checking element `element` of op `opIndex` of `graph`. */
+async function measureOp(graph: Graph, opIndex: number, element: number): Promise<Measured> {
+  const op = graph.ops[opIndex] as OpDesc;
+  const { args, expected } = openElement(graph, opIndex, element);
   const [valid, inner] = await harness.read.checkOpElementGas(args);
-  const expected = checkElement(op.kind, op.params, reads.a, reads.b, fp32Bits(out[element]), reads.position);
   if (valid !== expected) throw new Error(`chain and sdk disagree on ${OP_KIND_NAMES[op.kind]}`);
   return { ...(await sent(await harness.write.checkOpElementTx(args))), inner, valid };
 }
@@ -215,7 +231,7 @@ function report(name: string, m: Measured): bigint {
   const bound = Number(m.gas) === floor ? 'calldata floor' : 'execution';
   console.log(
     `${name.padEnd(26)} gas ${m.gas.toString().padStart(9)} (${bound})  calldata ${String(m.calldataBytes).padStart(6)} B: ` +
-      `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${m.inner.toString().padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`,
+      `4/16 cost ${String(standard).padStart(7)}, 7623 floor ${String(floor).padStart(7)};  check ${(m.inner === 0n ? '-' : m.inner.toString()).padStart(7)}  ${m.valid ? 'valid' : 'invalid'}`,
   );
   return m.gas;
 }
@@ -279,6 +295,59 @@ const conv2dFwd = report('conv2d_fwd K=576', await measureOp(cnn, opNamed('layer
 const conv2dGradInput = report('conv2d_grad_input K=576', await measureOp(cnn, opNamed('layer2.grad.in'), 300 * 64 + 17));
 // Next-state Wt1 (state tensor 4 of [vWt1, vb1, vWt2, vb2, Wt1, b1, Wt2, b2]); the copy link is the same check.
 const stateLink = report('state_link Wt1 [128,784]', await measureLink(784, 4, 77 * 784 + 300));
+// AdamW (§3.5): ADAMW_STEP and ADAM_DIR of Wt1 [128, 784] in an AdamW MLP [784, 128, 10] with
+// warmup + cosine, through the RelayoutJudge, the step's schedule row opened against scheduleRoot;
+// adamw_update is the dearer of the two (ADAM_M and ADAM_V read no row and cost less).
+const adamSpec = completeSpec({
+  ...v1,
+  version: 2,
+  model: {
+    input: [784],
+    layers: [{ type: 'dense', units: 128 }, { type: 'relu' }, { type: 'dense', units: 10 }],
+    loss: 'softmax-xent',
+    initSeed: v1.model.initSeed,
+  },
+  optimizer: {
+    kind: 'adamw',
+    learningRate: 0.002,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    weightDecay: 0.01,
+    schedule: { kind: 'warmup-cosine', warmupSteps: 20, finalLearningRate: 0.0001 },
+  },
+});
+if (adamSpec.optimizer.kind !== 'adamw') throw new Error('an AdamW spec');
+const adamw = adamSpec.optimizer;
+const adamGraph = buildGraph(adamSpec);
+const relayoutJudge = await viem.deployContract('RelayoutJudge');
+const [sender] = await viem.getWalletClients();
+if (sender === undefined) throw new Error('no wallet');
+const measureAdam = async (name: string, element: number): Promise<bigint> => {
+  const opIndex = adamGraph.ops.findIndex((o) => o.name === name);
+  const graphOp = adamGraph.ops[opIndex];
+  if (graphOp === undefined) throw new RangeError(`no op ${name}`);
+  const steps = adamSpec.training.steps;
+  const step = Math.floor(steps / 2);
+  const { row, proof } = scheduleOpening(adamw, steps, step);
+  const stepOp = {
+    ...graphOp,
+    params: [...graphOp.params, ...(graphOp.kind === OpKind.ADAM_DIR ? [fp32Bits(row.bc1), fp32Bits(row.bc2)] : [fp32Bits(row.lr)])],
+  };
+  const { args, expected } = openElement(adamGraph, opIndex, element, stepOp);
+  const adamArgs = [
+    ...args,
+    { root: adamw.scheduleRoot, steps: BigInt(steps), step: BigInt(step) },
+    { lr: fp32Bits(row.lr), bc1: fp32Bits(row.bc1), bc2: fp32Bits(row.bc2), proof: [...proof] },
+  ] as const;
+  const valid = await relayoutJudge.read.checkAdamElement(adamArgs);
+  if (valid !== expected) throw new Error(`chain and sdk disagree on ${name}`);
+  const data = encodeFunctionData({ abi: relayoutJudge.abi, functionName: 'checkAdamElement', args: adamArgs });
+  const m = await sent(await sender.sendTransaction({ to: relayoutJudge.address, data }));
+  return report(`adamw ${name}`, { ...m, inner: 0n, valid });
+};
+const adamStep = await measureAdam('update.Wt1', 77 * 784 + 300);
+const adamDir = await measureAdam('update.u_Wt1', 77 * 784 + 300);
 console.log(`softmax_xent worst op: ${worstXent[0]}; sgd worst: ${velocity >= weight ? 'sgd_velocity' : 'sgd_weight'}`);
 // Long reductions (§5 step 4b): the whole adjudication in the real game, every move from the point
 // on, down to one chunk (K = 4096: the old cap; 36,864: a small CNN's conv weight gradient; 2^20: MAX_FAN_IN).
@@ -307,6 +376,7 @@ console.log(
     state_link: Number(stateLink),
     conv2d_fwd: Number(conv2dFwd),
     conv2d_grad_input: Number(conv2dGradInput),
+    adamw_update: Number(adamStep >= adamDir ? adamStep : adamDir),
     ...long,
   }),
 );

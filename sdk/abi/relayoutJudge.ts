@@ -3,6 +3,38 @@ export const relayoutJudgeAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint8",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "params",
+        "type": "uint256"
+      }
+    ],
+    "name": "AdamParamsInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "step",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "steps",
+        "type": "uint256"
+      }
+    ],
+    "name": "AdamScheduleRowInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "given",
         "type": "uint256"
@@ -222,6 +254,199 @@ export const relayoutJudgeAbi = [
     ],
     "name": "TensorShapeInvalid",
     "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "graphRoot",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "opCount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "stateCount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "traceRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct LibOpCheck.StepRoots",
+        "name": "roots",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint8",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint8",
+                "name": "space",
+                "type": "uint8"
+              },
+              {
+                "internalType": "uint32",
+                "name": "index",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint32[]",
+                "name": "shape",
+                "type": "uint32[]"
+              }
+            ],
+            "internalType": "struct OpInput[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "params",
+            "type": "uint32[]"
+          }
+        ],
+        "internalType": "struct OpDesc",
+        "name": "op",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "opIndex",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "opProof",
+        "type": "bytes32[]"
+      },
+      {
+        "internalType": "uint256",
+        "name": "element",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening[]",
+        "name": "inputs",
+        "type": "tuple[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening",
+        "name": "output",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "root",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "steps",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "step",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct LibOpAdam.Schedule",
+        "name": "schedule",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "lr",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "bc1",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "bc2",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "proof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpAdam.ScheduleRow",
+        "name": "row",
+        "type": "tuple"
+      }
+    ],
+    "name": "checkAdamElement",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [

@@ -6,7 +6,7 @@
  * whose root differs.
  */
 import { bytesToHex, type Hex } from 'viem';
-import { merkleRoot } from '../commit/merkle.ts';
+import { MerkleTree, merkleRoot } from '../commit/merkle.ts';
 import { sha256 } from '../commit/sha256.ts';
 
 export const SCHEDULES = ['constant', 'warmup-cosine', 'warmup-linear'] as const;
@@ -70,4 +70,12 @@ export function scheduleRoot(p: AdamwParams, steps: number): Hex {
   const leaves = new Uint8Array(32 * steps);
   for (let j = 0; j < steps; j++) leaves.set(scheduleLeaf(scheduleRow(p, steps, j)), 32 * j);
   return bytesToHex(merkleRoot(leaves));
+}
+
+/** Row `j` of the table and its single-leaf proof against `scheduleRoot`, as a dispute opens it (§3.5). */
+export function scheduleOpening(p: AdamwParams, steps: number, j: number): { row: ScheduleRow; proof: readonly Hex[] } {
+  if (!Number.isInteger(j) || j < 0 || j >= steps) throw new RangeError(`step ${j} is not in the table of ${steps} steps`);
+  const leaves = new Uint8Array(32 * steps);
+  for (let i = 0; i < steps; i++) leaves.set(scheduleLeaf(scheduleRow(p, steps, i)), 32 * i);
+  return { row: scheduleRow(p, steps, j), proof: new MerkleTree(leaves).rangeProof(j).siblings };
 }

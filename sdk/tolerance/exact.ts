@@ -475,20 +475,29 @@ const ADAM_DIR_FLOOR: Dy = { n: 1n, e: -90 };
 const HALF_OMEGA: Dy = { n: OMEGA.n, e: OMEGA.e - 1 };
 
 /**
- * ADAM_DIR (§4.1 code 28): y ≈ (m/bc1) / (sqrt(v/bc2) + ε), params [ε, bc1, bc2]. The value is
- * irrational, so it is enclosed to ~2^-300 and judged like the transcendental kinds (§4.3). A
- * negative v (a fraud at ADAM_V, provable there) leaves x undefined (rule 2); an intermediate
- * quotient past Ω/2 excuses a non-finite y (rule 3a).
+ * ADAM_DIR (§4.1 code 28): y ≈ (m/bc1) / (sqrt(v/bc2) + ε), params [ε, bc1, bc2]; ε must be
+ * positive (a descriptor with ε <= 0 does not fit the kind: RangeError, as the chain reverts). The
+ * value is irrational, so it is enclosed to ~2^-300 and judged like the transcendental kinds
+ * (§4.3). A negative v (a fraud at ADAM_V, provable there) or a schedule factor <= 0 leaves x
+ * undefined (rule 2). Rule 3a: where m/bc1 or v/bc2 may overflow (|m| >= bc1·Ω/2, v >= bc2·Ω/2)
+ * although x is finite, any non-finite y is valid, and where the denominator may be infinite
+ * also y = ±0 (a finite m/bc1 over sqrt(+Inf)). Otherwise rules 3-5 on the enclosure: an
+ * infinite y is valid iff the quotient itself reaches Ω (rule 4).
  */
 function checkAdamDirection(params: readonly number[], m: Dy, v: Dy, y: number): boolean {
   const eps = decode(params[0] ?? 0);
   const bc1 = decode(params[1] ?? 0);
   const bc2 = decode(params[2] ?? 0);
+  if (eps.n <= 0n) throw new RangeError('ADAM_DIR needs ε > 0');
   const yClass = fp32Class(y);
   if (v.n < 0n || bc1.n <= 0n || bc2.n <= 0n) return yClass !== 'finite';
-  if (yClass !== 'finite') return compare(abs(m), mul(HALF_OMEGA, bc1)) >= 0 || compare(v, mul(HALF_OMEGA, bc2)) >= 0;
+  const denominatorMayOverflow = compare(v, mul(HALF_OMEGA, bc2)) >= 0;
+  if (yClass !== 'finite' && (denominatorMayOverflow || compare(abs(m), mul(HALF_OMEGA, bc1)) >= 0)) return true;
+  if (denominatorMayOverflow && (y & 0x7fffffff) === 0) return true;
+  if (yClass === 'nan') return false; // Rule 3
   const x = divDy(divDy(m, bc1), add(sqrtDy(divDy(v, bc2)), eps));
-  return decideClaim(claim([x], decode(y), ADAM_DIR_COEF, add(ADAM_DIR_FLOOR, small(1n, -190)), { boundTerms: [x], exact: false }));
+  const cl = claim([x], yClass === 'finite' ? decode(y) : ZERO, ADAM_DIR_COEF, add(ADAM_DIR_FLOOR, small(1n, -190)), { boundTerms: [x], exact: false });
+  return yClass === 'inf' ? decideInfinite(cl, isNegative(y)) : decideClaim(cl);
 }
 
 /** |a|(1 + 2u) + σ|b| >= Ω|b| for DIV_ROW's rule 4 (γ_2 < 2u(1 + 2^-22): favourable at the scale). */

@@ -168,10 +168,16 @@ export function checkOutput(op: OpDesc, inputs: readonly Float32Array[], y: Floa
         const bi = (op.kind === OpKind.BIAS_ADD ? b[e % cols] : op.kind === OpKind.SUB_ROW || op.kind === OpKind.DIV_ROW ? b[row] : b[e]) ?? 0;
         const finite = Number.isFinite(ai) && Number.isFinite(bi);
         const [x, bound] = elementwise(op.kind, ai, bi, c, c1, c2);
-        if (op.kind === OpKind.ADAM_DIR && finite && (bi < 0 || !Number.isFinite(y[e]))) {
-          // Rule 2 (a negative second moment) and the overflow excuse are the exact rule's to decide.
-          if (Number.isFinite(y[e]) && bi < 0) violations.push(e);
-          continue;
+        if (op.kind === OpKind.ADAM_DIR && finite) {
+          // Rule 2 (a negative second moment), then rule 3a: where m/bc1 or v/bc2 may overflow any
+          // non-finite y is valid, and where the denominator may be infinite also ±0 (exact.ts).
+          const yi = y[e] as number;
+          if (bi < 0) {
+            if (Number.isFinite(yi)) violations.push(e);
+            continue;
+          }
+          const denominatorMayOverflow = bi >= (c2 * OMEGA) / 2;
+          if ((denominatorMayOverflow || Math.abs(ai) >= (c1 * OMEGA) / 2) && (!Number.isFinite(yi) || (denominatorMayOverflow && yi === 0))) continue;
         }
         if (op.kind === OpKind.DIV_ROW && bi === 0) {
           if (finite && Number.isFinite(y[e])) violations.push(e);
