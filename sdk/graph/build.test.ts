@@ -58,6 +58,16 @@ describe('spec-v2 graphs agree with tfjs layers and autodiff', () => {
       ],
       input: [8, 8, 1],
     },
+    {
+      name: 'an image MLP: a leading flatten, then dense layers',
+      layers: [{ type: 'flatten' }, { type: 'dense', units: 7 }, { type: 'relu' }, { type: 'dense', units: 4 }],
+      input: [6, 5, 1],
+    },
+    {
+      name: 'a leading pool and activation before the first conv (no gradient flows into them)',
+      layers: [{ type: 'avgpool2d', size: 2 }, { type: 'tanh' }, { type: 'conv2d', filters: 3, kernel: 2 }, { type: 'flatten' }, { type: 'dense', units: 4 }],
+      input: [8, 8, 2],
+    },
   ];
 
   for (const c of cases) {
@@ -116,7 +126,12 @@ describe('spec-v2 graphs agree with tfjs layers and autodiff', () => {
         const diff = maxRelDiff(ours, (expectedGrads[p] as tf.Tensor).dataSync());
         assert.ok(diff < 1e-5, `gradient of ${graph.state[P + p]?.name} differs by ${diff}`);
       });
-      assert.ok(graph.ops.some((op) => op.kind === OpKind.PATCHES) && graph.ops.some((op) => op.kind === OpKind.PERMUTE));
+      // A conv's input gradient (PATCHES of the gradient, PERMUTE of the filters) exists only after another conv.
+      if (c.layers.filter((l) => l.type === 'conv2d').length >= 2)
+        assert.ok(graph.ops.some((op) => op.kind === OpKind.PATCHES) && graph.ops.some((op) => op.kind === OpKind.PERMUTE));
+      // Nothing is computed for the layers before the first parameter layer: the backward pass ends at its weight gradient.
+      const gradOps = graph.ops.filter((op) => op.name.includes('.grad'));
+      assert.equal(gradOps.at(-1)?.name, 'layer1.grad.w', gradOps.map((o) => o.name).join(','));
     });
   }
 

@@ -180,6 +180,8 @@ export function buildGraph(spec: GraphSpec): Graph {
   for (let i = forward.length - 1; i >= 0; i--) {
     const f = forward[i] as Forward;
     const needsInputGrad = forward.slice(0, i).some((g) => g.kind === 'dense' || g.kind === 'conv');
+    // Layers before the first parameter layer (a leading flatten, pool or activation) need no gradient.
+    if (!needsInputGrad && f.kind !== 'dense' && f.kind !== 'conv') continue;
     switch (f.kind) {
       case 'dense': {
         const p = `layer${f.tag}`;
