@@ -7,7 +7,7 @@
  * - `.gas-snapshot`: the gas of every Solidity test case (Hardhat's own `test solidity --snapshot`;
  *   tests warp to fixed times and fuzz with a fixed seed, so the figures are exact).
  *
- *   node scripts/snapshots.ts --write   (npm run snapshot)        after `hardhat build`
+ *   node scripts/snapshots.ts --write   (npm run snapshot)        after a clean `hardhat build` (CI's is clean)
  *   node scripts/snapshots.ts --check   (npm run check:snapshots) fails naming what drifted
  */
 import { spawnSync } from 'node:child_process';
@@ -139,7 +139,9 @@ if (gas.status !== 0) {
 
 if (failures.length > 0) {
   console.error(failures.join('\n\n'));
-  console.error('\nIf the change is intended, run `npm run build:contracts && npm run snapshot` and commit contracts/snapshots/ and .gas-snapshot.');
+  console.error(
+    '\nIf the change is intended, run `rm -rf artifacts cache && npm run build:contracts && npm run snapshot` (a clean build: an incremental one can group test contracts into other compile jobs and shift their gas) and commit contracts/snapshots/ and .gas-snapshot.',
+  );
   process.exitCode = 1;
 } else if (mode === 'check') {
   console.log('snapshots match: storage layout and gas');

@@ -7,33 +7,27 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { network } from 'hardhat';
 import { encodeFunctionData } from 'viem';
-import type * as tfjs from '@tensorflow/tfjs';
 import {
   buildGraph,
   checkElement,
   checkOutput,
   completeSpec,
   elementReads,
-  executeStepTraced,
   findFault,
   fp32Bits,
   fp32FromBits,
-  initialState,
-  loadBatch,
   loadMnist,
   opForStep,
   opInputs,
   OpKind,
   scheduleOpening,
   StepProofs,
-  toTf,
-  useBackend,
-  type Graph,
   type JobSpec,
   type OpDesc,
   type StepData,
 } from '../../sdk/index.ts';
 import { exampleSpec } from '../../sdk/testing/index.ts';
+import { INF, isFiniteBits, MAX_F32, NAN, NEG_INF, NEG_ZERO, rng, tracedStep, yAround } from './helpers/opcheck.ts';
 
 const { viem } = await network.create();
 const mnist = loadMnist();
@@ -67,47 +61,7 @@ function adamSpec(): JobSpec {
 
 const ADAM_KINDS = new Set<number>([OpKind.ADAM_M, OpKind.ADAM_V, OpKind.ADAM_DIR, OpKind.ADAMW_STEP]);
 
-/** Step `steps - 1` of honest wasm training from the initial state: the state before, the op trace, the batch. */
-async function tracedStep(spec: JobSpec, graph: Graph, steps: number): Promise<StepData> {
-  const tf = await useBackend('wasm');
-  let state: tfjs.Tensor[] = toTf(tf, initialState(spec));
-  let last: StepData | undefined;
-  for (let step = 0; step < steps; step++) {
-    const batch = loadBatch(spec, mnist.records, step);
-    const before = state.map((t, i) => ({ shape: graph.state[i]?.shape ?? [], data: t.dataSync() as Float32Array }));
-    const { state: next, trace } = await executeStepTraced(tf, graph, state, batch);
-    const after = next.map((t, i) => ({ shape: graph.state[i]?.shape ?? [], data: t.dataSync() as Float32Array }));
-    last = { step, before, trace, after, batch };
-    for (const t of state) t.dispose();
-    state = next;
-  }
-  for (const t of state) t.dispose();
-  assert.ok(last);
-  return last;
-}
-
-// ------------------------------------------------------------------ fp32 helpers
-
-const order = (b: number): number => (b >>> 31 ? -(b & 0x7fffffff) : b);
-const fromOrder = (o: number): number => (o < 0 ? (0x80000000 | -o) >>> 0 : o);
-const MAX_ORDER = 0x7f800000;
-const stepBits = (b: number, steps: number): number => fromOrder(Math.max(-MAX_ORDER, Math.min(MAX_ORDER, order(b) + steps)));
-const isFiniteBits = (b: number): boolean => (b & 0x7f800000) !== 0x7f800000;
-const NAN = 0x7fc00000;
-const INF = 0x7f800000;
-const NEG_INF = 0xff800000;
-const NEG_ZERO = 0x80000000;
-const MAX_F32 = 0x7f7fffff;
 const f = Math.fround;
-
-/** A deterministic generator of uniform numbers in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Case {
   kind: number;
@@ -118,34 +72,6 @@ interface Case {
 }
 
 const ref = (c: Omit<Case, 'y'>, y: number): boolean => checkElement(c.kind, c.params, Uint32Array.of(c.a), Uint32Array.of(c.b), y);
-
-/** The last fp32 in direction `dir` from a valid y0 that the reference still accepts. */
-function edge(c: Omit<Case, 'y'>, y0: number, dir: 1 | -1): number {
-  let lo = 0;
-  let step = 1;
-  while (step < 2 * MAX_ORDER && ref(c, stepBits(y0, dir * step))) {
-    lo = step;
-    step *= 2;
-  }
-  let hi = step;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ref(c, stepBits(y0, dir * mid))) lo = mid;
-    else hi = mid;
-  }
-  return stepBits(y0, dir * lo);
-}
-
-/** y values around y0: itself, ±1 and ±1024 ulps, the edges of the valid interval and one past, zeros and specials. */
-function yAround(c: Omit<Case, 'y'>, y0: number): number[] {
-  const ys = [y0, stepBits(y0, 1), stepBits(y0, -1), stepBits(y0, 1024), stepBits(y0, -1024), 0, NEG_ZERO, INF, NEG_INF, NAN, 1, 0x80000001];
-  if (isFiniteBits(y0) && ref(c, y0)) {
-    const up = edge(c, y0, 1);
-    const down = edge(c, y0, -1);
-    ys.push(up, stepBits(up, 1), down, stepBits(down, -1));
-  }
-  return ys;
-}
 
 /** The engine's formula in fp32, operation by operation (executor.ts), as an honest solver computes it. */
 function honest(kind: number, params: readonly number[], a: number, b: number): number {
@@ -170,7 +96,7 @@ describe('AdamW ops: LibOpAdam agrees with sdk/tolerance', () => {
   let step: StepData;
   before(async () => {
     harness = await viem.deployContract('AdamHarness');
-    step = await tracedStep(spec, graph, 3);
+    step = await tracedStep(spec, graph, mnist.records, 3);
   });
 
   async function compare(cases: Case[]): Promise<{ valid: number; invalid: number }> {
@@ -210,7 +136,7 @@ describe('AdamW ops: LibOpAdam agrees with sdk/tolerance', () => {
         const c = { kind: op.kind, params: [...op.params], a: reads.a[0] as number, b: reads.b[0] as number };
         const y = fp32Bits(out[e] as number);
         assert.ok(ref(c, y), `${op.name}[${e}] honest output rejected by the reference`);
-        for (const v of yAround(c, y)) cases.push({ ...c, y: v });
+        for (const v of yAround((v) => ref(c, v), y)) cases.push({ ...c, y: v });
       }
     }
     const { valid, invalid } = await compare(cases);
@@ -235,7 +161,7 @@ describe('AdamW ops: LibOpAdam agrees with sdk/tolerance', () => {
         const c = { kind, params: p, a, b };
         const y = honest(kind, p, a, b);
         assert.ok(ref(c, y), `kind ${kind} a ${a.toString(16)} b ${b.toString(16)}: the fp32 evaluation ${y.toString(16)} is rejected`);
-        for (const v of yAround(c, y)) cases.push({ ...c, y: v });
+        for (const v of yAround((v) => ref(c, v), y)) cases.push({ ...c, y: v });
       }
       for (const a of [NAN, INF, NEG_INF]) for (const y of [0, INF, NAN]) cases.push({ kind, params: params(kind), a, b: 0x3f800000, y });
       cases.push({ kind, params: params(kind).map((v, i) => (i === 0 ? NAN : v)), a: 0x3f800000, b: 0x3f800000, y: NAN });
@@ -261,7 +187,7 @@ describe('AdamW ops: LibOpAdam agrees with sdk/tolerance', () => {
     for (const c of extremes) {
       const y = honest(c.kind, c.params, c.a, c.b);
       assert.ok(ref(c, y), `ADAM_DIR m ${fp32FromBits(c.a)} v ${fp32FromBits(c.b)}: the honest ${fp32FromBits(y)} is rejected`);
-      for (const v of yAround(c, y)) cases.push({ ...c, y: v });
+      for (const v of yAround((v) => ref(c, v), y)) cases.push({ ...c, y: v });
     }
     // Products then sums: ADAM_M / ADAM_V / ADAMW_STEP past Ω.
     const sums = [
@@ -272,7 +198,7 @@ describe('AdamW ops: LibOpAdam agrees with sdk/tolerance', () => {
     for (const c of sums) {
       const y = honest(c.kind, c.params, c.a, c.b);
       assert.ok(!isFiniteBits(y) && ref(c, y), `kind ${c.kind}: the honest ${fp32FromBits(y)} is rejected`);
-      for (const v of yAround(c, y)) cases.push({ ...c, y: v });
+      for (const v of yAround((v) => ref(c, v), y)) cases.push({ ...c, y: v });
     }
     const { valid, invalid } = await compare(cases);
     assert.ok(valid > 30 && invalid > 30, `${valid} valid, ${invalid} invalid`);
@@ -334,7 +260,7 @@ describe('the RelayoutJudge on an AdamW trace: the schedule row is opened by pro
   let step: StepData;
   before(async () => {
     judge = await viem.deployContract('RelayoutJudge');
-    step = await tracedStep(spec, graph, 6); // step 5: past the warmup, so lr is on the cosine
+    step = await tracedStep(spec, graph, mnist.records, 6); // step 5: past the warmup, so lr is on the cosine
   });
 
   const roots = (p: StepProofs) => ({

@@ -7,18 +7,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { network } from 'hardhat';
 import { encodeFunctionData } from 'viem';
-import type * as tfjs from '@tensorflow/tfjs';
 import {
   buildGraph,
   checkElement,
   completeSpec,
   elementReads,
-  executeStepTraced,
   findFault,
   fp32Bits,
   fp32FromBits,
-  initialState,
-  loadBatch,
   loadMnist,
   opArg,
   OP_KIND_NAMES,
@@ -27,14 +23,12 @@ import {
   poolSource,
   readRanges,
   StepProofs,
-  toTf,
-  useBackend,
-  type Graph,
   type JobSpec,
   type OpDesc,
   type StepData,
 } from '../../sdk/index.ts';
 import { exampleSpec } from '../../sdk/testing/index.ts';
+import { INF, MAX_F32, NAN, NEG_INF, NEG_ZERO, rng, stepBits, tracedStep, yAround } from './helpers/opcheck.ts';
 
 const { viem } = await network.create();
 const mnist = loadMnist();
@@ -69,47 +63,6 @@ function cnnSpec(): JobSpec {
 
 const V2_KINDS = new Set<number>([OpKind.RESHAPE, OpKind.PATCHES, OpKind.PERMUTE, OpKind.ROW_MEAN, OpKind.MAXPOOL_GRAD, OpKind.AVGPOOL_GRAD]);
 
-/** Step `steps - 1` of honest wasm training from checkpoint 0: the state before, the op trace, the batch. */
-async function tracedStep(spec: JobSpec, graph: Graph, steps: number): Promise<StepData> {
-  const tf = await useBackend('wasm');
-  let state: tfjs.Tensor[] = toTf(tf, initialState(spec));
-  let last: StepData | undefined;
-  for (let step = 0; step < steps; step++) {
-    const batch = loadBatch(spec, mnist.records, step);
-    const before = state.map((t, i) => ({ shape: graph.state[i]?.shape ?? [], data: t.dataSync() as Float32Array }));
-    const { state: next, trace } = await executeStepTraced(tf, graph, state, batch);
-    const after = next.map((t, i) => ({ shape: graph.state[i]?.shape ?? [], data: t.dataSync() as Float32Array }));
-    last = { step, before, trace, after, batch };
-    for (const t of state) t.dispose();
-    state = next;
-  }
-  for (const t of state) t.dispose();
-  assert.ok(last);
-  return last;
-}
-
-// ------------------------------------------------------------------ fp32 helpers
-
-const order = (b: number): number => (b >>> 31 ? -(b & 0x7fffffff) : b);
-const fromOrder = (o: number): number => (o < 0 ? (0x80000000 | -o) >>> 0 : o);
-const MAX_ORDER = 0x7f800000;
-const stepBits = (b: number, steps: number): number => fromOrder(Math.max(-MAX_ORDER, Math.min(MAX_ORDER, order(b) + steps)));
-const isFiniteBits = (b: number): boolean => (b & 0x7f800000) !== 0x7f800000;
-const NAN = 0x7fc00000;
-const INF = 0x7f800000;
-const NEG_INF = 0xff800000;
-const NEG_ZERO = 0x80000000;
-const MAX_F32 = 0x7f7fffff;
-
-/** A deterministic generator of uniform numbers in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 interface Case {
   kind: number;
   params: number[];
@@ -121,34 +74,6 @@ interface Case {
 
 const ref = (c: Omit<Case, 'y'>, y: number): boolean => checkElement(c.kind, c.params, c.a, c.b, y, c.position);
 
-/** The last fp32 in direction `dir` from a valid y0 that the reference still accepts. */
-function edge(c: Omit<Case, 'y'>, y0: number, dir: 1 | -1): number {
-  let lo = 0;
-  let step = 1;
-  while (step < 2 * MAX_ORDER && ref(c, stepBits(y0, dir * step))) {
-    lo = step;
-    step *= 2;
-  }
-  let hi = step;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ref(c, stepBits(y0, dir * mid))) lo = mid;
-    else hi = mid;
-  }
-  return stepBits(y0, dir * lo);
-}
-
-/** y values around y0: itself, ±1 and ±1024 ulps, the edges of the valid interval and one past, zeros and specials. */
-function yAround(c: Omit<Case, 'y'>, y0: number): number[] {
-  const ys = [y0, stepBits(y0, 1), stepBits(y0, -1), stepBits(y0, 1024), stepBits(y0, -1024), 0, NEG_ZERO, INF, NEG_INF, NAN, 1, 0x80000001];
-  if (isFiniteBits(y0) && ref(c, y0)) {
-    const up = edge(c, y0, 1);
-    const down = edge(c, y0, -1);
-    ys.push(up, stepBits(up, 1), down, stepBits(down, -1));
-  }
-  return ys;
-}
-
 const caseArgs = (cs: Case[]) => cs.map((c) => ({ kind: c.kind, params: c.params, a: [...c.a], b: [...c.b], y: c.y, position: BigInt(c.position) }));
 
 describe('spec-v2 ops: LibOpRelayout / LibOpPool agree with sdk/tolerance', () => {
@@ -158,7 +83,7 @@ describe('spec-v2 ops: LibOpRelayout / LibOpPool agree with sdk/tolerance', () =
   let step: StepData;
   before(async () => {
     harness = await viem.deployContract('RelayoutHarness');
-    step = await tracedStep(spec, graph, 3);
+    step = await tracedStep(spec, graph, mnist.records, 3);
   });
 
   async function compare(cases: Case[]): Promise<{ valid: number; invalid: number }> {
@@ -317,7 +242,7 @@ describe('spec-v2 ops: LibOpRelayout / LibOpPool agree with sdk/tolerance', () =
         const c = { kind: op.kind, params: [...op.params], a: reads.a, b: reads.b, position: reads.position };
         const honest = fp32Bits(out[e] as number);
         assert.ok(ref(c, honest), `${op.name}[${e}] honest output rejected by the reference`);
-        for (const y of yAround(c, honest)) cases.push({ ...c, y });
+        for (const y of yAround((v) => ref(c, v), honest)) cases.push({ ...c, y });
       }
     }
     const { valid, invalid } = await compare(cases);
@@ -349,7 +274,7 @@ describe('spec-v2 ops: LibOpRelayout / LibOpPool agree with sdk/tolerance', () =
       const a = Uint32Array.from(row);
       const c = { kind: OpKind.ROW_MEAN, params: [], a, b: new Uint32Array(0), position: 0 };
       const mean = Array.from(a, fp32FromBits).reduce((s, v) => s + v, 0) / a.length;
-      for (const y of yAround(c, fp32Bits(mean))) cases.push({ ...c, y });
+      for (const y of yAround((v) => ref(c, v), fp32Bits(mean))) cases.push({ ...c, y });
     }
     const { valid, invalid } = await compare(cases);
     assert.ok(valid > 200 && invalid > 200, `${valid} valid, ${invalid} invalid`);
@@ -374,7 +299,7 @@ describe('spec-v2 ops: LibOpRelayout / LibOpPool agree with sdk/tolerance', () =
       for (let j = 0; j < 30; j++) gs.push(fp32Bits((r() - 0.5) * 2 ** Math.floor(r() * 250 - 125)));
       for (const g of gs) {
         const c = { kind: OpKind.AVGPOOL_GRAD, params, a: Uint32Array.of(g), b: new Uint32Array(0), position: 0 };
-        for (const y of yAround(c, fp32Bits(fp32FromBits(g) / q))) cases.push({ ...c, y });
+        for (const y of yAround((v) => ref(c, v), fp32Bits(fp32FromBits(g) / q))) cases.push({ ...c, y });
       }
       // Uncovered: nothing read, x = 0, B = σ.
       const none = { kind: OpKind.AVGPOOL_GRAD, params, a: new Uint32Array(0), b: new Uint32Array(0), position: 0 };
@@ -497,7 +422,7 @@ describe('the judge on a CNN trace: honest openings hold, a cheating solver is c
       (await viem.deployContract('ReductionJudge')).address,
       (await viem.deployContract('RelayoutJudge')).address,
     ]);
-    step = await tracedStep(spec, graph, 2);
+    step = await tracedStep(spec, graph, mnist.records, 2);
   });
 
   const roots = (p: StepProofs) => ({
