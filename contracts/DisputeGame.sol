@@ -7,14 +7,17 @@ import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
 import {IJobMarket} from "./interfaces/IJobMarket.sol";
 import {IReductionJudge} from "./interfaces/IReductionJudge.sol";
+import {IRelayoutJudge} from "./interfaces/IRelayoutJudge.sol";
+import {ISpecReader} from "./interfaces/ISpecReader.sol";
 import {LibChunk} from "./libraries/LibChunk.sol";
 import {LibDispute} from "./libraries/LibDispute.sol";
+import {LibInit} from "./libraries/LibInit.sol";
 import {LibMerkle} from "./libraries/LibMerkle.sol";
+import {LibOpAdam} from "./libraries/LibOpAdam.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
 import {LibTensor} from "./libraries/LibTensor.sol";
 import {LibTransfer} from "./libraries/LibTransfer.sol";
 import {JobId} from "./types/JobId.sol";
-import {JobSpec} from "./types/JobSpec.sol";
 import {OpDesc} from "./types/OpDesc.sol";
 import {Duration, LibTime} from "./types/Time.sol";
 
@@ -41,6 +44,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     IElementJudge public immutable judge;
     /// @dev The judge's long-reduction judge (IElementJudge.reductions), read once.
     IReductionJudge private immutable _reductionJudge;
+    /// @dev The judge's spec-v2 judge (AdamW kinds with their schedule rows) and spec reader, read once.
+    IRelayoutJudge private immutable _relayoutJudge;
+    ISpecReader private immutable _specReader;
     /// @inheritdoc IDisputeGame
     IERC20 public immutable bondToken;
     /// @inheritdoc IDisputeGame
@@ -74,6 +80,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         market = market_;
         judge = judge_;
         _reductionJudge = judge_.reductions();
+        _relayoutJudge = judge_.relayoutJudge();
+        _specReader = judge_.specReader();
         bondToken = bondToken_;
         challengeBond = challengeBond_;
         clockBudget = clockBudget_;
@@ -124,7 +132,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     function challenge(
         JobId jobId,
         uint32 interval,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         IJobMarket.CheckpointProof calldata checkpoints
     )
@@ -133,11 +141,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         returns (uint256 disputeId)
     {
         IJobMarket.Job memory job = market.getJob(jobId);
-        bytes32 hash = spec.specHash();
-        if (hash != job.specHash) revert DisputeSpecMismatch(jobId, job.specHash, hash);
-        _checkGraph(spec, graph);
+        ISpecReader.SpecView memory view_ = _readSpec(jobId, job.specHash, spec);
+        _checkGraph(view_.graphRoot, graph);
         // k = 0 would make bisection endless (every midpoint is lo).
-        if (spec.checkpointInterval == 0) revert DisputeSpecInvalid(jobId, "checkpointInterval");
+        if (view_.checkpointInterval == 0) revert DisputeSpecInvalid(jobId, "checkpointInterval");
         (bytes32 loRoot, bytes32 hiRoot) = market.intervalRoots(jobId, interval, checkpoints);
 
         disputeId = ++_disputeCount;
@@ -146,8 +153,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         d.solver = job.solver;
         d.challenger = msg.sender;
         d.bond = challengeBond;
-        d.lo = uint64(interval) * spec.checkpointInterval;
-        d.hi = d.lo + spec.checkpointInterval;
+        d.lo = uint64(interval) * view_.checkpointInterval;
+        d.hi = d.lo + view_.checkpointInterval;
         d.loRoot = loRoot;
         d.hiRoot = hiRoot;
         d.solverClock = clockBudget;
@@ -264,7 +271,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @inheritdoc IDisputeGame
     function openElement(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
@@ -272,16 +279,36 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         LibOpCheck.TensorOpening calldata output
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
-        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        (LibOpCheck.StepRoots memory roots,) = _stepRoots(d, spec, graph);
         bool valid = _pointOutsideOutput(d, roots, op, opProof)
             || judge.checkOpElement(roots, op, d.pointOp, opProof, d.pointElement, inputs, output);
         _resolveOpening(disputeId, d, valid);
     }
 
     /// @inheritdoc IDisputeGame
+    function openAdamElement(
+        uint256 disputeId,
+        bytes calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output,
+        LibOpAdam.ScheduleRow calldata row
+    ) external nonReentrant {
+        Dispute storage d = _move(disputeId, Stage.AwaitOpening);
+        (LibOpCheck.StepRoots memory roots, ISpecReader.SpecView memory view_) = _stepRoots(d, spec, graph);
+        // Step lo reads row lo of the table the spec commits to (§3.5).
+        LibOpAdam.Schedule memory schedule = LibOpAdam.Schedule({root: view_.scheduleRoot, steps: view_.steps, step: d.lo});
+        bool valid = _pointOutsideOutput(d, roots, op, opProof)
+            || _relayoutJudge.checkAdamElement(roots, op, d.pointOp, opProof, d.pointElement, inputs, output, schedule, row);
+        _resolveOpening(disputeId, d, valid);
+    }
+
+    /// @inheritdoc IDisputeGame
     function openLoad(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
@@ -289,23 +316,23 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         LibOpCheck.TensorOpening calldata output
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
-        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        (LibOpCheck.StepRoots memory roots, ISpecReader.SpecView memory view_) = _stepRoots(d, spec, graph);
         bool valid = _pointOutsideOutput(d, roots, op, opProof)
-            || judge.checkLoadElement(roots, op, d.pointOp, opProof, d.pointElement, _dataContext(spec, d.lo), record, output);
+            || judge.checkLoadElement(roots, op, d.pointOp, opProof, d.pointElement, _dataContext(view_, d.lo), record, output);
         _resolveOpening(disputeId, d, valid);
     }
 
     /// @inheritdoc IDisputeGame
     function openStateLink(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         LibOpCheck.StateLinkOpening calldata opening
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
         bool next = d.pointOp == NEXT_STATE;
         if (!next && d.pointOp != STATE_COPY) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
-        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        (LibOpCheck.StepRoots memory roots,) = _stepRoots(d, spec, graph);
         uint256 t = d.pointElement >> 32;
         // The trace holds the state at lo first, then the op outputs; the last stateCount outputs
         // are the next state, in state order (§3.1). A block that is not the state's reverts.
@@ -325,24 +352,26 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @inheritdoc IDisputeGame
     function openInitialState(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         LibOpCheck.StateLeafOpening calldata opening
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
         if (d.pointOp != INITIAL_STATE) revert DisputePointInvalid(disputeId, d.pointOp, d.pointElement);
-        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        (LibOpCheck.StepRoots memory roots, ISpecReader.SpecView memory view_) = _stepRoots(d, spec, graph);
+        uint256 tensor = d.pointElement >> 32;
+        (bool exists, LibInit.InitTensor memory init) = _specReader.initTensor(spec, tensor);
+        // A tensor the spec does not have: the point is the challenger's fault.
         // d.lo = 0, so loRoot is checkpoint 0 (the range only narrows from its left end).
-        bool holds = judge.checkInitialElement(
-            spec.layers, spec.initSeed, d.loRoot, roots.stateCount, d.pointElement >> 32, uint32(d.pointElement), opening
-        );
+        bool holds = !exists
+            || judge.checkInitialElement(init, view_.initSeed, d.loRoot, roots.stateCount, tensor, uint32(d.pointElement), opening);
         _resolveOpening(disputeId, d, holds);
     }
 
     /// @inheritdoc IDisputeGame
     function openReduction(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
@@ -350,7 +379,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         LibChunk.Claim[] calldata claims
     ) external nonReentrant {
         Dispute storage d = _move(disputeId, Stage.AwaitOpening);
-        LibOpCheck.StepRoots memory roots = _stepRoots(d, spec, graph);
+        (LibOpCheck.StepRoots memory roots,) = _stepRoots(d, spec, graph);
         if (_pointOutsideOutput(d, roots, op, opProof)) return _resolveOpening(disputeId, d, true);
         (bool valid, LibChunk.Node memory n) = _reductionJudge.openReduction(roots, op, d.pointOp, opProof, d.pointElement, output, claims);
         // y outside the bound of the solver's own claims: nothing left to refine.
@@ -485,27 +514,33 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         return (uint32(packed >> 32), uint32(packed));
     }
 
-    function _checkGraph(JobSpec calldata spec, GraphCommitment calldata graph) private pure {
+    function _checkGraph(bytes32 expected, GraphCommitment calldata graph) private pure {
         bytes32 graphRoot = sha256(abi.encodePacked(graph.opCount, graph.stateCount, graph.opsRoot));
-        if (graphRoot != spec.graphRoot) revert DisputeGraphMismatch(spec.graphRoot, graphRoot);
+        if (graphRoot != expected) revert DisputeGraphMismatch(expected, graphRoot);
+    }
+
+    /// @dev The spec's canonical bytes must hash to the job's specHash (§2.6); then the reader
+    ///      decodes either version.
+    function _readSpec(JobId jobId, bytes32 expected, bytes calldata spec) private view returns (ISpecReader.SpecView memory) {
+        bytes32 hash = sha256(spec);
+        if (hash != expected) revert DisputeSpecMismatch(jobId, expected, hash);
+        return _specReader.read(spec);
     }
 
     /// @dev Verifies the spec and the graph commitment and assembles the step's roots.
-    function _stepRoots(Dispute storage d, JobSpec calldata spec, GraphCommitment calldata graph)
+    function _stepRoots(Dispute storage d, bytes calldata spec, GraphCommitment calldata graph)
         private
         view
-        returns (LibOpCheck.StepRoots memory)
+        returns (LibOpCheck.StepRoots memory, ISpecReader.SpecView memory view_)
     {
-        bytes32 expected = market.getJob(d.jobId).specHash;
-        bytes32 hash = spec.specHash();
-        if (hash != expected) revert DisputeSpecMismatch(d.jobId, expected, hash);
-        _checkGraph(spec, graph);
-        return LibOpCheck.StepRoots({
+        view_ = _readSpec(d.jobId, market.getJob(d.jobId).specHash, spec);
+        _checkGraph(view_.graphRoot, graph);
+        return (LibOpCheck.StepRoots({
             graphRoot: graph.opsRoot,
             opCount: graph.opCount,
             stateCount: graph.stateCount,
             traceRoot: d.traceRoot
-        });
+        }), view_);
     }
 
     /// @dev A point past the end of the op's output cannot be opened; it is the challenger's fault.
@@ -522,14 +557,14 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         return d.pointElement >= n;
     }
 
-    function _dataContext(JobSpec calldata spec, uint64 step) private pure returns (LibOpCheck.DataContext memory) {
+    function _dataContext(ISpecReader.SpecView memory spec, uint64 step) private pure returns (LibOpCheck.DataContext memory) {
         return LibOpCheck.DataContext({
             datasetRoot: spec.datasetRoot,
             recordCount: spec.recordCount,
             dataSeed: spec.dataSeed,
             step: step,
-            featureCount: spec.layers[0],
-            outputCount: spec.layers[spec.layers.length - 1],
+            featureCount: spec.featureCount,
+            outputCount: spec.outputCount,
             featureEncoding: spec.featureEncoding,
             labelEncoding: spec.labelEncoding
         });

@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {IElementJudge} from "./interfaces/IElementJudge.sol";
 import {IRelayoutJudge} from "./interfaces/IRelayoutJudge.sol";
+import {ISpecReader} from "./interfaces/ISpecReader.sol";
+import {LibInit} from "./libraries/LibInit.sol";
 import {LibOpCheck} from "./libraries/LibOpCheck.sol";
 import {LibOpRelayout} from "./libraries/LibOpRelayout.sol";
 import {OpDesc} from "./types/OpDesc.sol";
@@ -14,18 +16,23 @@ import {IReductionJudge} from "./interfaces/IReductionJudge.sol";
 ///         spec-v2 kinds (20..25) are judged by a RelayoutJudge and long reductions by a
 ///         ReductionJudge, deployed before it and fixed here (one contract with all three would
 ///         exceed the code size limit, and creating both here its initcode limit); their reverts
-///         bubble up unchanged.
+///         bubble up unchanged. It also names the SpecReader the dispute game reads specs with.
 contract ElementJudge is IElementJudge {
     IReductionJudge private immutable _reductions;
 
-    /// @notice Judge of the spec-v2 kinds.
+    /// @inheritdoc IElementJudge
     IRelayoutJudge public immutable relayoutJudge;
 
-    constructor(IReductionJudge reductions, IRelayoutJudge relayouts) {
-        if (address(reductions).code.length == 0) revert ElementJudgeNotAContract(address(reductions));
+    /// @inheritdoc IElementJudge
+    ISpecReader public immutable specReader;
+
+    constructor(IReductionJudge reductions_, IRelayoutJudge relayouts, ISpecReader specs) {
+        if (address(reductions_).code.length == 0) revert ElementJudgeNotAContract(address(reductions_));
         if (address(relayouts).code.length == 0) revert ElementJudgeNotAContract(address(relayouts));
-        _reductions = reductions;
+        if (address(specs).code.length == 0) revert ElementJudgeNotAContract(address(specs));
+        _reductions = reductions_;
         relayoutJudge = relayouts;
+        specReader = specs;
     }
 
     /// @inheritdoc IElementJudge
@@ -72,7 +79,7 @@ contract ElementJudge is IElementJudge {
 
     /// @inheritdoc IElementJudge
     function checkInitialElement(
-        uint32[] calldata layers,
+        LibInit.InitTensor calldata init,
         bytes32 initSeed,
         bytes32 stateRoot,
         uint256 stateCount,
@@ -80,7 +87,7 @@ contract ElementJudge is IElementJudge {
         uint256 element,
         LibOpCheck.StateLeafOpening calldata opening
     ) external view returns (bool) {
-        return LibOpCheck.checkInitialElement(layers, initSeed, stateRoot, stateCount, tensor, element, opening);
+        return LibOpCheck.checkInitialElement(init, initSeed, stateRoot, stateCount, tensor, element, opening);
     }
 
     /// @inheritdoc IElementJudge

@@ -25,7 +25,7 @@ import {
   type LoadedConfig,
   type PlainObject,
 } from '../sdk/daemon/config.ts';
-import { FRAUD_KINDS } from '../sdk/dispute/frauds.ts';
+import { CONV_FRAUD_KINDS, FRAUD_KINDS } from '../sdk/dispute/frauds.ts';
 const amount = z.union([z.string().regex(/^\d+$/, 'must be a decimal integer (token base units)'), z.number().int().nonnegative()]).transform((v) => BigInt(v));
 
 export const solverConfigSchema = z.strictObject({
@@ -77,7 +77,7 @@ export const solverConfigSchema = z.strictObject({
   }),
   /** Demo only: train dishonestly. Default off. */
   fraud: z.strictObject({
-    kind: z.enum(['none', ...FRAUD_KINDS]),
+    kind: z.enum(['none', ...FRAUD_KINDS, ...CONV_FRAUD_KINDS]),
     /** The checkpoint interval that is faked (every job). */
     interval: z.number().int().nonnegative(),
   }),

@@ -5,10 +5,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IElementJudge} from "./IElementJudge.sol";
 import {IJobMarket} from "./IJobMarket.sol";
 import {JobId} from "../types/JobId.sol";
-import {JobSpec} from "../types/JobSpec.sol";
 import {OpDesc} from "../types/OpDesc.sol";
 import {Duration, Timestamp} from "../types/Time.sol";
 import {LibChunk} from "../libraries/LibChunk.sol";
+import {LibOpAdam} from "../libraries/LibOpAdam.sol";
 import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 
 /// @title IDisputeGame
@@ -196,7 +196,7 @@ interface IDisputeGame {
     ///         op's output is the challenger's fault. Reverts on a bad proof or malformed claims.
     function openReduction(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
@@ -227,14 +227,15 @@ interface IDisputeGame {
     function reductionOf(uint256 disputeId) external view returns (LibChunk.Node memory);
 
     /// @notice Challenge interval `interval` (checkpoint `interval` to `interval + 1`) of a job with
-    ///         the bond; `spec` must hash to the job's specHash (it fixes k) and `graph` to its
+    ///         the bond; `spec`, the spec's canonical bytes (abi.encode of its version's tuple, §2.6),
+    ///         must hash to the job's specHash (it fixes k) and `graph` to its
     ///         graphRoot (it fixes the op and state counts); `checkpoints` proves the interval's two
     ///         state roots against the job's checkpoint chain (`IJobMarket.intervalRoots`). Opens a
     ///         market dispute.
     function challenge(
         JobId jobId,
         uint32 interval,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         IJobMarket.CheckpointProof calldata checkpoints
     ) external returns (uint256 disputeId);
@@ -261,17 +262,30 @@ interface IDisputeGame {
     /// @notice Solver: open the pointed element of a compute op. Resolves the dispute.
     function openElement(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
         LibOpCheck.TensorOpening[] calldata inputs,
         LibOpCheck.TensorOpening calldata output
     ) external;
+    /// @notice Solver: open the pointed element of an AdamW op (kinds 26-29, §4.9) as openElement,
+    ///         with row lo of the spec's schedule table and its proof. Resolves the dispute; reverts
+    ///         on a row that does not prove against the spec's scheduleRoot.
+    function openAdamElement(
+        uint256 disputeId,
+        bytes calldata spec,
+        GraphCommitment calldata graph,
+        OpDesc calldata op,
+        bytes32[] calldata opProof,
+        LibOpCheck.TensorOpening[] calldata inputs,
+        LibOpCheck.TensorOpening calldata output,
+        LibOpAdam.ScheduleRow calldata row
+    ) external;
     /// @notice Solver: open the pointed element of a data-load op. Resolves the dispute.
     function openLoad(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         OpDesc calldata op,
         bytes32[] calldata opProof,
@@ -284,7 +298,7 @@ interface IDisputeGame {
     ///         NEXT_STATE; position t for STATE_COPY). Resolves the dispute.
     function openStateLink(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         LibOpCheck.StateLinkOpening calldata opening
     ) external;
@@ -293,7 +307,7 @@ interface IDisputeGame {
     ///         element the init rule's bits (§3.2). Resolves the dispute.
     function openInitialState(
         uint256 disputeId,
-        JobSpec calldata spec,
+        bytes calldata spec,
         GraphCommitment calldata graph,
         LibOpCheck.StateLeafOpening calldata opening
     ) external;

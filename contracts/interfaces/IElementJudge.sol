@@ -5,6 +5,9 @@ import {LibOpCheck} from "../libraries/LibOpCheck.sol";
 import {OpDesc} from "../types/OpDesc.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
 import {IReductionJudge} from "./IReductionJudge.sol";
+import {IRelayoutJudge} from "./IRelayoutJudge.sol";
+import {ISpecReader} from "./ISpecReader.sol";
+import {LibInit} from "../libraries/LibInit.sol";
 
 /// @title IElementJudge
 /// @notice Stateless adjudication of one op output element (docs/PROTOCOL.md §4): proves the op
@@ -56,7 +59,7 @@ interface IElementJudge {
     /// @notice See LibOpCheck.checkInitialElement: whether checkpoint 0 holds the spec's initial
     ///         value at the element. Reverts with OpCheckStateLeafInvalid when the block is not the state's.
     function checkInitialElement(
-        uint32[] calldata layers,
+        LibInit.InitTensor calldata init,
         bytes32 initSeed,
         bytes32 stateRoot,
         uint256 stateCount,
@@ -72,6 +75,12 @@ interface IElementJudge {
         view
         returns (uint256 leafTotal);
 
-    /// @notice The judge of long reductions' claim games (deployed by this judge's constructor).
+    /// @notice The judge of long reductions' claim games.
     function reductions() external view returns (IReductionJudge);
+
+    /// @notice The judge of the spec-v2 kinds (relayouts, pooling, AdamW).
+    function relayoutJudge() external view returns (IRelayoutJudge);
+
+    /// @notice The reader of job specs (both versions) the dispute game uses.
+    function specReader() external view returns (ISpecReader);
 }

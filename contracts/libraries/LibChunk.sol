@@ -80,9 +80,9 @@ library LibChunk {
     function rootHeight(uint256 terms) internal pure returns (uint8 d) {
         uint256 m = chunkCount(terms);
         d = 1;
-        uint256 span = FAN_OUT;
-        while (span < m) {
-            span *= FAN_OUT;
+        uint256 covered = FAN_OUT;
+        while (covered < m) {
+            covered *= FAN_OUT;
             ++d;
         }
     }
@@ -120,7 +120,7 @@ library LibChunk {
     }
 
     /// @notice Merkle root over the claims' leaves; reverts when one is malformed.
-    function claimsRoot(Claim[] calldata claims) internal view returns (bytes32) {
+    function claimsRoot(Claim[] calldata claims) internal pure returns (bytes32) {
         bytes32[] memory leaves = new bytes32[](claims.length);
         for (uint256 i = 0; i < claims.length; ++i) {
             wellFormed(claims[i], i);

@@ -12,26 +12,30 @@ import {LibFp32} from "./LibFp32.sol";
 ///         The same bits as `sdk/graph/init.ts`, so a checkpoint 0 that is not the spec's loses
 ///         the INITIAL_STATE point of the dispute game.
 library LibInit {
-    /// @notice The shape of state tensor `t` of an MLP with `layers` (§3.2 state order:
-    ///         [vWt_1, vb_1, ..., vWt_L, vb_L, Wt_1, b_1, ..., Wt_L, b_L]), whether it is a weight
-    ///         (not a momentum slot, not a bias) and its layer (from 1). `exists` is false past the state.
-    function tensorOf(uint32[] calldata layers, uint256 t)
-        internal
-        pure
-        returns (bool exists, uint32[] memory shape, bool weight, uint256 layer)
-    {
+    /// @notice One state tensor's initial value rule: its shape and, for a weight, the Glorot
+    ///         rule's tag (the layer, from 1) and fan sum; tag 0 means all +0 (momentum and
+    ///         moment slots, biases). Derived from the spec by SpecReader.
+    struct InitTensor {
+        uint32[] shape;
+        uint32 tag;
+        uint32 fanSum;
+    }
+
+    /// @notice State tensor `t` of an MLP with `layers` (§3.2 state order:
+    ///         [vWt_1, vb_1, ..., vWt_L, vb_L, Wt_1, b_1, ..., Wt_L, b_L]). `exists` is false past the state.
+    function mlpTensor(uint32[] memory layers, uint256 t) internal pure returns (bool exists, InitTensor memory tensor) {
         uint256 params = 2 * (layers.length - 1);
-        if (layers.length < 2 || t >= 2 * params) return (false, shape, false, 0);
+        if (layers.length < 2 || t >= 2 * params) return (false, tensor);
         uint256 p = t % params;
-        layer = p / 2 + 1;
+        uint256 layer = p / 2 + 1;
         if (p % 2 == 0) {
-            shape = new uint32[](2);
-            shape[0] = layers[layer];
-            shape[1] = layers[layer - 1];
-            weight = t >= params;
+            tensor.shape = new uint32[](2);
+            tensor.shape[0] = layers[layer];
+            tensor.shape[1] = layers[layer - 1];
+            if (t >= params) (tensor.tag, tensor.fanSum) = (uint32(layer), layers[layer] + layers[layer - 1]);
         } else {
-            shape = new uint32[](1);
-            shape[0] = layers[layer];
+            tensor.shape = new uint32[](1);
+            tensor.shape[0] = layers[layer];
         }
         exists = true;
     }

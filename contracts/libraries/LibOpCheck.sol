@@ -429,12 +429,12 @@ library LibOpCheck {
 
     /// @notice Whether element `element` of state tensor `tensor` of the checkpoint-0 state
     ///         `stateRoot` is the spec's initial value (§3.2, LibInit): the shape must be the one the
-    ///         layers fix and the bits exactly the init rule's. A point past the tensor's end (opened
-    ///         at its last leaf) is the challenger's fault, and so is a tensor the layers do not have.
+    ///         spec fixes (`init`, from SpecReader) and the bits exactly the init rule's. A point past
+    ///         the tensor's end (opened at its last leaf) is the challenger's fault.
     /// @return holds True iff the solver's checkpoint 0 holds the initial value there; reverts with
     ///         OpCheckStateLeafInvalid when the block is not the state's (a bad opening).
     function checkInitialElement(
-        uint32[] calldata layers,
+        LibInit.InitTensor calldata init,
         bytes32 initSeed,
         bytes32 stateRoot,
         uint256 stateCount,
@@ -443,13 +443,11 @@ library LibOpCheck {
         StateLeafOpening calldata o
     ) internal view returns (bool holds) {
         (uint256 n, uint256 blockIndex) = _proveStateLeaf(stateRoot, stateCount, tensor, element, o.shape, o.block, o.leafProof, o.rootProof);
-        (bool exists, uint32[] memory shape, bool weight, uint256 layer) = LibInit.tensorOf(layers, tensor);
-        if (!exists) return true;
-        if (keccak256(abi.encodePacked(shape)) != keccak256(abi.encodePacked(o.shape))) return false;
+        if (keccak256(abi.encodePacked(init.shape)) != keccak256(abi.encodePacked(o.shape))) return false;
         if (element >= n) return true;
         uint32 bits = LibTensor.elementBits(o.block, blockIndex * (LibTensor.STATE_LEAF_BYTES / 4), element, LibTensor.STATE_LEAF_BYTES);
-        if (!weight) return bits == 0;
-        return bits == LibInit.weightBits(initSeed, layer, element, LibInit.glorotLimit(uint256(shape[0]) + shape[1]));
+        if (init.tag == 0) return bits == 0;
+        return bits == LibInit.weightBits(initSeed, init.tag, element, LibInit.glorotLimit(init.fanSum));
     }
 
     /// @notice Whether `leaves` (whole leaves of `leafBytes`) are leaves [first, first + c) of the
@@ -734,10 +732,10 @@ library LibOpCheck {
     {
         if (x.m == 0) return _one(z);
         if (z.m == 0) return _one(x);
-        int256 tx = LibExactSum.top(x.m, x.q);
-        int256 tz = LibExactSum.top(z.m, z.q);
+        int256 topX = LibExactSum.top(x.m, x.q);
+        int256 topZ = LibExactSum.top(z.m, z.q);
         int256 q = x.q < z.q ? x.q : z.q;
-        if ((tx > tz ? tx : tz) - q > maxSpan) return _pair(x, z);
+        if ((topX > topZ ? topX : topZ) - q > maxSpan) return _pair(x, z);
         // SAFETY: both shifted significands are below 2^maxSpan <= 2^250.
         uint256 mx = x.m << uint256(x.q - q);
         uint256 mz = z.m << uint256(z.q - q);

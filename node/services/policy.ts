@@ -41,8 +41,6 @@ export function decideClaim(input: {
 }): ClaimDecision {
   const { job, spec, policy } = input;
   if (job.status !== 'Open') return { claim: false, reason: `job is ${job.status}`, final: true };
-  // A job the dispute game cannot judge could not be defended against a false challenge.
-  if (input.spec.version !== 1) return { claim: false, reason: `spec version ${input.spec.version} is not judged on-chain yet`, final: true };
   // A bait job: the chain's checkpoint count is not the spec's, so the job can never be submitted
   // as specified and ends in expiry, which pays the submitter part of the stake.
   const intervals = spec.training.steps / spec.training.checkpointInterval;

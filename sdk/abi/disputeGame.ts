@@ -969,106 +969,9 @@ export const disputeGameAbi = [
         "type": "uint32"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [
@@ -1435,6 +1338,166 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "bytes",
+        "name": "spec",
+        "type": "bytes"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "opCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "stateCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "opsRoot",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IDisputeGame.GraphCommitment",
+        "name": "graph",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint8",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "components": [
+              {
+                "internalType": "uint8",
+                "name": "space",
+                "type": "uint8"
+              },
+              {
+                "internalType": "uint32",
+                "name": "index",
+                "type": "uint32"
+              },
+              {
+                "internalType": "uint32[]",
+                "name": "shape",
+                "type": "uint32[]"
+              }
+            ],
+            "internalType": "struct OpInput[]",
+            "name": "inputs",
+            "type": "tuple[]"
+          },
+          {
+            "internalType": "uint32[]",
+            "name": "params",
+            "type": "uint32[]"
+          }
+        ],
+        "internalType": "struct OpDesc",
+        "name": "op",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32[]",
+        "name": "opProof",
+        "type": "bytes32[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening[]",
+        "name": "inputs",
+        "type": "tuple[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "leaves",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "leafProof",
+            "type": "bytes32[]"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "rootProof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpCheck.TensorOpening",
+        "name": "output",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "lr",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "bc1",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "bc2",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32[]",
+            "name": "proof",
+            "type": "bytes32[]"
+          }
+        ],
+        "internalType": "struct LibOpAdam.ScheduleRow",
+        "name": "row",
+        "type": "tuple"
+      }
+    ],
+    "name": "openAdamElement",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "disputeId",
+        "type": "uint256"
+      },
+      {
         "components": [
           {
             "internalType": "uint8",
@@ -1561,106 +1624,9 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [
@@ -1791,106 +1757,9 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [
@@ -1955,106 +1824,9 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [
@@ -2180,106 +1952,9 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [
@@ -2430,106 +2105,9 @@ export const disputeGameAbi = [
         "type": "uint256"
       },
       {
-        "components": [
-          {
-            "internalType": "uint16",
-            "name": "version",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint32[]",
-            "name": "layers",
-            "type": "uint32[]"
-          },
-          {
-            "internalType": "uint8",
-            "name": "activation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "loss",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "initSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "optimizer",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint32",
-            "name": "learningRate",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "momentum",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint64",
-            "name": "steps",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint32",
-            "name": "checkpointInterval",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "batchSize",
-            "type": "uint32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "datasetRoot",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "datasetCid",
-            "type": "string"
-          },
-          {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint8",
-            "name": "featureEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "labelEncoding",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "dataSeed",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "dtype",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "graphRoot",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct JobSpec",
+        "internalType": "bytes",
         "name": "spec",
-        "type": "tuple"
+        "type": "bytes"
       },
       {
         "components": [

@@ -4,12 +4,17 @@ export const elementJudgeAbi = [
     "inputs": [
       {
         "internalType": "contract IReductionJudge",
-        "name": "reductions",
+        "name": "reductions_",
         "type": "address"
       },
       {
         "internalType": "contract IRelayoutJudge",
         "name": "relayouts",
+        "type": "address"
+      },
+      {
+        "internalType": "contract ISpecReader",
+        "name": "specs",
         "type": "address"
       }
     ],
@@ -379,9 +384,26 @@ export const elementJudgeAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint32[]",
-        "name": "layers",
-        "type": "uint32[]"
+        "components": [
+          {
+            "internalType": "uint32[]",
+            "name": "shape",
+            "type": "uint32[]"
+          },
+          {
+            "internalType": "uint32",
+            "name": "tag",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "fanSum",
+            "type": "uint32"
+          }
+        ],
+        "internalType": "struct LibInit.InitTensor",
+        "name": "init",
+        "type": "tuple"
       },
       {
         "internalType": "bytes32",
@@ -882,6 +904,19 @@ export const elementJudgeAbi = [
     "outputs": [
       {
         "internalType": "contract IRelayoutJudge",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "specReader",
+    "outputs": [
+      {
+        "internalType": "contract ISpecReader",
         "name": "",
         "type": "address"
       }

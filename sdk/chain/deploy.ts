@@ -144,13 +144,16 @@ export async function deploy(options: DeployOptions): Promise<Deployment> {
   if (wire.status !== 'success') throw new ChainError('CHAIN_REVERTED', `StakingVault.setMarket failed in transaction ${wireHash}`, { txHash: wireHash });
   log(`wired StakingVault.market = ${market}`);
 
-  // The element judge forwards long reductions and the spec-v2 relayout kinds to two sub-judges (code size limits).
+  // The element judge forwards long reductions and the spec-v2 relayout kinds to two sub-judges
+  // and names the spec reader the game decodes specs with (code size limits).
   const reductionArt = await readArtifact('contracts/ReductionJudge.sol', 'ReductionJudge', options.artifactsDir);
   const reductions = await send('ReductionJudge', reductionArt, []);
   const relayoutArt = await readArtifact('contracts/RelayoutJudge.sol', 'RelayoutJudge', options.artifactsDir);
   const relayouts = await send('RelayoutJudge', relayoutArt, []);
   const judgeArt = await readArtifact('contracts/ElementJudge.sol', 'ElementJudge', options.artifactsDir);
-  const judge = await send('ElementJudge', judgeArt, [reductions, relayouts]);
+  const specArt = await readArtifact('contracts/SpecReader.sol', 'SpecReader', options.artifactsDir);
+  const specs = await send('SpecReader', specArt, []);
+  const judge = await send('ElementJudge', judgeArt, [reductions, relayouts, specs]);
   const gameArt = await readArtifact('contracts/DisputeGame.sol', 'DisputeGame', options.artifactsDir);
   const game = await send('DisputeGame', gameArt, [market, judge, stakeToken, params.challengeBond, params.clockBudget]);
   if (checkedAddress(owner) === checkedAddress(deployer)) {

@@ -3,23 +3,13 @@
  * the spec and graph tuples the judge checks, typed writes, and opening a dispute. Moves are
  * computed by the strategies (strategies.ts) and sent by the one dispute player (player.ts).
  */
-import { SpecError } from '../errors.ts';
-import {
-  decodeAbiParameters,
-  parseEventLogs,
-  type Address,
-  type ContractFunctionArgs,
-  type ContractFunctionName,
-  type Hex,
-  type PublicClient,
-  type TransactionReceipt,
-} from 'viem';
+import { parseEventLogs, type Address, type ContractFunctionArgs, type ContractFunctionName, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
 import { disputeGameAbi } from '../abi/index.ts';
 import { withCheckpointProof, type CheckpointProof } from '../chain/checkpoints.ts';
 import type { TxSender } from '../chain/sender.ts';
 import { ChainError } from '../errors.ts';
 import type { Graph } from '../graph/graph.ts';
-import { encodeJobSpec, JOB_SPEC_ABI, type JobSpec } from '../spec/job-spec.ts';
+import { encodeJobSpec, type JobSpec } from '../spec/job-spec.ts';
 import { Stage } from './stages.ts';
 
 export { SOLVER_STAGES, Stage, STAGE_NAMES, type StageCode } from './stages.ts';
@@ -77,13 +67,6 @@ export async function readPostedClaims(reader: GameReader, disputeId: bigint) {
 /** Whether the dispute is over (or never existed). */
 export const isOver = (d: Pick<Dispute, 'stage'>): boolean => d.stage === Stage.None || d.stage >= Stage.SolverWon;
 
-/** The spec as the contracts' JobSpec tuple. */
-export function specTuple(spec: JobSpec) {
-  if (spec.version !== 1) throw new SpecError([{ path: 'version', message: 'the dispute game judges version-1 specs only (docs/PROTOCOL.md §3.4)' }]);
-  const [tuple] = decodeAbiParameters(JOB_SPEC_ABI, encodeJobSpec(spec));
-  return tuple;
-}
-
 export const graphCommitment = (graph: Graph) => ({ opCount: graph.ops.length, stateCount: graph.state.length, opsRoot: graph.opsRoot });
 
 type GameFunction = ContractFunctionName<typeof disputeGameAbi, 'nonpayable'>;
@@ -115,7 +98,7 @@ export async function challenge(
 ): Promise<{ disputeId: bigint; hash: Hex; receipt: TransactionReceipt }> {
   const { publicClient } = game;
   const market = await publicClient.readContract({ address: game.game, abi: disputeGameAbi, functionName: 'market' });
-  const args = (proof: CheckpointProof) => [params.jobId, params.interval, specTuple(params.spec), graphCommitment(params.graph), proof] as const;
+  const args = (proof: CheckpointProof) => [params.jobId, params.interval, encodeJobSpec(params.spec), graphCommitment(params.graph), proof] as const;
   const { hash, receipt } = await withCheckpointProof(
     { publicClient, market, fromBlock: params.fromBlock },
     params.jobId,

@@ -9,7 +9,9 @@ import type { Tensor } from '../commit/tensor.ts';
 import { honestTransition, type Transition } from './trajectory.ts';
 
 export const FRAUD_KINDS = ['skip-steps', 'wrong-lr', 'wrong-batch', 'noise', 'copy-checkpoint', 'tamper-element', 'withhold'] as const;
-export type FraudKind = (typeof FRAUD_KINDS)[number];
+/** Frauds only a model with a conv2d layer can commit: `conv-padding` pads the first conv's input one row too low. */
+export const CONV_FRAUD_KINDS = ['conv-padding'] as const;
+export type FraudKind = (typeof FRAUD_KINDS)[number] | (typeof CONV_FRAUD_KINDS)[number];
 
 /**
  * A transition that cheats at the steps `at` selects. `withhold` trains honestly (its fraud is
@@ -45,6 +47,14 @@ export function fraudTransition(kind: FraudKind, at: (step: number) => boolean):
         const noisy = honest.state.map((t) => tf.tidy(() => tf.add(t, tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', step), 1e-3))));
         for (const t of honest.state) t.dispose();
         return { ...honest, state: noisy };
+      }
+      case 'conv-padding': {
+        // A padding bug in a hand-written im2col: the first conv reads its input shifted one row.
+        const first = graph.ops.findIndex((op) => op.kind === OpKind.PATCHES);
+        if (first < 0) throw new RangeError('the conv-padding fraud needs a model with a conv2d layer');
+        const shifted = { ...graph, ops: graph.ops.map((op, i) => (i === first ? { ...op, params: op.params.map((v, j) => (j === 4 ? v + 1 : v)) } : op)) };
+        const cheat = await honestTransition(tf, shifted, state, batch, step, options);
+        return options.trace ? { ...cheat, trace: cheat.trace ?? [] } : cheat;
       }
       case 'tamper-element': {
         const honest = await honestTransition(tf, graph, state, batch, step, options);

@@ -11,20 +11,11 @@ import { stateRoot } from '../commit/state.ts';
 import { STATE_LEAF_BYTES, TRACE_LEAF_BYTES, type Tensor } from '../commit/tensor.ts';
 import { OpKind, type Graph } from '../graph/graph.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { JobSpec } from '../spec/job-spec.ts';
+import { encodeJobSpec, fp32Bits, type JobSpec } from '../spec/job-spec.ts';
+import { scheduleOpening } from '../spec/schedule.ts';
 import { dataPart, type Published } from './availability.ts';
 import { ClaimTree, CHUNK_TERMS, firstWrong, opensByClaims, reductionInputs, rootHeight, type ReductionClaim } from './chunks.ts';
-import {
-  graphCommitment,
-  INITIAL_STATE,
-  NEXT_STATE,
-  readPostedClaims,
-  specTuple,
-  STATE_COPY,
-  type Dispute,
-  type GameReader,
-  type GameWrite,
-} from './client.ts';
+import { graphCommitment, INITIAL_STATE, NEXT_STATE, readPostedClaims, STATE_COPY, type Dispute, type GameReader, type GameWrite } from './client.ts';
 import { findCopyFault, findFault, findInitialFault, type Fault } from './find.ts';
 import { linkElement, linkPoint, linkTensor, opArg, StepProofs, traceRootOf } from './openings.ts';
 import { SOLVER_STAGES, Stage, type StageCode } from './stages.ts';
@@ -104,7 +95,7 @@ async function solverMove(d: Dispute, data: SolverData, cache: SolverCache): Pro
   if ((d.stage as StageCode) === Stage.AwaitTraceData) {
     return { functionName: 'publishData', args: [disputeId, dataPart({ tensors: p.tensors, leafBytes: TRACE_LEAF_BYTES }, d.cursor.tensor, d.cursor.leaf)] };
   }
-  const spec = specTuple(data.spec);
+  const spec = encodeJobSpec(data.spec);
   const graph = graphCommitment(data.graph);
   const op = d.pointOp;
   const element = Number(d.pointElement);
@@ -141,6 +132,14 @@ async function solverMove(d: Dispute, data: SolverData, cache: SolverCache): Pro
     return { functionName: 'openLoad', args: [disputeId, spec, graph, l.op, l.opProof, l.record, l.output] };
   }
   const e = p.element(op, element);
+  if (kind !== undefined && kind >= OpKind.ADAM_M && kind <= OpKind.ADAMW_STEP) {
+    // AdamW ops read step lo's row of the spec's schedule table, opened by proof (§3.5).
+    const o = data.spec.version === 2 ? data.spec.optimizer : undefined;
+    if (o?.kind !== 'adamw') throw new RangeError(`op ${op} is an AdamW op but the spec's optimizer is not adamw`);
+    const { row, proof } = scheduleOpening(o, data.spec.training.steps, Number(d.lo));
+    const r = { lr: fp32Bits(row.lr), bc1: fp32Bits(row.bc1), bc2: fp32Bits(row.bc2), proof: [...proof] };
+    return { functionName: 'openAdamElement', args: [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output, r] };
+  }
   return { functionName: 'openElement', args: [disputeId, spec, graph, e.op, e.opProof, e.inputs, e.output] };
 }
 

@@ -124,16 +124,36 @@ export function opForStep(op: OpDesc, batch: Batch): OpDesc {
   return { ...op, params: [...op.params, ...(op.kind === OpKind.ADAM_DIR ? [fp32Bits(row.bc1), fp32Bits(row.bc2)] : [fp32Bits(row.lr)])] };
 }
 
-/** An exact relayout: gather the source elements by the op's map, with +0 where it has none. */
+/** Each relayout's map with its -1s pointing at the sentinel +0 appended after the source. */
+const deviceMaps = new WeakMap<OpDesc, Int32Array>();
+
+/**
+ * An exact relayout: gather the source elements by the op's map, with +0 where it has none. A
+ * copy, so every way of doing it gives the same bits: where reads are synchronous (cpu, wasm,
+ * tensorflow) it is done on the host, since tfjs-wasm's Gather kernel costs ~58 ns an element
+ * (a conv's input-gradient patches were 70% of a CNN step); on webgpu it stays on the device.
+ */
 function gather(tf: TF, op: OpDesc, source: tfjs.Tensor): tfjs.Tensor {
   const map = gatherMap(op);
+  if (tf.getBackend() !== 'webgpu') {
+    // Copied as u32 words: a float copy could rewrite a NaN's payload.
+    const read = source.dataSync() as Float32Array;
+    const from = new Uint32Array(read.buffer, read.byteOffset, read.length);
+    const out = new Uint32Array(map.length);
+    for (let e = 0; e < map.length; e++) {
+      const i = map[e] as number;
+      if (i >= 0) out[e] = from[i] as number;
+    }
+    return tf.tensor(new Float32Array(out.buffer), [...op.shape]);
+  }
+  let indices = deviceMaps.get(op);
+  if (indices === undefined) {
+    const sentinel = source.size;
+    indices = map.map((i) => (i < 0 ? sentinel : i));
+    deviceMaps.set(op, indices);
+  }
   const flat = tf.concat([tf.reshape(source, [-1]), tf.zeros([1])]);
-  const sentinel = source.size;
-  const indices = tf.tensor1d(
-    map.map((i) => (i < 0 ? sentinel : i)),
-    'int32',
-  );
-  return tf.reshape(tf.gather(flat, indices), [...op.shape]);
+  return tf.reshape(tf.gather(flat, tf.tensor1d(indices, 'int32')), [...op.shape]);
 }
 
 /** One training step (the fast path). `state` holds the step's input state (state order); it is not disposed. */

@@ -4,7 +4,7 @@ import { erc20Abi, parseEventLogs } from 'viem';
 import { jobMarketAbi } from '../abi/index.ts';
 import { marketAddress, requireWallet, type ChainClient } from '../chain/client.ts';
 import { withRetry } from '../chain/retry.ts';
-import { ConfigError, SpecError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { assertSpecRoots } from '../graph/complete.ts';
 import { putJobSpec } from '../storage/objects.ts';
 import type { P2PNode } from '../p2p/node.ts';
@@ -83,11 +83,6 @@ export async function postJob(client: ChainClient, params: PostJobParameters): P
   const wallet = requireWallet(client, 'postJob');
   const { signal, onProgress } = params;
   const spec = validateSpec(params.spec);
-  if (spec.version !== 1) {
-    throw new SpecError([
-      { path: 'version', message: 'version-2 jobs cannot be posted yet: the dispute game judges version-1 specs only (docs/PROTOCOL.md §3.4)' },
-    ]);
-  }
   const { publicClient, deployment, retry } = wallet;
   const market = marketAddress(wallet);
   const token = params.token ?? deployment.paymentTokens[0];

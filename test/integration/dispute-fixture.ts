@@ -29,7 +29,13 @@ export const BOND = 10n ** 18n;
 export const STAKE = 5n * 10n ** 18n;
 export const CLOCK = 3600;
 
-export async function createWorld(options: { layers?: number[]; batchSize?: number; k?: number; intervals?: number } = {}) {
+/** A version-2 job instead of the v1 MLP: its model and optimizer (the spec file's fields). */
+export interface V2Job {
+  readonly model: { readonly input: number[]; readonly layers: object[] };
+  readonly optimizer?: object;
+}
+
+export async function createWorld(options: { layers?: number[]; batchSize?: number; k?: number; intervals?: number; v2?: V2Job } = {}) {
   const { viem } = await network.create();
   const publicClient = await viem.getPublicClient();
   const testClient = await viem.getTestClient();
@@ -68,7 +74,17 @@ export async function createWorld(options: { layers?: number[]; batchSize?: numb
   input.data.root = datasetRoot(train.records, MNIST_RECORD_BYTES);
   const k = options.k ?? 8;
   input.training = { steps: k * (options.intervals ?? 2), checkpointInterval: k, batchSize: options.batchSize ?? 16 };
-  const spec: JobSpec = completeSpec(input);
+  const v2 = options.v2;
+  const spec: JobSpec = completeSpec(
+    v2 === undefined
+      ? input
+      : ({
+          ...input,
+          version: 2,
+          model: { ...v2.model, loss: input.model.loss, initSeed: input.model.initSeed },
+          ...(v2.optimizer === undefined ? {} : { optimizer: v2.optimizer }),
+        } as never),
+  );
   const graph: Graph = buildGraph(spec);
   const dataset = new DatasetTree(train.records, MNIST_RECORD_BYTES);
   const tf = await useBackend('wasm');

@@ -7,9 +7,9 @@ import {
   EMPTY_CHECKPOINT_CHAIN,
   findFault,
   graphCommitment,
+  encodeJobSpec,
   JOB_SPEC_ABI,
   jobMarketAbi,
-  specTuple,
   readDispute,
   readPublished,
   silentLogger,
@@ -24,7 +24,7 @@ import {
   type Trajectory,
 } from '../../sdk/index.ts';
 import { copyStateTransition, nanMomentumStart, FRAUD_KINDS, type FraudKind } from '../../sdk/testing/index.ts';
-import { encodeAbiParameters, parseEventLogs, sha256, type Address } from 'viem';
+import { decodeAbiParameters, encodeAbiParameters, parseEventLogs, sha256, type Address } from 'viem';
 import { BOND, CLOCK, createWorld, STAKE } from './dispute-fixture.ts';
 import { claimTimeout, playChallenger, playSolver } from './helpers/players.ts';
 
@@ -363,8 +363,9 @@ describe('dispute game on real trained steps', () => {
     await assert.rejects(world.viem.deployContract('DisputeGame', args(BOND, 0)), /DisputeInvalidParameter/);
     await assert.rejects(world.viem.deployContract('DisputeGame', args(0n, CLOCK)), /DisputeInvalidParameter/);
     // A job posted with the hash of a spec tuple whose checkpointInterval is 0 (the SDK cannot write one).
-    const tuple = { ...specTuple(world.spec), checkpointInterval: 0 };
-    const hash = sha256(encodeAbiParameters(JOB_SPEC_ABI, [tuple]));
+    const [spec] = decodeAbiParameters(JOB_SPEC_ABI, encodeJobSpec(world.spec));
+    const bytes = encodeAbiParameters(JOB_SPEC_ABI, [{ ...spec, checkpointInterval: 0 }]);
+    const hash = sha256(bytes);
     const asSubmitter = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.submitter } });
     const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
     const now = (await world.publicClient.getBlock()).timestamp;
@@ -390,7 +391,7 @@ describe('dispute game on real trained steps', () => {
         address: world.game.address,
         abi: disputeGameAbi,
         functionName: 'challenge',
-        args: [jobId, 0, tuple, graphCommitment(world.graph), proof],
+        args: [jobId, 0, bytes, graphCommitment(world.graph), proof],
         account: world.challenger.account.address,
       }),
       /DisputeSpecInvalid/,

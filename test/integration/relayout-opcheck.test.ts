@@ -417,10 +417,11 @@ describe('the judge on a CNN trace: honest openings hold, a cheating solver is c
   const graph = buildGraph(spec);
   let step: StepData;
   before(async () => {
-    // The deployable the dispute game calls; it forwards kinds 20..25 to the RelayoutJudge it created.
+    // The deployable the dispute game calls; it forwards kinds 20..25 to the RelayoutJudge it is given.
     judge = await viem.deployContract('ElementJudge', [
       (await viem.deployContract('ReductionJudge')).address,
       (await viem.deployContract('RelayoutJudge')).address,
+      (await viem.deployContract('SpecReader')).address,
     ]);
     step = await tracedStep(spec, graph, mnist.records, 2);
   });

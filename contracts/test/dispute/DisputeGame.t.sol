@@ -115,7 +115,7 @@ contract DisputeGameTest is DisputeFixture {
         JobId j = jobFor(spec, solver, COUNT + 1);
         token.mint(challenger, BOND);
         vm.prank(challenger);
-        uint256 d = dispute.challenge(j, 0, spec, fixtureGraph, proofOf(0, COUNT + 1));
+        uint256 d = dispute.challenge(j, 0, abi.encode(spec), fixtureGraph, proofOf(0, COUNT + 1));
         assertEq(uint8(stageOf(d)), uint8(TRACE), "k = 1 needs no bisection");
     }
 
@@ -127,7 +127,7 @@ contract DisputeGameTest is DisputeFixture {
             abi.encodeWithSelector(IDisputeGame.DisputeSpecMismatch.selector, job, market.getJob(job).specHash, spec.specHash())
         );
         vm.prank(challenger);
-        dispute.challenge(job, 0, spec, fixtureGraph, proofOf(0, COUNT + 1));
+        dispute.challenge(job, 0, abi.encode(spec), fixtureGraph, proofOf(0, COUNT + 1));
     }
 
     function test_challenge_graphMismatch_reverts() public {
@@ -144,7 +144,7 @@ contract DisputeGameTest is DisputeFixture {
         JobId j = jobFor(spec, solver, COUNT + 1);
         vm.expectRevert(abi.encodeWithSelector(IDisputeGame.DisputeSpecInvalid.selector, j, "checkpointInterval"));
         vm.prank(challenger);
-        dispute.challenge(j, 0, spec, fixtureGraph, proofOf(0, COUNT + 1));
+        dispute.challenge(j, 0, abi.encode(spec), fixtureGraph, proofOf(0, COUNT + 1));
     }
 
     function test_challenge_badCheckpointProof_reverts() public {
@@ -172,7 +172,7 @@ contract DisputeGameTest is DisputeFixture {
         JobId j = jobFor(spec, solver, COUNT);
         token.mint(challenger, BOND);
         vm.prank(challenger);
-        uint256 d = dispute.challenge(j, 0, spec, fixtureGraph, proofOf(0, COUNT));
+        uint256 d = dispute.challenge(j, 0, abi.encode(spec), fixtureGraph, proofOf(0, COUNT));
         assertEq(uint8(stageOf(d)), uint8(MIDPOINT), "claimed jobs are disputable");
         assertEq(uint8(market.getJob(j).status), uint8(IJobMarket.JobStatus.Claimed), "still training");
     }
@@ -765,9 +765,9 @@ contract DisputeGameTest is DisputeFixture {
         bytes32 expected = market.getJob(job).specHash;
         vm.startPrank(solver);
         vm.expectRevert(abi.encodeWithSelector(IDisputeGame.DisputeSpecMismatch.selector, job, expected, spec.specHash()));
-        dispute.openElement(id, spec, fixtureGraph, opOf(), opProofOf(), s.inputs, s.output);
+        dispute.openElement(id, abi.encode(spec), fixtureGraph, opOf(), opProofOf(), s.inputs, s.output);
         vm.expectRevert(abi.encodeWithSelector(IDisputeGame.DisputeSpecMismatch.selector, job, expected, spec.specHash()));
-        dispute.openLoad(id, spec, fixtureGraph, opOf(), opProofOf(), s.record, s.output);
+        dispute.openLoad(id, abi.encode(spec), fixtureGraph, opOf(), opProofOf(), s.record, s.output);
         IDisputeGame.GraphCommitment memory g = graphOf();
         g.stateCount = 9;
         vm.expectRevert(abi.encodeWithSelector(IDisputeGame.DisputeGraphMismatch.selector, specOf().graphRoot, graphRootOf(g)));

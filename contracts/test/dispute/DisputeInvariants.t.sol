@@ -32,7 +32,7 @@ contract DisputeHandler is DisputeFixture {
         submitter = makeAddr("handler submitter");
         solvers = [makeAddr("solver A"), makeAddr("solver B")];
         challengers = [makeAddr("challenger A"), makeAddr("challenger B"), makeAddr("challenger C")];
-        fixtureSpec = specOf();
+        fixtureSpec = abi.encode(specOf());
         fixtureGraph = graphOf();
     }
 
@@ -57,7 +57,7 @@ contract DisputeHandler is DisputeFixture {
 
     function newJob(uint256 seed) external {
         if (_jobs.length >= 4) return;
-        _jobs.push(jobFor(fixtureSpec, solvers[seed % 2], COUNT + 1));
+        _jobs.push(jobFor(specOf(), solvers[seed % 2], COUNT + 1));
     }
 
     function challenge(uint256 jobSeed, uint256 interval, uint256 actorSeed) external {

@@ -4,14 +4,19 @@ pragma solidity ^0.8.28;
 import {IDisputeGame} from "../../interfaces/IDisputeGame.sol";
 import {IElementJudge} from "../../interfaces/IElementJudge.sol";
 import {IReductionJudge} from "../../interfaces/IReductionJudge.sol";
+import {IRelayoutJudge} from "../../interfaces/IRelayoutJudge.sol";
+import {ISpecReader} from "../../interfaces/ISpecReader.sol";
 import {LibChunk} from "../../libraries/LibChunk.sol";
+import {LibInit} from "../../libraries/LibInit.sol";
+import {LibOpAdam} from "../../libraries/LibOpAdam.sol";
 import {LibOpCheck} from "../../libraries/LibOpCheck.sol";
 import {OpDesc} from "../../types/OpDesc.sol";
 
 /// @notice An element judge whose verdicts the test sets, so the game's own rules (callers, stages,
 ///         clocks, queue, money) can be played without real proofs. Each kind of check has its own
-///         verdict; a data part is valid and ends its tensor unless told otherwise.
-contract ScriptedJudge is IElementJudge, IReductionJudge {
+///         verdict; a data part is valid and ends its tensor unless told otherwise. Specs are read
+///         for real (the reader it is given).
+contract ScriptedJudge is IElementJudge, IReductionJudge, IRelayoutJudge {
     /// @notice How `checkDataPart` answers: `EndsTensor` returns firstLeaf + the part's leaf count
     ///         (the part completes its tensor), `Continues` one leaf more than that, `Invalid` 0.
     enum DataVerdict {
@@ -25,6 +30,12 @@ contract ScriptedJudge is IElementJudge, IReductionJudge {
     bool public linkVerdict = true;
     bool public initialVerdict = true;
     DataVerdict public dataVerdict;
+    /// @inheritdoc IElementJudge
+    ISpecReader public immutable specReader;
+
+    constructor(ISpecReader specs) {
+        specReader = specs;
+    }
 
     function setVerdicts(bool op, bool load, bool link, bool initial) external {
         (opVerdict, loadVerdict, linkVerdict, initialVerdict) = (op, load, link, initial);
@@ -48,6 +59,21 @@ contract ScriptedJudge is IElementJudge, IReductionJudge {
         uint256,
         LibOpCheck.TensorOpening[] calldata,
         LibOpCheck.TensorOpening calldata
+    ) external view override(IElementJudge, IRelayoutJudge) returns (bool) {
+        return opVerdict;
+    }
+
+    /// @inheritdoc IRelayoutJudge
+    function checkAdamElement(
+        LibOpCheck.StepRoots calldata,
+        OpDesc calldata,
+        uint256,
+        bytes32[] calldata,
+        uint256,
+        LibOpCheck.TensorOpening[] calldata,
+        LibOpCheck.TensorOpening calldata,
+        LibOpAdam.Schedule calldata,
+        LibOpAdam.ScheduleRow calldata
     ) external view returns (bool) {
         return opVerdict;
     }
@@ -76,7 +102,7 @@ contract ScriptedJudge is IElementJudge, IReductionJudge {
     }
 
     /// @inheritdoc IElementJudge
-    function checkInitialElement(uint32[] calldata, bytes32, bytes32, uint256, uint256, uint256, LibOpCheck.StateLeafOpening calldata)
+    function checkInitialElement(LibInit.InitTensor calldata, bytes32, bytes32, uint256, uint256, uint256, LibOpCheck.StateLeafOpening calldata)
         external
         view
         returns (bool)
@@ -97,6 +123,11 @@ contract ScriptedJudge is IElementJudge, IReductionJudge {
 
     /// @inheritdoc IElementJudge
     function reductions() external view returns (IReductionJudge) {
+        return this;
+    }
+
+    /// @inheritdoc IElementJudge
+    function relayoutJudge() external view returns (IRelayoutJudge) {
         return this;
     }
 

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {DisputeGame} from "../../DisputeGame.sol";
 import {IDisputeGame} from "../../interfaces/IDisputeGame.sol";
 import {IJobMarket} from "../../interfaces/IJobMarket.sol";
+import {SpecReader} from "../../SpecReader.sol";
 import {LibOpCheck} from "../../libraries/LibOpCheck.sol";
 import {JobId} from "../../types/JobId.sol";
 import {JobSpec} from "../../types/JobSpec.sol";
@@ -30,16 +31,16 @@ abstract contract DisputeFixture is MarketFixture {
     DisputeGame internal dispute;
     /// @dev specOf() and graphOf(), kept: building them hashes with the sha256 precompile, a call
     ///      that would take a pending `vm.prank` or `vm.expectRevert`, so moves pass these instead.
-    JobSpec internal fixtureSpec;
+    bytes internal fixtureSpec;
     IDisputeGame.GraphCommitment internal fixtureGraph;
 
     function setUp() public virtual override {
         deployMarket();
-        judge = new ScriptedJudge();
+        judge = new ScriptedJudge(new SpecReader());
         dispute = new DisputeGame(market, judge, token, BOND, Duration.wrap(CLOCK));
         game = address(dispute);
         market.setDisputeGame(game);
-        fixtureSpec = specOf();
+        fixtureSpec = abi.encode(specOf());
         fixtureGraph = graphOf();
     }
 
