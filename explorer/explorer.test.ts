@@ -2,6 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Tensor } from '../sdk/commit/tensor.ts';
 import { Stage } from '../sdk/dispute/stages.ts';
+import { useBackend } from '../sdk/engine/backend.ts';
+import { executeForward, toTf } from '../sdk/engine/executor.ts';
+import { completeSpec } from '../sdk/graph/complete.ts';
+import { buildGraph } from '../sdk/graph/graph.ts';
+import { initialState } from '../sdk/graph/init.ts';
+import { loadMnist, MNIST_PIXELS, MNIST_RECORD_BYTES } from '../sdk/data/mnist.ts';
+import { exampleSpec } from '../sdk/testing/index.ts';
 import { checkpointLoss } from './loss.ts';
 import { buildSnapshot, type ChainLog, type SnapshotInput } from './snapshot.ts';
 
@@ -34,6 +41,61 @@ describe('checkpointLoss', () => {
     const y = [Math.tanh(0.5), Math.tanh(-0.5)];
     const expected = ((y[0] as number) ** 2 + ((y[1] as number) - 1) ** 2) / 2;
     assert.ok(Math.abs(checkpointLoss(spec as never, state, new Uint8Array(record.buffer)) - expected) < 1e-6);
+  });
+
+  it("a v2 CNN's loss is the SDK's canonical forward pass (fp32) to within float rounding", async () => {
+    const { graphRoot: _unused, ...input } = exampleSpec();
+    const spec = completeSpec({
+      ...input,
+      version: 2,
+      model: {
+        input: [28, 28, 1],
+        layers: [
+          { type: 'conv2d', filters: 3, kernel: 5, stride: 2, padding: 'same' },
+          { type: 'relu' },
+          { type: 'maxpool2d', size: 2 },
+          { type: 'conv2d', filters: 4, kernel: 3 },
+          { type: 'tanh' },
+          { type: 'avgpool2d', size: 2 },
+          { type: 'flatten' },
+          { type: 'dense', units: 10 },
+        ],
+        loss: 'softmax-xent',
+        initSeed: input.model.initSeed,
+      },
+      optimizer: {
+        kind: 'adamw',
+        learningRate: 0.001,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        weightDecay: 0,
+        schedule: { kind: 'constant', warmupSteps: 0, finalLearningRate: 0.001 },
+      },
+    });
+    // Non-zero biases, so their layout is checked too.
+    const state = initialState(spec).map((x) => (x.shape.length === 1 ? { shape: x.shape, data: x.data.map((_, i) => 0.01 * (i % 5) - 0.02) } : x));
+    const n = 16;
+    const records = loadMnist().records.subarray(0, n * MNIST_RECORD_BYTES);
+    const tfjs = await useBackend('cpu');
+    const graph = buildGraph({ ...spec, training: { ...spec.training, batchSize: n } });
+    const x = Float32Array.from(
+      { length: n * MNIST_PIXELS },
+      (_, i) => (records[Math.floor(i / MNIST_PIXELS) * MNIST_RECORD_BYTES + (i % MNIST_PIXELS)] as number) / 255,
+    );
+    const params = toTf(tfjs, state);
+    const logits = (await executeForward(tfjs, graph, params, x).data()) as Float32Array;
+    for (const p of params) p.dispose();
+    let expected = 0;
+    for (let r = 0; r < n; r++) {
+      const row = Array.from(logits.subarray(10 * r, 10 * r + 10));
+      const max = Math.max(...row);
+      const label = records[r * MNIST_RECORD_BYTES + MNIST_PIXELS] as number;
+      expected += Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0)) + max - (row[label] as number);
+    }
+    expected /= n;
+    const loss = checkpointLoss(spec, state, records);
+    assert.ok(Math.abs(loss - expected) < 1e-5 * Math.max(1, expected), `explorer ${loss} vs SDK ${expected}`);
   });
 
   it('refuses a checkpoint that is not of the job’s model', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isHex, type Hex } from 'viem';
 import { REPO_ROOT } from './devnet/anvil.ts';
-import { defaultRunDir, FRAUD_KINDS, runStory, type FraudKind } from './devnet/story.ts';
+import { CONV_FRAUD_KINDS, defaultRunDir, FRAUD_KINDS, runStory, STORY_DEFAULTS, STORY_MODELS, type FraudKind, type StoryModel } from './devnet/story.ts';
 
 const USAGE = `usage: npm start -- [options]
 
@@ -22,12 +22,16 @@ measures its model's held-out accuracy. Last line: {"story":"done",…}. The exp
 (veritrain-explorer) shows it all live in a browser: its URL is printed when it starts.
 
 options:
-  --fraud <kind>          how solver B cheats: ${FRAUD_KINDS.join(', ')} (default wrong-lr)
+  --model <mlp|cnn>       the jobs' models: MLPs (spec v1, SGD-momentum; default) or CNNs (spec
+                          v2: a LeNet-style network and a one-conv one, AdamW, warmup + cosine;
+                          about 5 minutes on 2 cores)
+  --fraud <kind>          how solver B cheats: ${FRAUD_KINDS.join(', ')}; with --model cnn also
+                          ${CONV_FRAUD_KINDS.join(', ')} (default: mlp ${STORY_DEFAULTS.mlp.fraud}, cnn ${STORY_DEFAULTS.cnn.fraud})
   --fraud-interval <i>    the checkpoint interval B fakes (default 1)
-  --steps <n>             training steps per job (default 512; a multiple of --interval)
-  --interval <k>          steps per checkpoint interval (default 32)
+  --steps <n>             training steps per job (default: mlp ${STORY_DEFAULTS.mlp.steps}, cnn ${STORY_DEFAULTS.cnn.steps}; a multiple of --interval)
+  --interval <k>          steps per checkpoint interval (default: mlp ${STORY_DEFAULTS.mlp.interval}, cnn ${STORY_DEFAULTS.cnn.interval})
   --window <s>            challenge window of the jobs, seconds (default 45)
-  --timeout <s>           give up after this long (default 270)
+  --timeout <s>           give up after this long (default: mlp ${STORY_DEFAULTS.mlp.timeout}, cnn ${STORY_DEFAULTS.cnn.timeout})
   --run-dir <dir>         where this run's files go (default .veritrain/run-<time>/)
   --stay                  after the summary, keep the chain and the explorer up until Ctrl-C
 scale-out (the same processes, pointed elsewhere):
@@ -54,12 +58,13 @@ let parsed;
 try {
   parsed = parseArgs({
     options: {
-      fraud: { type: 'string', default: 'wrong-lr' },
+      model: { type: 'string', default: 'mlp' },
+      fraud: { type: 'string' },
       'fraud-interval': { type: 'string', default: '1' },
-      steps: { type: 'string', default: '512' },
-      interval: { type: 'string', default: '32' },
+      steps: { type: 'string' },
+      interval: { type: 'string' },
       window: { type: 'string', default: '45' },
-      timeout: { type: 'string', default: '270' },
+      timeout: { type: 'string' },
       'run-dir': { type: 'string' },
       stay: { type: 'boolean', default: false },
       rpc: { type: 'string' },
@@ -83,7 +88,12 @@ const int = (name: string, value: string, min: number): number => {
   if (!Number.isSafeInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got ${value}`);
   return n;
 };
-if (!(FRAUD_KINDS as readonly string[]).includes(args.fraud)) fail(`--fraud must be one of ${FRAUD_KINDS.join(', ')}`);
+if (!(STORY_MODELS as readonly string[]).includes(args.model)) fail(`--model must be one of ${STORY_MODELS.join(', ')}`);
+const model = args.model as StoryModel;
+const defaults = STORY_DEFAULTS[model];
+const frauds: readonly string[] = model === 'cnn' ? [...FRAUD_KINDS, ...CONV_FRAUD_KINDS] : FRAUD_KINDS;
+const fraud = args.fraud ?? defaults.fraud;
+if (!frauds.includes(fraud)) fail(`--fraud must be one of ${frauds.join(', ')} with --model ${model}`);
 const key = (name: string): Hex | undefined => {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
@@ -134,12 +144,13 @@ try {
       cheater: key('VERITRAIN_SOLVER_B_KEY'),
       verifier: key('VERITRAIN_VERIFIER_KEY'),
     },
-    fraud: args.fraud as FraudKind,
+    model,
+    fraud: fraud as FraudKind,
     fraudInterval: int('fraud-interval', args['fraud-interval'], 0),
-    steps: int('steps', args.steps, 2),
-    checkpointInterval: int('interval', args.interval, 2),
+    steps: int('steps', args.steps ?? String(defaults.steps), 2),
+    checkpointInterval: int('interval', args.interval ?? String(defaults.interval), 2),
     challengeWindow: int('window', args.window, 1),
-    timeoutMs: int('timeout', args.timeout, 10) * 1000,
+    timeoutMs: int('timeout', args.timeout ?? String(defaults.timeout), 10) * 1000,
     print: (line) => {
       console.log(line);
     },

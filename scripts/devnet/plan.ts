@@ -8,7 +8,11 @@ const wei = z.string().regex(/^\d+$/, 'must be a decimal integer (token base uni
 export const devnetJobSchema = z.strictObject({
   /** A label the orchestrator uses for the job (e.g. "honest", "cheater"). */
   name: z.string().min(1),
-  layers: z.array(z.number().int().positive()).min(2),
+  /** The model: MLP layer sizes (a version-1 spec), or a version-2 model and optimizer (spec file fields, validated by the SDK). */
+  model: z.union([
+    z.strictObject({ layers: z.array(z.number().int().positive()).min(2) }),
+    z.strictObject({ v2: z.strictObject({ model: z.record(z.string(), z.unknown()), optimizer: z.record(z.string(), z.unknown()) }) }),
+  ]),
   steps: z.number().int().positive(),
   checkpointInterval: z.number().int().positive(),
   batchSize: z.number().int().positive(),
@@ -59,7 +63,8 @@ export type SubmitterEvent =
       name: string;
       jobId: string;
       specHash: string;
-      layers: number[];
+      /** describeModel's line. */
+      model: string;
       steps: number;
       checkpointInterval: number;
       payment: string;

@@ -10,14 +10,17 @@
  * Which solver trains which job is decided by the solvers' own claim policies (docs/SOLVER.md):
  * A claims only jobs paying at least half of job 1's price per step; B only models of at most
  * 20,000 parameters. Job 1 (784-32-10, 25,450 parameters) is A's; job 2 (784-24-10, 19,090
- * parameters, a quarter of the price) is B's.
+ * parameters, a quarter of the price) is B's. With `model: 'cnn'` both are version-2 jobs trained
+ * with AdamW (warmup then cosine): job 1 a LeNet-style CNN (37,106 parameters), job 2 a one-conv
+ * CNN (7,954), and B's default fraud pads its conv input one row off, so it is caught at an op of a
+ * conv layer.
  */
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatUnits, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { buildGraph, OP_KIND_NAMES, type Graph } from '../../sdk/graph/graph.ts';
-import { FRAUD_KINDS, type FraudKind } from '../../sdk/dispute/frauds.ts';
+import { CONV_FRAUD_KINDS, FRAUD_KINDS, type FraudKind } from '../../sdk/dispute/frauds.ts';
 import { ConfigError, VeritrainError } from '../../sdk/errors.ts';
 import { fetchJobSpec } from '../../sdk/storage/objects.ts';
 import { startDevnet, type Devnet } from './devnet.ts';
@@ -26,9 +29,71 @@ import { describeChainEvent, gasByAccount, text, watchChainEvents, type ChainEve
 import type { ChildLine, RoleProcess } from './process.ts';
 import type { DevnetJobPlan } from './plan.ts';
 
-export { FRAUD_KINDS, type FraudKind };
+export { CONV_FRAUD_KINDS, FRAUD_KINDS, type FraudKind };
+
+/** The demo's two models: MLPs (version-1 specs) or CNNs (version 2, AdamW with warmup + cosine). */
+export const STORY_MODELS = ['mlp', 'cnn'] as const;
+export type StoryModel = (typeof STORY_MODELS)[number];
+
+/** Defaults per model: training steps, checkpoint interval, fraud, timeout (s). */
+export const STORY_DEFAULTS: Readonly<Record<StoryModel, { steps: number; interval: number; fraud: FraudKind; timeout: number }>> = {
+  mlp: { steps: 512, interval: 32, fraud: 'wrong-lr', timeout: 270 },
+  cnn: { steps: 800, interval: 50, fraud: 'conv-padding', timeout: 900 },
+};
+
+const adamw = (learningRate: number, warmupSteps: number) => ({
+  kind: 'adamw',
+  learningRate,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0.01,
+  schedule: { kind: 'warmup-cosine', warmupSteps, finalLearningRate: learningRate / 30 },
+});
+
+/**
+ * Job 2 of the CNN story trains at batch 8 with a checkpoint every 10 steps: the verifier fetches
+ * the op traces of a flagged interval from the solver, and a conv step's trace is ~0.3 MB per
+ * record of the batch (the im2col patches and their gradients), so the interval's traces stay
+ * ~25 MB (see docs/VERIFIER.md).
+ */
+const CNN_CHEATER = { batchSize: 8, interval: 10 } as const;
+
+/** Job 1's and job 2's models. */
+function storyModels(model: StoryModel, steps: number): [DevnetJobPlan['model'], DevnetJobPlan['model']] {
+  if (model === 'mlp') return [{ layers: [784, 32, 10] }, { layers: [784, 24, 10] }];
+  const warmup = Math.min(50, Math.floor(steps / 10));
+  const lenet = {
+    input: [28, 28, 1],
+    layers: [
+      { type: 'conv2d', filters: 6, kernel: 5, padding: 'same' },
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
+      { type: 'conv2d', filters: 16, kernel: 5 },
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 84 },
+      { type: 'relu' },
+      { type: 'dense', units: 10 },
+    ],
+  };
+  const small = {
+    input: [28, 28, 1],
+    layers: [
+      { type: 'conv2d', filters: 4, kernel: 5, padding: 'same' },
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 10 },
+    ],
+  };
+  return [{ v2: { model: lenet, optimizer: adamw(0.005, warmup) } }, { v2: { model: small, optimizer: adamw(0.005, warmup) } }];
+}
 
 export interface StoryOptions {
+  /** The demo's models (default mlp). */
+  readonly model?: StoryModel | undefined;
   /** Where this run's chain deployment, configs, databases and IPFS blocks go. */
   readonly runDir: string;
   readonly rpcUrl?: string | undefined;
@@ -68,6 +133,7 @@ export interface StorySummary {
   readonly accuracy: number;
   readonly wall_s: number;
   readonly fraud: FraudKind;
+  readonly model: StoryModel;
   readonly gas_total: number;
   readonly transactions: number;
   /** Steps the verifier re-executed per step trained, over both jobs. */
@@ -79,13 +145,19 @@ const tokensOf = (v: bigint): number => Number(formatUnits(v, 18));
 
 export async function runStory(o: StoryOptions): Promise<StorySummary> {
   const t0 = performance.now();
-  const fraud: FraudKind = o.fraud ?? 'wrong-lr';
-  const steps = o.steps ?? 512;
-  const k = o.checkpointInterval ?? 32;
+  const modelKind: StoryModel = o.model ?? 'mlp';
+  const defaults = STORY_DEFAULTS[modelKind];
+  const fraud: FraudKind = o.fraud ?? defaults.fraud;
+  const steps = o.steps ?? defaults.steps;
+  const k = o.checkpointInterval ?? defaults.interval;
+  const timeoutMs = o.timeoutMs ?? defaults.timeout * 1000;
   const window = o.challengeWindow ?? 45;
   const fraudInterval = o.fraudInterval ?? 1;
   if (steps % k !== 0 || steps / k < 2) throw new ConfigError(`--steps must be a multiple of the checkpoint interval ${k}, at least ${2 * k}`);
-  if (fraudInterval >= steps / k) throw new ConfigError(`the faked interval ${fraudInterval} is not in 0..${steps / k - 1}`);
+  if (modelKind === 'mlp' && (CONV_FRAUD_KINDS as readonly string[]).includes(fraud)) throw new ConfigError(`the ${fraud} fraud needs --model cnn`);
+  const cheaterK = modelKind === 'cnn' ? CNN_CHEATER.interval : k;
+  if (steps % cheaterK !== 0) throw new ConfigError(`--steps must be a multiple of job 2's checkpoint interval ${cheaterK}`);
+  if (fraudInterval >= steps / cheaterK) throw new ConfigError(`the faked interval ${fraudInterval} is not in 0..${steps / cheaterK - 1}`);
   const keys = {
     deployer: o.keys?.deployer ?? devKey(DEV_ROLES.deployer),
     submitter: o.keys?.submitter ?? devKey(DEV_ROLES.submitter),
@@ -118,6 +190,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
   const reports = new Map<string, ChildLine>();
   const childFailures: string[] = [];
   let accuracy: number | undefined;
+  let honestModelLine: string | undefined;
   let submitterDone = false;
   let wake: () => void = () => undefined;
 
@@ -156,6 +229,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
 
   const onChildLine = (l: ChildLine, role: string): void => {
     const told = describeChildLine(l, role);
+    if (l.event === 'posted' && l.name === 'honest') honestModelLine = text(l.model);
     if (l.event === 'posted') jobs.set(text(l.jobId), { name: text(l.name), plan: plans.find((p) => p.name === l.name) as DevnetJobPlan });
     if (l.event === 'model' && l.name === 'honest') accuracy = Number(l.accuracy);
     if (l.event === 'done') submitterDone = true;
@@ -170,10 +244,11 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
   };
 
   const payment = parseEther('8');
+  const [honestModel, cheaterModel] = storyModels(modelKind, steps);
   const plans: DevnetJobPlan[] = [
     {
       name: 'honest',
-      layers: [784, 32, 10],
+      model: honestModel,
       steps,
       checkpointInterval: k,
       batchSize: 64,
@@ -185,10 +260,10 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     },
     {
       name: 'cheater',
-      layers: [784, 24, 10],
+      model: cheaterModel,
       steps,
-      checkpointInterval: k,
-      batchSize: 64,
+      checkpointInterval: modelKind === 'cnn' ? CNN_CHEATER.interval : k,
+      batchSize: modelKind === 'cnn' ? CNN_CHEATER.batchSize : 64,
       payment: (payment / 4n).toString(),
       solverStake: parseEther('10').toString(),
       challengeWindow: window,
@@ -302,7 +377,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     }
 
     // ---- until the story is told ---------------------------------------------------------
-    const deadline = performance.now() + (o.timeoutMs ?? 270_000);
+    const deadline = performance.now() + timeoutMs;
     const honestDone = (): boolean => {
       const id = jobIdOf('honest');
       return id !== undefined && finalized.has(id) && (marketWithdrawn.get(addr.honest.toLowerCase()) ?? 0n) > 0n && accuracy !== undefined;
@@ -316,7 +391,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     for (;;) {
       o.signal?.throwIfAborted();
       if (childFailures.length > 0) throw new StoryError(childFailures.join('\n'));
-      if (performance.now() > deadline) throw new StoryError(`the story did not finish in ${Math.round((o.timeoutMs ?? 270_000) / 1000)} s`);
+      if (performance.now() > deadline) throw new StoryError(`the story did not finish in ${Math.round(timeoutMs / 1000)} s`);
       if (honestDone() && cheaterDone()) {
         if (verifierDone()) break;
         graceUntil ??= performance.now() + 20_000;
@@ -362,6 +437,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
       accuracy: accuracy ?? 0,
       wall_s: Math.round((performance.now() - t0) / 100) / 10,
       fraud,
+      model: modelKind,
       gas_total: Number(gas.total),
       transactions: gas.transactions,
       verify_cost_ratio: Math.round(ratio * 1000) / 1000,
@@ -369,7 +445,7 @@ export async function runStory(o: StoryOptions): Promise<StorySummary> {
     o.print('');
     o.print('======================================== summary ========================================');
     o.print(
-      `model      job ${honestId} (784-32-10, ${steps} steps, batch 64): held-out accuracy ${((accuracy ?? 0) * 100).toFixed(1)}% on 1000 MNIST digits no solver saw`,
+      `model      job ${honestId} (${honestModelLine ?? 'the honest model'}, ${steps} steps, batch 64): held-out accuracy ${((accuracy ?? 0) * 100).toFixed(1)}% on 1000 MNIST digits no solver saw`,
     );
     o.print(`paid       solver-A (honest)   ${summary.honest_paid} VTT for job ${honestId}, after its ${window} s challenge window`);
     o.print(
@@ -419,7 +495,7 @@ export function describeChildLine(l: ChildLine, _role: string): string | undefin
       case 'dataset':
         return `uploads the dataset: ${text(l.records)} real MNIST digits (${(Number(l.bytes) / 1e6).toFixed(1)} MB), root ${text(l.root).slice(0, 10)}…, cid ${text(l.cid).slice(0, 16)}…; ${text(l.heldOut)} digits held out`;
       case 'posted':
-        return `posts job ${text(l.jobId)} (${text(l.name)}): MLP ${(l.layers as number[]).join('-')}, ${text(l.steps)} steps, checkpoint every ${text(l.checkpointInterval)}, pays ${formatUnits(BigInt(text(l.payment)), 18)} VTT`;
+        return `posts job ${text(l.jobId)} (${text(l.name)}): ${text(l.model)}, ${text(l.steps)} steps, checkpoint every ${text(l.checkpointInterval)}, pays ${formatUnits(BigInt(text(l.payment)), 18)} VTT`;
       case 'settled':
         return `job ${text(l.jobId)} settled: ${text(l.status)}`;
       case 'model':

@@ -17,6 +17,7 @@ import { useBackend } from '../../sdk/engine/backend.ts';
 import { silentLogger } from '../../sdk/log.ts';
 import { createP2PNode } from '../../sdk/p2p/node.ts';
 import { completeSpec } from '../../sdk/graph/complete.ts';
+import { describeModel, modelPlan } from '../../sdk/spec/model.ts';
 import { exampleSpec } from '../../sdk/spec/example-spec.ts';
 import { createHeliaStore } from '../../sdk/storage/helia.ts';
 import { createKuboStore } from '../../sdk/storage/kubo.ts';
@@ -43,8 +44,10 @@ async function heldOutAccuracy(directory: string, records: Uint8Array): Promise<
     for (let p = 0; p < MNIST_PIXELS; p++) x[r * MNIST_PIXELS + p] = (records[r * MNIST_RECORD_BYTES + p] as number) / 255;
     labels[r] = records[r * MNIST_RECORD_BYTES + MNIST_PIXELS] as number;
   }
+  // The model's own input shape: [784] for an MLP, [28, 28, 1] for a CNN.
+  const input = (model.inputs[0]?.shape ?? [null, MNIST_PIXELS]).slice(1) as number[];
   const predicted = tf.tidy(() => {
-    const out = model.predict(tf.tensor2d(x, [n, MNIST_PIXELS]));
+    const out = model.predict(tf.tensor(x, [n, ...input]));
     return (Array.isArray(out) ? out[0] : out)?.argMax(1).dataSync();
   });
   model.dispose();
@@ -107,12 +110,21 @@ async function main(): Promise<void> {
     const posted: { job: DevnetJobPlan; jobId: bigint }[] = [];
     for (const job of plan.jobs) {
       const { graphRoot: _unused, ...input } = exampleSpec();
-      const spec = completeSpec({
+      const common = {
         ...input,
-        model: { ...input.model, layers: job.layers },
         training: { steps: job.steps, checkpointInterval: job.checkpointInterval, batchSize: job.batchSize },
         data: { ...input.data, root: dataset.root, cid: dataset.cid, recordCount: dataset.recordCount },
-      });
+      };
+      const spec = completeSpec(
+        'layers' in job.model
+          ? { ...common, model: { ...input.model, layers: job.model.layers } }
+          : ({
+              ...common,
+              version: 2,
+              model: { ...job.model.v2.model, loss: input.model.loss, initSeed: input.model.initSeed },
+              optimizer: job.model.v2.optimizer,
+            } as never),
+      );
       const result = await postJob(client, {
         spec,
         store,
@@ -130,7 +142,7 @@ async function main(): Promise<void> {
         name: job.name,
         jobId: result.jobId.toString(),
         specHash: result.specHash,
-        layers: job.layers,
+        model: describeModel(modelPlan(spec.model)),
         steps: job.steps,
         checkpointInterval: job.checkpointInterval,
         payment: job.payment,

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { hexToBytes, type Hex } from 'viem';
 import { EncodingError, SpecError } from '../errors.ts';
 import { sha256Hex } from '../commit/sha256.ts';
+import { assertSpecRoots, completeSpec } from '../graph/complete.ts';
 import { exampleSpec } from './example-spec.ts';
+import { scheduleRow } from './schedule.ts';
 import {
   checkpointCount,
   cidOfSpecHash,
@@ -204,5 +206,34 @@ describe('job spec version 2 (layer graphs)', () => {
   it('rejects unknown layer words and truncated layers on decode', () => {
     assert.throws(() => layersOfWords([9]), /unknown layer code 9/);
     assert.throws(() => layersOfWords([2, 6, 5]), /layer 0 \(conv2d\) is truncated/);
+  });
+});
+
+describe('a v2 AdamW spec read back from its bytes', () => {
+  it('keeps its schedule root valid when the rates are not fp32 numbers (the table is computed from the encoded fp32 values)', () => {
+    const { graphRoot: _unused, ...base } = exampleSpec();
+    // 0.005 and 0.005 / 30 are not fp32 numbers; the encoding rounds them.
+    const spec = completeSpec({
+      ...base,
+      version: 2,
+      model: { input: [784], layers: [{ type: 'dense', units: 10 }], loss: 'softmax-xent', initSeed: base.model.initSeed },
+      optimizer: {
+        kind: 'adamw',
+        learningRate: 0.005,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        weightDecay: 0.01,
+        schedule: { kind: 'warmup-cosine', warmupSteps: 5, finalLearningRate: 0.005 / 30 },
+      },
+    });
+    const back = decodeJobSpec(encodeJobSpec(spec));
+    assert.ok(back.optimizer.kind === 'adamw' && spec.optimizer.kind === 'adamw');
+    assert.notEqual(back.optimizer.learningRate, 0.005, 'decoded as the fp32 value');
+    assert.equal(back.optimizer.scheduleRoot, spec.optimizer.scheduleRoot);
+    assert.doesNotThrow(() => {
+      assertSpecRoots(back);
+    });
+    assert.deepEqual(scheduleRow(back.optimizer, back.training.steps, 3), scheduleRow(spec.optimizer, spec.training.steps, 3));
   });
 });

@@ -36,8 +36,11 @@ export interface ScheduleRow {
 
 /** The schedule's learning rate at step j of `steps` (float64, before rounding). */
 function learningRateAt(p: AdamwParams, steps: number, j: number): number {
-  const { kind, warmupSteps, finalLearningRate } = p.schedule;
-  const peak = p.learningRate;
+  const { kind, warmupSteps } = p.schedule;
+  // The spec fixes these as fp32 (its canonical encoding rounds them): the table is computed from
+  // the values every reader decodes, not from the decimals a user wrote.
+  const peak = Math.fround(p.learningRate);
+  const finalLearningRate = Math.fround(p.schedule.finalLearningRate);
   if (kind === 'constant') return peak;
   if (j < warmupSteps) return (peak * (j + 1)) / warmupSteps;
   const progress = (j - warmupSteps) / Math.max(1, steps - warmupSteps);

@@ -101,8 +101,9 @@ export function stateToLayersModel(tf: typeof tfjs, spec: Pick<JobSpec, 'model' 
       details: { tensors: state.length, expected: graph.state.length },
     });
   }
-  const params = state.slice(state.length / 2);
   const plan = modelPlan(spec.model);
+  // The parameters (Wt_l, b_l per dense or conv layer) come last, after the optimizer's slots (§3.2).
+  const params = state.slice(state.length - 2 * plan.layers.filter((l) => l.type === 'dense' || l.type === 'conv2d').length);
   const model = tf.sequential();
   const first = { inputShape: [...plan.input] };
   let tag = 0;

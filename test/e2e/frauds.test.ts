@@ -62,7 +62,7 @@ before(async () => {
   client = await createChainClient({ publicClient: devnet.chain.publicClient, deploymentsDir: devnet.chain.deploymentsDir });
   const jobs: DevnetJobPlan[] = KINDS.map((kind, i) => ({
     name: kind,
-    layers: [784, 10 + 2 * i, 10],
+    model: { layers: [784, 10 + 2 * i, 10] },
     steps: STEPS,
     checkpointInterval: K,
     batchSize: 32,

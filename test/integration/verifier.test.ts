@@ -156,6 +156,37 @@ describe('verifier daemon', () => {
     });
   }
 
+  it('demands on-chain the data of a cheater that serves nothing off-chain but defends, with deposits it approved, and wins', async () => {
+    const { jobId, chain } = await w.solverJob({ fraud: 'noise', serve: false });
+    const defence = new AbortController();
+    const defending = w.defend(jobId, chain, false, defence.signal);
+    const v = await w.verifier({ config: { jobs: { only: [jobId.toString()] } } });
+    // No allowance left from set-up: the verifier approves what the dispute needs itself.
+    await v.chain.sender.writeContract({ address: w.world.token.address, abi: erc20Abi, functionName: 'approve', args: [w.world.game.address, 0n] });
+    try {
+      await until(
+        'the job settled and the verifier is done with it',
+        async () => (await readJob(v.chain, jobId)).status === 'Slashed' && v.daemon.db.job(jobId)?.done === 1,
+        () => v.daemon.tick(),
+        240_000,
+      );
+      const id = BigInt(v.daemon.db.disputes(jobId)[0]?.dispute_id ?? 0);
+      const demands = await w.world.publicClient.getContractEvents({
+        address: w.world.game.address,
+        abi: w.world.game.abi,
+        eventName: 'DataDemanded',
+        args: { disputeId: id },
+        fromBlock: 0n,
+      });
+      assert.ok(demands.length >= 1, 'the verifier demanded the data it was not served');
+      assert.equal((await w.world.game.read.getDispute([id])).stage, Stage.ChallengerWon);
+    } finally {
+      defence.abort();
+      await v.stop();
+      await defending;
+    }
+  });
+
   it('retries a dispute move that failed and still wins', async () => {
     const { jobId, chain } = await w.solverJob({ fraud: 'noise' });
     const defence = new AbortController();

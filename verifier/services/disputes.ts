@@ -154,14 +154,19 @@ export function createDisputeManager(o: DisputeManagerOptions): DisputeManager {
         pc.readContract({ address: game, abi: disputeGameAbi, functionName: 'challengeBond' }),
       ]);
       const allowance = () => pc.readContract({ address: bondToken, abi: erc20Abi, functionName: 'allowance', args: [me, game] });
+      // The bond, and a deposit of one bond for each demand of data the game may need (a midpoint
+      // per bisection round and the trace, §5 step 6): without them a challenger facing a solver
+      // that serves nothing off-chain could not demand its data, and would lose on its clock.
+      const rounds = Math.ceil(Math.log2(spec.training.checkpointInterval));
+      const needed = bond * BigInt(2 + rounds);
       await o.journal.once(
         {
           action: 'approve-bond',
           jobId,
           index: interval,
-          done: async () => (await allowance()) >= bond,
+          done: async () => (await allowance()) >= needed,
           send: (sender, onBroadcast, s) =>
-            sender.writeContract({ address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, bond], signal: s, onBroadcast }),
+            sender.writeContract({ address: bondToken, abi: erc20Abi, functionName: 'approve', args: [game, needed], signal: s, onBroadcast }),
         },
         signal,
       );

@@ -125,7 +125,15 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
   const asSolver = await world.viem.getContractAt('JobMarket', world.market.address, { client: { wallet: world.solver } });
 
   /** A scripted solver's run of one job: trains on `backend` (cheating as told), posts, commits, serves, defends. */
-  async function solverJob(o: { fraud?: FraudKind; at?: (step: number) => boolean; backend?: BackendName; startState?: Tensor[]; transition?: Transition }) {
+  /** `serve: false`: the solver's libp2p node serves nothing (it still publishes its checkpoints and, unless withholding, defends). */
+  async function solverJob(o: {
+    fraud?: FraudKind;
+    at?: (step: number) => boolean;
+    backend?: BackendName;
+    startState?: Tensor[];
+    transition?: Transition;
+    serve?: boolean;
+  }) {
     const withhold = o.fraud === 'withhold';
     // A withholding solver fakes an interval too, then neither publishes nor serves nor defends it.
     const kind: FraudKind | undefined = withhold ? 'tamper-element' : o.fraud;
@@ -171,7 +179,7 @@ export async function createVerifierWorld(options: { k?: number; intervals?: num
     }
     if (withhold) await store.stop();
     await solverP2P.serveStates(async function* (req) {
-      if (withhold || BigInt(req.jobId) !== jobId) return;
+      if (withhold || o.serve === false || BigInt(req.jobId) !== jobId) return;
       for (let step = req.fromStep; step <= req.toStep; step++) {
         if (req.want === 'states') yield { step, bytes: encodeState(await chain.stateAt(step)) };
         else yield { step, bytes: encodeState((await chain.stepAt(step)).trace.map((data, i) => ({ shape: graph.ops[i]?.shape ?? [], data }))) };
