@@ -2,7 +2,7 @@
  * Serves `/veritrain/states/1.0.0` (docs/PROTOCOL.md §8.2): a verifier asks for the intermediate
  * states or op traces of steps this node committed, and the node regenerates them bit-exactly
  * from its nearest stored checkpoint (the same workspace training and the defender use) and
- * streams them. Only committed steps are served; a job this node does not hold is an error.
+ * streams them; a checkpoint step is served from its stored file. Only committed steps are served; a job this node does not hold is an error.
  */
 import { encodeState, VeritrainError, type Logger, type P2PNode, type Service, type StatesItem, type StatesProvider } from '../../sdk/index.ts';
 import type { SolverDb } from '../db.ts';
@@ -27,8 +27,10 @@ export function createStatesProvider(components: { db: SolverDb; workspaces: Wor
         const data = await (await ws.trajectory(Math.floor(step / ws.k))).stepAt(step);
         yield { step, bytes: encodeState(ws.graph.ops.map((op, i) => ({ shape: op.shape, data: data.trace[i] as Float32Array }))) };
       } else {
+        // A checkpoint is on disk as committed: serving it must not wait for an interval's re-execution.
+        const stored = step % ws.k === 0 ? await ws.checkpoints.file(step / ws.k) : undefined;
         const interval = step === 0 ? 0 : Math.floor((step - 1) / ws.k);
-        yield { step, bytes: encodeState(await (await ws.trajectory(interval)).stateAt(step)) };
+        yield { step, bytes: stored ?? encodeState(await (await ws.trajectory(interval)).stateAt(step)) };
       }
       components.metrics.statesServed.inc(1, { want: request.want });
     }

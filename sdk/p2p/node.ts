@@ -16,7 +16,7 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
 import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { CODE_P2P, multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Address, LocalAccount } from 'viem';
 import { P2PError } from '../errors.ts';
@@ -106,6 +106,38 @@ export interface P2PNode {
 
 type Services = { pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>>; identifyPush: ReturnType<ReturnType<typeof identifyPush>> };
 
+/** How often a node re-dials the bootstrap peers it is not connected to. */
+export const BOOTSTRAP_REDIAL_MS = 5_000;
+
+/**
+ * The bootstrap module dials its list once, at start. A peer that was not up yet, or whose
+ * connection closed, would stay unconnected, and bitswap only asks connected peers (this network
+ * has no DHT): found by the CNN devnet, where the verifier never received solver A's checkpoints.
+ */
+function keepConnected(libp2p: Libp2p, bootstrapList: readonly string[], log: Logger): NodeJS.Timeout | undefined {
+  const self = libp2p.peerId.toString();
+  const peers = bootstrapList
+    .map((address) => ({
+      address: multiaddr(address),
+      id: multiaddr(address)
+        .getComponents()
+        .findLast((c) => c.code === CODE_P2P)?.value,
+    }))
+    .filter((p): p is { address: Multiaddr; id: string } => p.id !== undefined && p.id !== self);
+  if (peers.length === 0) return undefined;
+  const timer = setInterval(() => {
+    const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    for (const p of peers) {
+      if (connected.has(p.id)) continue;
+      libp2p.dial(p.address, { signal: AbortSignal.timeout(BOOTSTRAP_REDIAL_MS) }).catch((err: unknown) => {
+        log.debug('bootstrap peer not reachable', { peer: p.id, error: err });
+      });
+    }
+  }, BOOTSTRAP_REDIAL_MS);
+  timer.unref();
+  return timer;
+}
+
 export function createP2PNode(options: P2PNodeOptions): P2PNode {
   const log = (options.logger ?? silentLogger).child({ component: 'p2p' });
   const limits: P2PLimits = { ...DEFAULT_P2P_LIMITS, ...options.limits };
@@ -119,6 +151,7 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
   const verified = new WeakMap<Uint8Array, Envelope<'job' | 'checkpoint'>>();
   let node: Libp2p<Services> | undefined;
   let unserve: (() => Promise<void>) | undefined;
+  let redial: NodeJS.Timeout | undefined;
 
   const started = (): Libp2p<Services> => {
     if (node === undefined) throw new P2PError('PEER_FAILED', 'the p2p node is not started');
@@ -259,6 +292,7 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
       libp2p.services.pubsub.subscribe(topics.jobs);
       libp2p.services.pubsub.subscribe(topics.checkpoints);
       node = libp2p;
+      redial = keepConnected(libp2p, options.bootstrap ?? [], log);
       log.info('started', { peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String), chain: options.chainId, market });
     },
 
@@ -266,6 +300,7 @@ export function createP2PNode(options: P2PNodeOptions): P2PNode {
       const libp2p = node;
       if (libp2p === undefined) return;
       node = undefined;
+      clearInterval(redial);
       await unserve?.();
       unserve = undefined;
       libp2p.services.pubsub.removeEventListener('message', onMessage);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { createHeliaStore, createP2PNode, loadOrCreatePeerKey, silentLogger, type HeliaStore, type P2PNode } from '../../sdk/index.ts';
+import { BOOTSTRAP_REDIAL_MS, createHeliaStore, createP2PNode, loadOrCreatePeerKey, silentLogger, type HeliaStore, type P2PNode } from '../../sdk/index.ts';
 import { freePort } from '../../scripts/devnet/anvil.ts';
 
 const market = '0x00000000000000000000000000000000000000aa';
@@ -35,7 +35,7 @@ async function peer(dir: string, bootstrap: string[]): Promise<{ node: P2PNode; 
   return { node, listen, addr: `${listen}/p2p/${key.publicKey.toString()}` };
 }
 
-describe('bitswap after a late store start', () => {
+describe('bitswap between peers that started at different times', () => {
   it('fetches content from a peer whose store started after the connection was made', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'veritrain-late-bitswap-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
@@ -59,6 +59,31 @@ describe('bitswap after a late store start', () => {
     const cid = await storeB.put(bytes);
     let n = 0;
     for await (const chunk of storeA.get(cid, { maxBytes: 1_000_000, signal: AbortSignal.timeout(10_000) })) n += chunk.length;
+    assert.equal(n, bytes.length);
+  });
+
+  it('connects a bootstrap peer that started after it, and fetches a checkpoint-sized block from it', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'veritrain-late-peer-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const late = await peer(path.join(root, 'late'), []);
+    const early = await peer(path.join(root, 'early'), [late.addr]);
+    // The early node's one bootstrap dial fails: nobody listens there yet.
+    await early.node.start();
+    cleanups.push(() => early.node.stop());
+    const storeEarly = createHeliaStore({ directory: path.join(root, 'early', 'ipfs'), libp2p: early.node.libp2p });
+    await storeEarly.start();
+    cleanups.push(() => storeEarly.stop());
+    await new Promise((r) => setTimeout(r, 500));
+    await late.node.start();
+    cleanups.push(() => late.node.stop());
+    const storeLate = createHeliaStore({ directory: path.join(root, 'late', 'ipfs'), libp2p: late.node.libp2p });
+    await storeLate.start();
+    cleanups.push(() => storeLate.stop());
+    // A LeNet checkpoint is one 445 KB raw block.
+    const bytes = new Uint8Array(445_000).map((_, i) => (i * 7) % 253);
+    const cid = await storeLate.put(bytes);
+    let n = 0;
+    for await (const chunk of storeEarly.get(cid, { maxBytes: 1_000_000, signal: AbortSignal.timeout(3 * BOOTSTRAP_REDIAL_MS) })) n += chunk.length;
     assert.equal(n, bytes.length);
   });
 });

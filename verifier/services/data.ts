@@ -77,6 +77,21 @@ export function createSolverData(o: SolverDataOptions): SolverData {
     return known.id;
   };
 
+  /**
+   * Bitswap asks connected peers only (there is no DHT on this network): connect to the solver, the
+   * one peer sure to hold its checkpoints, before asking IPFS for them. Best effort.
+   */
+  const connect = async (solver: Address, signal: AbortSignal): Promise<void> => {
+    try {
+      const peer = await peerOf(solver);
+      const s = AbortSignal.any([signal, AbortSignal.timeout(o.fetchTimeoutMs)]);
+      await (typeof peer === 'string' ? o.p2p.dial(peer, { signal: s }) : o.p2p.libp2p.dial(peer, { signal: s }));
+    } catch (err) {
+      signal.throwIfAborted();
+      log.debug('could not connect to the solver before fetching its checkpoint', { solver, error: err });
+    }
+  };
+
   const request = async (
     solver: Address,
     jobId: bigint,
@@ -139,6 +154,7 @@ export function createSolverData(o: SolverDataOptions): SolverData {
 
   return {
     async checkpoint({ jobId, solver, index, k, root, cid, graph, signal }) {
+      await connect(solver, signal);
       try {
         return await fetchState(o.content, cid, root, { signal: AbortSignal.any([signal, AbortSignal.timeout(o.fetchTimeoutMs)]) });
       } catch (err) {
