@@ -5,7 +5,6 @@ import type { SolverDb } from '../db.ts';
 import { createSolverMetrics } from './metrics.ts';
 import { createStatesProvider } from './states.ts';
 import type { JobWorkspace } from './workspace.ts';
-import type { Workspaces } from './workspaces.ts';
 
 const stateAt = (step: number): Tensor[] => [{ shape: [2], data: new Float32Array([step, -step]) }];
 
